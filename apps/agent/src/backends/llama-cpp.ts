@@ -1,0 +1,232 @@
+// Embedded llama.cpp through node-llama-cpp: one model, one context holding
+// `parallelSequences` sequences that llama.cpp evaluates in the same batch.
+import {
+  getLlama,
+  LlamaChat,
+  LlamaCompletion,
+  LlamaLogLevel,
+  type ChatHistoryItem,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+} from "node-llama-cpp";
+import {
+  FlotillaError,
+  type ChatTurn,
+  type FinishReason,
+  type GenerateOptions,
+  type GenerationRequest,
+  type GenerationResult,
+} from "@flotilla/protocol";
+import type { InferenceBackend } from "./backend.ts";
+import { StopMatcher } from "./stop-matcher.ts";
+
+export type GpuChoice = "auto" | "off" | "cuda" | "vulkan" | "metal";
+
+export interface LlamaRuntimeOptions {
+  gpu: GpuChoice;
+  /**
+   * llama.cpp's threads spin-wait: with the default count on a small machine
+   * that is busy with anything else, throughput collapses (700 → 2 tokens/s
+   * measured on the 2-core CI machine). So it is always set explicitly.
+   */
+  threads: number;
+}
+
+export interface LlamaModelOptions {
+  modelId: string;
+  path: string;
+  parallelSequences: number;
+  /** Tokens per sequence; capped at what the model was trained on. */
+  contextSize: number;
+  threads: number;
+}
+
+export async function startLlamaRuntime(options: LlamaRuntimeOptions): Promise<Llama> {
+  return getLlama({
+    gpu: options.gpu === "off" ? false : options.gpu,
+    maxThreads: options.threads,
+    logLevel: LlamaLogLevel.error,
+    // Never try to download or compile llama.cpp at run time: use the
+    // prebuilt binaries that came with the npm package.
+    build: "never",
+  });
+}
+
+export async function loadLlamaModel(llama: Llama, options: LlamaModelOptions): Promise<LlamaCppBackend> {
+  const model = await llama.loadModel({ modelPath: options.path });
+  try {
+    const context = await model.createContext({
+      sequences: options.parallelSequences,
+      contextSize: Math.min(options.contextSize, model.trainContextSize),
+      threads: { ideal: options.threads, min: 1 },
+    });
+    const sequences = Array.from({ length: options.parallelSequences }, () => context.getSequence());
+    return new LlamaCppBackend(options.modelId, model, context, sequences);
+  } catch (err) {
+    await model.dispose();
+    throw err;
+  }
+}
+
+export class LlamaCppBackend implements InferenceBackend {
+  readonly modelId: string;
+  readonly parallelSequences: number;
+  readonly #model: LlamaModel;
+  readonly #context: LlamaContext;
+  /**
+   * Sequences are created once and reused: llama.cpp frees a disposed
+   * sequence's id only later, so creating one per request runs out.
+   */
+  readonly #idle: LlamaContextSequence[];
+
+  constructor(modelId: string, model: LlamaModel, context: LlamaContext, sequences: LlamaContextSequence[]) {
+    this.modelId = modelId;
+    this.#model = model;
+    this.#context = context;
+    this.#idle = sequences;
+    this.parallelSequences = sequences.length;
+  }
+
+  get contextSize(): number {
+    return this.#context.contextSize;
+  }
+
+  async generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+    this.#checkPromptFits(request);
+    const sequence = this.#idle.pop();
+    // The agent's SlotPool admits at most parallelSequences requests.
+    if (!sequence) throw new Error("no idle sequence: more generations than slots");
+    try {
+      await sequence.clearHistory();
+      return await this.#run(sequence, request, options);
+    } finally {
+      this.#idle.push(sequence);
+    }
+  }
+
+  async #run(sequence: LlamaContextSequence, request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+    const { params } = request;
+    // Stop sequences are matched here rather than by node-llama-cpp, which
+    // drops the text of a token that only partly precedes the stop sequence.
+    const stopper = new StopMatcher(params.stop);
+    const stopNow = new AbortController();
+    let text = "";
+    const send = (piece: string) => {
+      if (piece === "") return;
+      text += piece;
+      options.onText?.(piece);
+    };
+    let promptTokens: number | undefined;
+    let completionTokens = 0;
+    const common = {
+      signal: AbortSignal.any([options.signal, stopNow.signal]),
+      stopOnAbortSignal: true,
+      onTextChunk: (chunk: string) => {
+        send(stopper.push(chunk));
+        if (stopper.stopped) stopNow.abort();
+      },
+      onToken: (tokens: readonly unknown[]) => {
+        // Before the first generated token enters the context, the context
+        // holds exactly the prompt as llama.cpp evaluated it.
+        promptTokens ??= sequence.contextTokens.length;
+        completionTokens += tokens.length;
+      },
+      maxTokens: params.maxTokens ?? this.contextSize,
+      temperature: params.temperature ?? 1,
+      topP: params.topP,
+      seed: params.seed,
+      repeatPenalty:
+        params.presencePenalty === undefined && params.frequencyPenalty === undefined
+          ? false
+          : { presencePenalty: params.presencePenalty, frequencyPenalty: params.frequencyPenalty },
+    } as const;
+
+    let stopReason: StopReason;
+    if (request.input.kind === "completion") {
+      const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+      const { metadata } = await completion.generateCompletionWithMeta(request.input.prompt, {
+        ...common,
+        disableContextShift: true,
+      });
+      stopReason = metadata.stopReason;
+    } else {
+      const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+      try {
+        stopReason = (await chat.generateResponse(toChatHistory(request.input.messages), common)).metadata.stopReason;
+      } finally {
+        chat.dispose({ disposeSequence: false });
+      }
+    }
+    if (options.signal.aborted) throw options.signal.reason;
+    send(stopper.flush());
+    return {
+      text,
+      finishReason: stopper.stopped || stopReason === "abort" ? "stop" : toFinishReason(stopReason),
+      promptTokens: promptTokens ?? sequence.contextTokens.length,
+      completionTokens,
+    };
+  }
+
+  /** A prompt larger than the context can never be answered: say so. */
+  #checkPromptFits(request: GenerationRequest): void {
+    const text =
+      request.input.kind === "completion"
+        ? request.input.prompt
+        : request.input.messages.map((m) => m.content).join("\n");
+    const tokens = this.#model.tokenize(text).length;
+    if (tokens >= this.contextSize) {
+      throw new FlotillaError(
+        "context_length_exceeded",
+        `this model's context holds ${this.contextSize} tokens, but the prompt has at least ${tokens}`,
+        { param: request.input.kind === "completion" ? "prompt" : "messages" },
+      );
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.#context.dispose();
+    await this.#model.dispose();
+  }
+}
+
+type StopReason =
+  | "eogToken"
+  | "stopGenerationTrigger"
+  | "customStopTrigger"
+  | "maxTokens"
+  | "abort"
+  | "functionCalls";
+
+function toFinishReason(reason: Exclude<StopReason, "abort">): FinishReason {
+  switch (reason) {
+    case "maxTokens":
+      return "length";
+    case "eogToken":
+    case "stopGenerationTrigger":
+    case "customStopTrigger":
+    case "functionCalls":
+      return "stop";
+  }
+}
+
+/**
+ * OpenAI turns → node-llama-cpp's history. The history ends with an open
+ * model turn: an empty one, or the assistant's own last message when the
+ * client sent one, which the model then continues.
+ */
+export function toChatHistory(turns: readonly ChatTurn[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = turns.map((turn): ChatHistoryItem => {
+    switch (turn.role) {
+      case "system":
+        return { type: "system", text: turn.content };
+      case "user":
+        return { type: "user", text: turn.content };
+      case "assistant":
+        return { type: "model", response: [turn.content] };
+    }
+  });
+  if (history.at(-1)?.type !== "model") history.push({ type: "model", response: [] });
+  return history;
+}

@@ -1,0 +1,42 @@
+// `flotilla keys create|list|revoke`: client API keys for /v1.
+import { adminRequest, CliError, type ClientTarget } from "../client.ts";
+
+interface KeyRecord {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAtMs: number;
+}
+
+export async function createKey(target: ClientTarget, env: NodeJS.ProcessEnv, name: string): Promise<void> {
+  const created = (await adminRequest(target, env, "POST", "/cluster/keys", { name })) as KeyRecord & { key?: unknown };
+  if (typeof created.key !== "string") throw new CliError("the coordinator did not return a key");
+  // The key alone on stdout, for scripts; it is shown this once and never again.
+  process.stdout.write(`${created.key}\n`);
+  process.stderr.write(`created API key "${created.name}" (id ${created.id}); store it now, it cannot be shown again\n`);
+}
+
+export async function listKeys(target: ClientTarget, env: NodeJS.ProcessEnv, json: boolean): Promise<void> {
+  const { keys } = (await adminRequest(target, env, "GET", "/cluster/keys")) as { keys: KeyRecord[] };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
+    return;
+  }
+  if (keys.length === 0) {
+    process.stdout.write("no API keys: /v1 is open to anyone who can reach it\n");
+    return;
+  }
+  const rows = keys.map((k) => [k.id, k.name, `${k.prefix}…`, new Date(k.createdAtMs).toISOString()]);
+  process.stdout.write(table(["ID", "NAME", "KEY", "CREATED"], rows));
+}
+
+export async function revokeKey(target: ClientTarget, env: NodeJS.ProcessEnv, id: string): Promise<void> {
+  await adminRequest(target, env, "DELETE", `/cluster/keys/${encodeURIComponent(id)}`);
+  process.stderr.write(`revoked API key ${id}\n`);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+}

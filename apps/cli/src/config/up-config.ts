@@ -1,0 +1,92 @@
+// Settings of `flotilla up`, parsed once at start-up into a typed object.
+// Precedence: command-line flags > FLOTILLA_* environment > config file >
+// defaults. Units are in the names.
+import { availableParallelism, homedir, hostname } from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { loadConfigFile, validate, type LoadedFile } from "./parse-sources.ts";
+
+/** Whole numbers may come as strings from flags and the environment. */
+const int = (min: number, max: number) =>
+  z.preprocess((v) => (typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v), z.int().min(min).max(max));
+
+export const upConfigSchema = z.object({
+  host: z.string().min(1),
+  port: int(0, 65_535),
+  dataDir: z.string().min(1),
+  models: z.array(z.string().min(1)),
+  nodeName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "1-63 letters, digits, '.', '_' or '-'"),
+  threads: int(1, 1024),
+  slots: int(1, 256),
+  contextSize: int(64, 1_048_576),
+  maxQueued: int(0, 100_000),
+  queueWaitMs: int(0, 3_600_000),
+  bodyLimitBytes: int(1024, 1024 * 1024 * 1024),
+  gpu: z.enum(["auto", "off", "cuda", "vulkan", "metal"]),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+  hfEndpoint: z.url({ protocol: /^https?$/ }),
+}).strict();
+
+export type UpConfig = z.infer<typeof upConfigSchema>;
+
+export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
+  return {
+    host: "127.0.0.1",
+    port: 8080,
+    dataDir: defaultDataDir(env),
+    models: [],
+    nodeName: hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 63) || "local",
+    // Leave a core to the gateway and the OS: llama.cpp's threads spin.
+    threads: Math.max(1, availableParallelism() - 1),
+    slots: 4,
+    contextSize: 4096,
+    maxQueued: 64,
+    queueWaitMs: 30_000,
+    bodyLimitBytes: 4 * 1024 * 1024,
+    gpu: "auto",
+    logLevel: "info",
+    hfEndpoint: "https://huggingface.co",
+  };
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  return env.FLOTILLA_DATA_DIR || path.join(homedir(), ".flotilla");
+}
+
+/** FLOTILLA_* variables that map to settings. */
+const ENV: Record<string, keyof UpConfig> = {
+  FLOTILLA_HOST: "host",
+  FLOTILLA_PORT: "port",
+  FLOTILLA_DATA_DIR: "dataDir",
+  FLOTILLA_THREADS: "threads",
+  FLOTILLA_SLOTS: "slots",
+  FLOTILLA_GPU: "gpu",
+  FLOTILLA_LOG_LEVEL: "logLevel",
+  HF_ENDPOINT: "hfEndpoint",
+};
+
+export async function resolveUpConfig(
+  flags: Partial<Record<keyof UpConfig, unknown>>,
+  configFile: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<UpConfig> {
+  const file: LoadedFile | undefined = configFile ? await loadConfigFile(configFile) : undefined;
+  const origins = new Map<string, string>();
+  const merged: Record<string, unknown> = { ...defaultUpConfig(env) };
+  const layer = (values: Record<string, unknown>, origin: string) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) continue;
+      merged[key] = value;
+      origins.set(key, origin);
+    }
+  };
+  if (file) layer(file.data, "config file");
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") fromEnv[key] = value;
+  }
+  layer(fromEnv, "environment");
+  layer(flags, "command line");
+  return validate(upConfigSchema, merged, (key) => origins.get(key) ?? "defaults", file);
+}

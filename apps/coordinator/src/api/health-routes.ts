@@ -1,0 +1,21 @@
+// Liveness and readiness: unauthenticated, for load balancers and systemd.
+import type { FastifyInstance } from "fastify";
+import type { NodeRegistry } from "../registry/node-registry.ts";
+import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
+
+export function registerHealthRoutes(app: FastifyInstance, registry: NodeRegistry): void {
+  app.get("/healthz", () => ({ status: "ok" }));
+
+  app.get("/readyz", (_request, reply) => {
+    const models = registry.models().map((m) => m.id);
+    if (models.length > 0) return { status: "ready", models };
+    return reply.code(503).send({
+      status: "not_ready",
+      models,
+      message: "no model is loaded: restart with `flotilla up --model PATH.gguf` (or --model hf:owner/repo/file.gguf)",
+    });
+  });
+
+  rejectOtherMethods(app, "/healthz", ["GET"]);
+  rejectOtherMethods(app, "/readyz", ["GET"]);
+}

@@ -1,0 +1,54 @@
+// Client API keys for /v1. While none exists /v1 is open (the server binds to
+// loopback by default); once one exists every /v1 request needs a key.
+import { randomUUID } from "node:crypto";
+import type { ApiKeyRecord, Store } from "../store/store.ts";
+import { generateSecret, hashSecret } from "./secrets.ts";
+
+export class ApiKeys {
+  readonly #store: Store;
+  readonly #hashes = new Set<string>();
+
+  private constructor(store: Store) {
+    this.#store = store;
+  }
+
+  static async load(store: Store): Promise<ApiKeys> {
+    const keys = new ApiKeys(store);
+    for (const hash of await store.apiKeyHashes()) keys.#hashes.add(hash);
+    return keys;
+  }
+
+  get required(): boolean {
+    return this.#hashes.size > 0;
+  }
+
+  isValid(secret: string): boolean {
+    return this.#hashes.has(hashSecret(secret));
+  }
+
+  /** Returns the secret: the only time it exists outside the client's hands. */
+  async create(name: string, nowMs: number): Promise<{ record: ApiKeyRecord; secret: string }> {
+    const secret = generateSecret("api");
+    const hash = hashSecret(secret);
+    const record: ApiKeyRecord = { id: randomUUID(), name, prefix: secret.slice(0, 8), createdAtMs: nowMs };
+    await this.#store.addApiKey(record, hash);
+    this.#hashes.add(hash);
+    return { record, secret };
+  }
+
+  list(): Promise<ApiKeyRecord[]> {
+    return this.#store.listApiKeys();
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const removed = await this.#store.removeApiKey(id);
+    if (removed) await this.#reload();
+    return removed;
+  }
+
+  async #reload(): Promise<void> {
+    const hashes = await this.#store.apiKeyHashes();
+    this.#hashes.clear();
+    for (const hash of hashes) this.#hashes.add(hash);
+  }
+}

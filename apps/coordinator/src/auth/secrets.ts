@@ -1,0 +1,28 @@
+// Secrets are 32 random bytes with a readable prefix. They are stored as
+// sha256 hashes: with 256 bits of entropy a slow password hash adds nothing,
+// and a fast hash keeps the per-request check cheap (docs/adr/0006).
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+
+export type SecretKind = "api" | "admin";
+
+const PREFIX: Record<SecretKind, string> = { api: "flt_", admin: "flt_admin_" };
+
+export function generateSecret(kind: SecretKind): string {
+  return PREFIX[kind] + randomBytes(32).toString("base64url");
+}
+
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex");
+}
+
+/** Compares two secrets in time that does not depend on where they differ. */
+export function secretsEqual(a: string, b: string): boolean {
+  return timingSafeEqual(Buffer.from(hashSecret(a), "hex"), Buffer.from(hashSecret(b), "hex"));
+}
+
+/** The token of `Authorization: Bearer <token>`, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

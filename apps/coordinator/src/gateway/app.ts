@@ -1,0 +1,81 @@
+// The coordinator's HTTP application, built by a factory and listened on by
+// the caller, so tests can use it in-process or as a real server.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import { FlotillaError, toOpenAIErrorBody } from "@flotilla/protocol";
+import type { NodeRegistry } from "../registry/node-registry.ts";
+import type { ApiKeys } from "../auth/api-keys.ts";
+import { bearerToken, secretsEqual } from "../auth/secrets.ts";
+import { registerHealthRoutes } from "../api/health-routes.ts";
+import { registerClusterRoutes } from "../api/cluster-routes.ts";
+import { registerOpenAIRoutes } from "./openai-routes.ts";
+import { toFlotillaError } from "./errors.ts";
+
+export interface GatewayOptions {
+  registry: NodeRegistry;
+  apiKeys: ApiKeys;
+  adminKey: string;
+  bodyLimitBytes: number;
+  logger: FastifyBaseLogger;
+  nowMs?: () => number;
+}
+
+export function buildGateway(options: GatewayOptions): FastifyInstance {
+  const nowMs = options.nowMs ?? Date.now;
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimitBytes,
+    // One line per request costs more than the gateway itself; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  // Any body is read as JSON, whatever its content type: `curl -d` sends
+  // form encoding by default, and llama-server and Ollama accept it too.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, app.getDefaultJsonParser("error", "error"));
+
+  app.setErrorHandler((err, request, reply) => {
+    const failure = toFlotillaError(err, request.log);
+    if (failure.retryAfterS !== undefined) void reply.header("retry-after", String(failure.retryAfterS));
+    return reply.code(failure.status).send(toOpenAIErrorBody(failure));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const failure = new FlotillaError("not_found", `Unknown request URL: ${request.method} ${request.url.split("?")[0]}`);
+    return reply.code(404).send(toOpenAIErrorBody(failure));
+  });
+
+  const requireClientKey = (request: FastifyRequest): Promise<void> => {
+    if (!options.apiKeys.required) return Promise.resolve();
+    const token = bearerToken(request.headers.authorization);
+    if (token !== undefined && (options.apiKeys.isValid(token) || secretsEqual(token, options.adminKey))) {
+      return Promise.resolve();
+    }
+    return Promise.reject(unauthorized(token));
+  };
+  const requireAdmin = (request: FastifyRequest): Promise<void> => {
+    const token = bearerToken(request.headers.authorization);
+    if (token !== undefined && secretsEqual(token, options.adminKey)) return Promise.resolve();
+    return Promise.reject(unauthorized(token));
+  };
+
+  registerHealthRoutes(app, options.registry);
+  void app.register((v1, _opts, done) => {
+    v1.addHook("onRequest", requireClientKey);
+    registerOpenAIRoutes(v1, { registry: options.registry, nowMs });
+    done();
+  });
+  void app.register((cluster, _opts, done) => {
+    cluster.addHook("onRequest", requireAdmin);
+    registerClusterRoutes(cluster, { registry: options.registry, apiKeys: options.apiKeys, nowMs });
+    done();
+  });
+
+  return app;
+}
+
+function unauthorized(token: string | undefined): FlotillaError {
+  return new FlotillaError(
+    "invalid_api_key",
+    token === undefined ? "an API key is required: send `Authorization: Bearer <key>`" : "the API key is not valid",
+  );
+}

@@ -1,0 +1,114 @@
+// OpenAI bodies ⇄ flotilla's GenerationRequest/Result. Pure functions: the
+// wire format is decided here and nowhere else.
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  ChatTurn,
+  CompletionRequest,
+  FinishReason,
+  GenerationParams,
+  GenerationRequest,
+  GenerationResult,
+  TextCompletion,
+  Usage,
+} from "@flotilla/protocol";
+
+/** OpenAI's default `max_tokens` for /v1/completions. */
+const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+
+type SamplingFields = Pick<
+  ChatCompletionRequest,
+  "temperature" | "top_p" | "seed" | "stop" | "presence_penalty" | "frequency_penalty"
+>;
+
+function params(body: SamplingFields, maxTokens: number | undefined): GenerationParams {
+  return {
+    maxTokens,
+    temperature: body.temperature ?? undefined,
+    topP: body.top_p ?? undefined,
+    seed: body.seed ?? undefined,
+    stop: body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop,
+    presencePenalty: body.presence_penalty ?? undefined,
+    frequencyPenalty: body.frequency_penalty ?? undefined,
+  };
+}
+
+export function chatToGeneration(body: ChatCompletionRequest): GenerationRequest {
+  const messages = body.messages.map((m): ChatTurn => {
+    const content = m.content == null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("");
+    // `developer` is OpenAI's newer name for `system`; tool results are read as user turns.
+    const role = m.role === "developer" ? "system" : m.role === "tool" ? "user" : m.role;
+    return { role, content };
+  });
+  return {
+    model: body.model,
+    input: { kind: "chat", messages },
+    params: params(body, body.max_completion_tokens ?? body.max_tokens ?? undefined),
+  };
+}
+
+export function completionToGeneration(body: CompletionRequest): GenerationRequest {
+  const prompt = typeof body.prompt === "string" ? body.prompt : (body.prompt[0] ?? "");
+  return {
+    model: body.model,
+    input: { kind: "completion", prompt },
+    params: params(body, body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
+  };
+}
+
+export interface ResponseIdentity {
+  id: string;
+  created: number;
+  model: string;
+}
+
+export function usageOf(result: GenerationResult): Usage {
+  return {
+    prompt_tokens: result.promptTokens,
+    completion_tokens: result.completionTokens,
+    total_tokens: result.promptTokens + result.completionTokens,
+  };
+}
+
+export function chatCompletion(who: ResponseIdentity, result: GenerationResult): ChatCompletion {
+  return {
+    ...who,
+    object: "chat.completion",
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: result.text, refusal: null },
+        finish_reason: result.finishReason,
+        logprobs: null,
+      },
+    ],
+    usage: usageOf(result),
+  };
+}
+
+export function chatChunk(
+  who: ResponseIdentity,
+  delta: ChatCompletionChunk["choices"][0]["delta"],
+  finishReason: FinishReason | null = null,
+): ChatCompletionChunk {
+  return { ...who, object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] };
+}
+
+export function chatUsageChunk(who: ResponseIdentity, usage: Usage): ChatCompletionChunk {
+  return { ...who, object: "chat.completion.chunk", choices: [], usage };
+}
+
+export function textCompletion(
+  who: ResponseIdentity,
+  text: string,
+  finishReason: FinishReason | null,
+  usage?: Usage,
+): TextCompletion {
+  return {
+    ...who,
+    object: "text_completion",
+    choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }],
+    ...(usage ? { usage } : {}),
+  };
+}
