@@ -12,7 +12,7 @@ export interface SlotPoolOptions {
 
 interface Waiter {
   grant: () => void;
-  fail: (err: unknown) => void;
+  fail: (err: Error) => void;
 }
 
 export type ReleaseSlot = () => void;
@@ -58,7 +58,7 @@ export class SlotPool {
           reject(err);
         },
       };
-      const onAbort = () => waiter.fail(signal.reason);
+      const onAbort = () => waiter.fail(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
       const timer = setTimeout(
         () => waiter.fail(busyError(`no slot became free within ${this.#options.maxWaitMs} ms`)),
         this.#options.maxWaitMs,

@@ -14,7 +14,7 @@ export async function loadOrCreateAdminKey(dataDir: string, fromEnv: string | un
   if (existing) return existing;
   const key = generateSecret("admin");
   // `wx`: never overwrite a key another process wrote a moment ago.
-  await writeFile(file, `${key}\n`, { mode: 0o600, flag: "wx" }).catch(async (err: NodeJS.ErrnoException) => {
+  await writeFile(file, `${key}\n`, { mode: 0o600, flag: "wx" }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== "EEXIST") throw err;
   });
   await chmod(file, 0o600);

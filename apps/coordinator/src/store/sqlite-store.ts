@@ -35,34 +35,37 @@ export class SqliteStore implements Store {
     }
   }
 
+  // node:sqlite is synchronous; Promise.try turns its throws into rejections
+  // so callers see the same async contract as the Redis store will give.
   addApiKey(record: ApiKeyRecord, hash: string): Promise<void> {
-    this.#db
-      .prepare("INSERT INTO api_keys (id, name, prefix, hash, created_at_ms) VALUES (?, ?, ?, ?, ?)")
-      .run(record.id, record.name, record.prefix, hash, record.createdAtMs);
-    return Promise.resolve();
+    return Promise.try(() => {
+      this.#db
+        .prepare("INSERT INTO api_keys (id, name, prefix, hash, created_at_ms) VALUES (?, ?, ?, ?, ?)")
+        .run(record.id, record.name, record.prefix, hash, record.createdAtMs);
+    });
   }
 
   listApiKeys(): Promise<ApiKeyRecord[]> {
-    const rows = this.#db
-      .prepare("SELECT id, name, prefix, created_at_ms FROM api_keys ORDER BY created_at_ms, id")
-      .all() as Array<{ id: string; name: string; prefix: string; created_at_ms: number }>;
-    return Promise.resolve(
-      rows.map((r) => ({ id: r.id, name: r.name, prefix: r.prefix, createdAtMs: r.created_at_ms })),
-    );
+    return Promise.try(() => {
+      const rows = this.#db
+        .prepare("SELECT id, name, prefix, created_at_ms FROM api_keys ORDER BY created_at_ms, id")
+        .all() as Array<{ id: string; name: string; prefix: string; created_at_ms: number }>;
+      return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.prefix, createdAtMs: r.created_at_ms }));
+    });
   }
 
   removeApiKey(id: string): Promise<boolean> {
-    const result = this.#db.prepare("DELETE FROM api_keys WHERE id = ?").run(id);
-    return Promise.resolve(Number(result.changes) > 0);
+    return Promise.try(() => Number(this.#db.prepare("DELETE FROM api_keys WHERE id = ?").run(id).changes) > 0);
   }
 
   apiKeyHashes(): Promise<string[]> {
-    const rows = this.#db.prepare("SELECT hash FROM api_keys").all() as Array<{ hash: string }>;
-    return Promise.resolve(rows.map((r) => r.hash));
+    return Promise.try(() => {
+      const rows = this.#db.prepare("SELECT hash FROM api_keys").all() as Array<{ hash: string }>;
+      return rows.map((r) => r.hash);
+    });
   }
 
   close(): Promise<void> {
-    this.#db.close();
-    return Promise.resolve();
+    return Promise.try(() => this.#db.close());
   }
 }
