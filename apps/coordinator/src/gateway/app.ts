@@ -27,7 +27,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     // One line per request costs more than the gateway itself; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-  }) as unknown as FastifyInstance;
+  });
 
   // Any body is read as JSON, whatever its content type: `curl -d` sends
   // form encoding by default, and llama-server and Ollama accept it too.
