@@ -30,6 +30,7 @@ export default tseslint.config(
   },
   {
     files: ["packages/protocol/**"],
+    ignores: ["**/*.test.ts"],
     rules: {
       "no-restricted-imports": ["error", {
         patterns: [{ group: ["node:*", "fastify", "undici", "node-llama-cpp"], message: "The protocol package is schemas and types only: no I/O (ADR 0002)." }],
