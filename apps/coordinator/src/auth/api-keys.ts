@@ -2,7 +2,7 @@
 // loopback by default); once one exists every /v1 request needs a key.
 import { randomUUID } from "node:crypto";
 import type { ApiKeyRecord, Store } from "../store/store.ts";
-import { generateSecret, hashSecret } from "./secrets.ts";
+import { generateSecret, hashSecret } from "@flotilla/security";
 
 export class ApiKeys {
   readonly #store: Store;

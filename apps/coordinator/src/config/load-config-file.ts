@@ -1,5 +1,6 @@
 // Reading a config file into a plain object, with errors that point at the
-// line. YAML is a superset of JSON, so one parser reads both.
+// line. YAML is a superset of JSON, so one parser reads both. Lives in the
+// coordinator because both the CLI's settings and the cluster file use it.
 import { readFile } from "node:fs/promises";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";

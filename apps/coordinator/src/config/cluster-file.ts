@@ -1,0 +1,124 @@
+// The cluster file: what the coordinator is told about the cluster that it
+// cannot discover — agentless nodes (an Ollama or OpenAI-compatible server
+// with no flotilla agent), routing preferences, and the networks it may call.
+// Objects are strict so a misspelt key is an error, not a silent default.
+import { z } from "zod";
+import { nodeName, poolName, tier } from "@flotilla/protocol";
+import { ConfigError, loadConfigFile, validate, type LoadedFile } from "./load-config-file.ts";
+import { DEFAULT_ALLOWED_NETWORKS, NetworkAllowlist, checkNodeUrl, cidrProblem } from "./url-policy.ts";
+
+const cidr = z.string().superRefine((text, ctx) => {
+  const problem = cidrProblem(text);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+/** Secrets are not written in the file: it names the variable that holds one. */
+const envVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "the NAME of an environment variable (letters, digits, '_'), not the token itself");
+
+// YAML reads `vram: 24` as a number and `fast: yes` as a string but `fast:
+// true` as a boolean; labels are strings to the router, so scalars are taken
+// as written rather than refused.
+const labelValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+export const clusterNode = z
+  .object({
+    name: nodeName,
+    /** Checked against allowedNetworks below; host names are resolved and checked when called. */
+    url: z.string().min(1).max(512),
+    kind: z.enum(["openai", "ollama"]).default("openai"),
+    tier: tier.default(1),
+    pool: poolName.default("default"),
+    /** Models it serves; the coordinator also asks the server itself. */
+    models: z.array(z.string().min(1)).default([]),
+    /** Relative share of traffic among equal candidates. */
+    weight: z.number().positive().default(1),
+    labels: z.record(z.string(), labelValue).default({}),
+    /** Name of the environment variable holding this server's bearer token. */
+    apiKeyEnv: envVarName.optional(),
+  })
+  .strict();
+
+/**
+ * In YAML a key whose entries are all commented out (`routing:` followed only
+ * by comments) reads as null; that is an empty section, not an error.
+ */
+const section = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === null ? undefined : value), schema);
+
+export const clusterFile = z
+  .object({
+    coordinator: section(z
+      .object({
+        host: z.string().min(1).optional(),
+        port: z.int().min(0).max(65_535).optional(),
+        /** mdns: agents on the LAN find the coordinator; explicit: only `--join URL`. */
+        discovery: z.enum(["mdns", "explicit"]).default("mdns"),
+      })
+      .strict()
+      .prefault({})),
+    routing: section(z
+      .object({
+        defaultModel: z.string().min(1).optional(),
+        preferLocal: z.boolean().optional(),
+      })
+      .strict()
+      .prefault({})),
+    allowedNetworks: section(z.array(cidr).min(1).default(() => [...DEFAULT_ALLOWED_NETWORKS])),
+    nodes: section(z.array(clusterNode).default([])),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    const firstWithName = new Map<string, number>();
+    file.nodes.forEach((node, i) => {
+      const first = firstWithName.get(node.name);
+      if (first === undefined) firstWithName.set(node.name, i);
+      else ctx.addIssue({ code: "custom", path: ["nodes", i, "name"], message: `"${node.name}" is already the name of nodes[${first}]` });
+    });
+    // A bad CIDR is already an issue on its own entry (custom issues do not
+    // stop this refinement from running); the URLs cannot be judged without it.
+    let allowed: NetworkAllowlist;
+    try {
+      allowed = NetworkAllowlist.fromCidrs(file.allowedNetworks);
+    } catch {
+      return;
+    }
+    file.nodes.forEach((node, i) => {
+      const checked = checkNodeUrl(node.url, allowed);
+      if (!checked.ok) ctx.addIssue({ code: "custom", path: ["nodes", i, "url"], message: checked.reason });
+    });
+  });
+
+export type ClusterFile = z.output<typeof clusterFile>;
+export type ClusterFileNode = ClusterFile["nodes"][number];
+
+/**
+ * A node with its token read from the environment. The token is a secret:
+ * log node names and URLs, never a whole node or config object.
+ */
+export type ClusterNode = ClusterFileNode & { apiKey: string | undefined };
+export type ClusterConfig = Omit<ClusterFile, "nodes"> & { nodes: ClusterNode[] };
+
+/** Reads, validates and defaults a cluster file; errors name the field and file:line. */
+export async function loadClusterFile(file: string, env: NodeJS.ProcessEnv): Promise<ClusterConfig> {
+  const loaded = await loadConfigFile(file);
+  const parsed = validate(clusterFile, loaded.data, () => "config file", loaded);
+  return resolveApiKeys(parsed, env, loaded);
+}
+
+/** Swaps each apiKeyEnv for the value of that variable; a missing one is an error. */
+export function resolveApiKeys(parsed: ClusterFile, env: NodeJS.ProcessEnv, loaded?: LoadedFile): ClusterConfig {
+  const nodes = parsed.nodes.map((node, i): ClusterNode => {
+    if (node.apiKeyEnv === undefined) return { ...node, apiKey: undefined };
+    const value = env[node.apiKeyEnv];
+    if (value === undefined || value.trim() === "") {
+      const line = loaded?.lineOf(["nodes", i, "apiKeyEnv"]);
+      const place = loaded ? ` (from ${loaded.file}${line ? `:${line}` : ""})` : "";
+      throw new ConfigError(
+        `nodes[${i}].apiKeyEnv: environment variable ${node.apiKeyEnv} is not set; node "${node.name}" needs it for its token${place}`,
+      );
+    }
+    return { ...node, apiKey: value.trim() };
+  });
+  return { ...parsed, nodes };
+}
