@@ -1,16 +1,20 @@
-// The agent as an InferenceNode: it owns the loaded backends and admits each
-// request through the model's SlotPool. `flotilla up` hands this object to the
-// coordinator directly, so the one-machine form has no HTTP hop inside it.
+// The agent's serving core: it owns the loaded backends and admits each
+// request through the model's SlotPool. `flotilla up` hands this object to
+// the coordinator directly (no HTTP hop); `flotilla agent` serves it over
+// HTTP to a coordinator elsewhere.
+import { freemem } from "node:os";
 import {
+  FLOTILLA_VERSION,
   FlotillaError,
+  type AgentLoad,
   type GenerateOptions,
+  type GenerationHost,
   type GenerationRequest,
   type GenerationResult,
-  type InferenceNode,
-  type NodeStatus,
 } from "@flotilla/protocol";
 import type { InferenceBackend } from "./backends/backend.ts";
 import { SlotPool } from "./slots/slot-pool.ts";
+import { CpuMeter } from "./load/cpu-meter.ts";
 
 export interface QueueOptions {
   /** Requests that may wait for a slot, per model. */
@@ -24,13 +28,13 @@ interface Served {
   loadedAtMs: number;
 }
 
-export class Agent implements InferenceNode {
-  readonly name: string;
+export class Agent implements GenerationHost {
   readonly #queue: QueueOptions;
   readonly #served = new Map<string, Served>();
+  readonly #cpu = new CpuMeter();
+  #inFlight = 0;
 
-  constructor(name: string, queue: QueueOptions) {
-    this.name = name;
+  constructor(queue: QueueOptions) {
     this.#queue = queue;
   }
 
@@ -42,24 +46,35 @@ export class Agent implements InferenceNode {
     this.#served.set(backend.modelId, { backend, slots, loadedAtMs: nowMs });
   }
 
-  status(): NodeStatus {
-    const models = [...this.#served.values()].map(({ backend, slots, loadedAtMs }) => ({
-      id: backend.modelId,
-      contextSize: backend.contextSize,
-      loadedAtMs,
-      slots: slots.status(),
-    }));
-    return { name: this.name, state: models.length > 0 ? "ready" : "no_models", models };
+  load(): AgentLoad {
+    return {
+      models: [...this.#served.values()].map(({ backend, slots, loadedAtMs }) => ({
+        id: backend.modelId,
+        contextSize: backend.contextSize,
+        loadedAtMs,
+        slots: slots.status(),
+      })),
+      inFlight: this.#inFlight,
+      cpuPercent: this.#cpu.percentSinceLastCall(),
+      rssBytes: process.memoryUsage.rss(),
+      memoryAvailableBytes: freemem(),
+      agentVersion: FLOTILLA_VERSION,
+    };
   }
 
   async generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
     const served = this.#served.get(request.model);
     if (!served) throw new FlotillaError("model_not_found", `this node does not serve "${request.model}"`, { param: "model" });
-    const release = await served.slots.acquire(options.signal);
+    this.#inFlight++;
     try {
-      return await served.backend.generate(request, options);
+      const release = await served.slots.acquire(options.signal);
+      try {
+        return await served.backend.generate(request, options);
+      } finally {
+        release();
+      }
     } finally {
-      release();
+      this.#inFlight--;
     }
   }
 

@@ -3,3 +3,8 @@ export type { InferenceBackend } from "./backends/backend.ts";
 export { startLlamaRuntime, loadLlamaModel, type GpuChoice } from "./backends/llama-cpp.ts";
 export { parseModelSpec, type ModelSpec, type ModelSource } from "./models/model-spec.ts";
 export { resolveModel, type DownloadProgress, type ResolveOptions } from "./models/resolve-model.ts";
+export { buildAgentServer } from "./server/agent-server.ts";
+export { loadCredentials, saveCredentials, type SavedCredentials } from "./cluster/credentials.ts";
+export { join, CoordinatorRefused } from "./cluster/coordinator-client.ts";
+export { HeartbeatLoop } from "./cluster/heartbeat-loop.ts";
+export { detectHardware, type DetectOptions } from "./hardware/detect.ts";

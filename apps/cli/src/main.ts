@@ -3,10 +3,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { FLOTILLA_VERSION } from "@flotilla/protocol";
 import { resolveUpConfig, defaultDataDir, type UpConfig } from "./config/up-config.ts";
-import { ConfigError } from "./config/parse-sources.ts";
-import { runUp } from "./commands/up.ts";
+import { ConfigError } from "@flotilla/coordinator";
+import { runCoordinator, runUp } from "./commands/up.ts";
+import { runAgent } from "./commands/agent.ts";
 import { createKey, listKeys, revokeKey } from "./commands/keys.ts";
+import { createToken } from "./commands/token.ts";
+import { clusterStatus, removeNode, setDrain, watchStatus } from "./commands/cluster.ts";
 import { CliError, type ClientTarget } from "./client.ts";
+import { parseDurationMs, parsePositiveInt } from "./duration.ts";
 
 const env = process.env;
 
@@ -22,7 +26,7 @@ function httpUrl(value: string): string {
     throw new InvalidArgumentError("not a URL");
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError("use an http:// or https:// URL");
-  return value;
+  return url.origin;
 }
 
 interface ClientFlags {
@@ -43,44 +47,97 @@ function withClientFlags(command: Command): Command {
     .option("--data-dir <dir>", "where the coordinator keeps its admin key (env FLOTILLA_DATA_DIR)");
 }
 
+/** Options every serving command shares; each maps to a setting in UpConfig. */
+function withServeOptions(command: Command, defaultPort: number): Command {
+  return command
+    .option("--host <address>", "address to bind (default 127.0.0.1; binding wider is your explicit choice)")
+    .option("--port <port>", `port to listen on (default ${defaultPort})`)
+    .option("--data-dir <dir>", "where the store, keys and downloaded models live (default ~/.flotilla)")
+    .option("--config <file>", "a YAML or JSON file of the same settings")
+    .option("--heartbeat-interval-ms <ms>", "how often agents report (default 5000); a node is down after 3 missed")
+    .addOption(new Option("--log-level <level>").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]));
+}
+
+function withModelOptions(command: Command): Command {
+  return command
+    .option("--model <[name=]path|hf:owner/repo/file.gguf>", "a GGUF model to serve (repeatable)", collect)
+    .option("--threads <n>", "llama.cpp threads per model (default: cores - 1)")
+    .option("--slots <n>", "requests a model serves in parallel (default 4)")
+    .option("--ctx-size <tokens>", "context per request, capped at the model's (default 4096)")
+    .option("--max-queued <n>", "requests that may wait for a slot, per model (default 64)")
+    .option("--queue-wait-ms <ms>", "how long a request may wait for a slot (default 30000)")
+    .option("--name <name>", "this node's name (default: the host name)")
+    .option("--tier <0|1|2>", "the class you declare for this node: 0 fast/small, 1 medium, 2 powerful (default 1)")
+    .option("--pool <pool>", "the pool this node serves (default: default)")
+    .addOption(new Option("--gpu <kind>", "GPU backend for llama.cpp").choices(["auto", "off", "cuda", "vulkan", "metal"]));
+}
+
+type Flags = Record<string, string | string[] | undefined>;
+
+async function serveConfig(flags: Flags, defaultPort: number): Promise<UpConfig> {
+  const fromFlags: Partial<Record<keyof UpConfig, unknown>> = {
+    models: flags.model,
+    host: flags.host,
+    port: flags.port,
+    dataDir: flags.dataDir,
+    threads: flags.threads,
+    slots: flags.slots,
+    contextSize: flags.ctxSize,
+    maxQueued: flags.maxQueued,
+    queueWaitMs: flags.queueWaitMs,
+    gpu: flags.gpu,
+    logLevel: flags.logLevel,
+    heartbeatIntervalMs: flags.heartbeatIntervalMs,
+    nodeName: flags.name,
+    tier: flags.tier,
+    pool: flags.pool,
+  };
+  return resolveUpConfig(fromFlags, typeof flags.config === "string" ? flags.config : undefined, env, { port: defaultPort });
+}
+
 const program = new Command("flotilla")
   .description("one AI service from a pile of machines")
   .version(FLOTILLA_VERSION)
   .showHelpAfterError()
   .exitOverride();
 
-program
-  .command("up")
+withModelOptions(withServeOptions(program.command("up"), 8080))
   .description("run a coordinator and an agent in this one process: a cluster on this machine")
-  .option("--model <[name=]path|hf:owner/repo/file.gguf>", "a GGUF model to serve (repeatable)", collect)
-  .option("--host <address>", "address to bind (default 127.0.0.1; binding wider is your explicit choice)")
-  .option("--port <port>", "port for the API, the cluster API and health (default 8080)")
-  .option("--data-dir <dir>", "where the store, the admin key and downloaded models live (default ~/.flotilla)")
-  .option("--config <file>", "a YAML or JSON file of the same settings")
-  .option("--threads <n>", "llama.cpp threads per model (default: cores - 1)")
-  .option("--slots <n>", "requests a model serves in parallel (default 4)")
-  .option("--ctx-size <tokens>", "context per request, capped at the model's (default 4096)")
-  .option("--max-queued <n>", "requests that may wait for a slot, per model (default 64)")
-  .option("--queue-wait-ms <ms>", "how long a request may wait for a slot (default 30000)")
-  .addOption(new Option("--gpu <kind>", "GPU backend for llama.cpp").choices(["auto", "off", "cuda", "vulkan", "metal"]))
-  .addOption(new Option("--log-level <level>").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]))
-  .action(async (flags: Record<string, string | string[] | undefined>) => {
-    const fromFlags: Partial<Record<keyof UpConfig, unknown>> = {
-      models: flags.model,
-      host: flags.host,
-      port: flags.port,
-      dataDir: flags.dataDir,
-      threads: flags.threads,
-      slots: flags.slots,
-      contextSize: flags.ctxSize,
-      maxQueued: flags.maxQueued,
-      queueWaitMs: flags.queueWaitMs,
-      gpu: flags.gpu,
-      logLevel: flags.logLevel,
-    };
-    const config = await resolveUpConfig(fromFlags, typeof flags.config === "string" ? flags.config : undefined, env);
-    await runUp(config, env);
+  .action(async (flags: Flags) => runUp(await serveConfig(flags, 8080), env));
+
+withServeOptions(program.command("coordinator"), 8080)
+  .description("run the coordinator alone: agents on other machines join it")
+  .action(async (flags: Flags) => runCoordinator(await serveConfig(flags, 8080), env));
+
+withModelOptions(withServeOptions(program.command("agent"), 8081))
+  .description("serve this machine's models to a coordinator")
+  .requiredOption("--join <url>", "the coordinator's address", httpUrl)
+  .option("--token <token>", "a join token from `flotilla token create` (needed only the first time)")
+  .addOption(new Option("--advertise-url <url>", "the address the coordinator should call (default: found from the route to it)").argParser(httpUrl))
+  .action(async (flags: Flags & { join: string; token?: string; advertiseUrl?: string }) =>
+    runAgent(await serveConfig(flags, 8081), { join: flags.join, token: flags.token, advertiseUrl: flags.advertiseUrl }, env),
+  );
+
+const token = program.command("token").description("join tokens for new machines");
+withClientFlags(token.command("create").description("create a join token and print it, alone, on stdout"))
+  .option("--ttl <duration>", "how long it stays valid: 30s, 15m, 2h, 7d", parseDurationMs, 15 * 60_000)
+  .option("--uses <n>", "how many machines may join with it", parsePositiveInt, 1)
+  .action((flags: ClientFlags & { ttl: number; uses: number }) => createToken(targetOf(flags), env, flags.ttl, flags.uses));
+
+const cluster = program.command("cluster").description("the nodes of the cluster");
+withClientFlags(cluster.command("status").description("every node: tier, pool, hardware, models, state, load, heartbeat"))
+  .option("--json", "machine-readable output")
+  .option("--watch", "redraw every second")
+  .action(async (flags: ClientFlags & { json?: boolean; watch?: boolean }) => {
+    if (flags.watch) await watchStatus(targetOf(flags), env, 1_000);
+    process.stdout.write(await clusterStatus(targetOf(flags), env, flags.json === true));
   });
+withClientFlags(cluster.command("drain").description("no new work to a node; work in flight finishes").argument("<name>"))
+  .action((name: string, flags: ClientFlags) => setDrain(targetOf(flags), env, name, true));
+withClientFlags(cluster.command("undrain").description("let a drained node take work again").argument("<name>"))
+  .action((name: string, flags: ClientFlags) => setDrain(targetOf(flags), env, name, false));
+withClientFlags(cluster.command("remove").description("forget a node; it needs a new token to come back").argument("<name>"))
+  .action((name: string, flags: ClientFlags) => removeNode(targetOf(flags), env, name));
 
 const keys = program.command("keys").description("client API keys for /v1 (once one exists, /v1 requires a key)");
 withClientFlags(keys.command("create").description("create a key and print it, alone, on stdout"))

@@ -3,13 +3,19 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { Agent as HttpAgent } from "undici";
 import { NodeRegistry } from "./registry/node-registry.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
 import { loadOrCreateAdminKey } from "./auth/admin-key.ts";
+import { loadOrCreateSecretFile } from "./auth/secret-file.ts";
+import { healthPolicy } from "./registry/node-health.ts";
+import { Membership } from "./cluster/membership.ts";
 import { buildGateway } from "./gateway/app.ts";
+import { NetworkAllowlist, checkedLookup, resolveAndCheckNodeUrl } from "./config/url-policy.ts";
 
 export { NodeRegistry } from "./registry/node-registry.ts";
+export { LocalNode } from "./registry/local-node.ts";
 export { ADMIN_KEY_FILE, readAdminKey } from "./auth/admin-key.ts";
 
 export interface CoordinatorOptions {
@@ -17,6 +23,9 @@ export interface CoordinatorOptions {
   /** FLOTILLA_ADMIN_KEY, when the environment sets it. */
   adminKeyFromEnv: string | undefined;
   bodyLimitBytes: number;
+  heartbeatIntervalMs: number;
+  /** Networks that node URLs may point into (CIDRs); see config/url-policy.ts. */
+  allowedNetworks: readonly string[];
   logger: FastifyBaseLogger;
 }
 
@@ -31,9 +40,31 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const store = new SqliteStore(path.join(options.dataDir, "flotilla.db"));
   const apiKeys = await ApiKeys.load(store);
   const adminKey = await loadOrCreateAdminKey(options.dataDir, options.adminKeyFromEnv);
+  const clusterSecret = await loadOrCreateSecretFile(options.dataDir, "cluster.key", "cluster");
   const registry = new NodeRegistry();
+  const allowlist = NetworkAllowlist.fromCidrs(options.allowedNetworks);
+  // One keep-alive pool for every call to nodes. Its lookup re-checks every
+  // address a host name resolves to at connect time, so a name that passed at
+  // registration cannot later be pointed elsewhere (DNS rebinding).
+  const dispatcher = new HttpAgent({
+    keepAliveTimeout: 30_000,
+    connect: { timeout: 5_000, lookup: checkedLookup(allowlist) },
+  });
+  const membership = await Membership.load({
+    store,
+    registry,
+    clusterSecret,
+    policy: healthPolicy(options.heartbeatIntervalMs),
+    dispatcher,
+    checkAgentUrl: async (url) => {
+      const checked = await resolveAndCheckNodeUrl(url, allowlist);
+      return checked.ok ? null : checked.reason;
+    },
+    nowMs: Date.now,
+  });
   const app = buildGateway({
     registry,
+    membership,
     apiKeys,
     adminKey,
     bodyLimitBytes: options.bodyLimitBytes,
@@ -44,7 +75,29 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     registry,
     async close() {
       await app.close();
+      await dispatcher.close();
       await store.close();
     },
   };
 }
+export { loadConfigFile, validate, ConfigError, type LoadedFile } from "./config/load-config-file.ts";
+export {
+  DEFAULT_ALLOWED_NETWORKS,
+  CLOUD_METADATA_ADDRESSES,
+  NetworkAllowlist,
+  checkNodeUrl,
+  checkAddress,
+  cidrProblem,
+  resolveAndCheckNodeUrl,
+  type UrlCheck,
+  type LookupAll,
+} from "./config/url-policy.ts";
+export {
+  clusterFile,
+  loadClusterFile,
+  type ClusterFile,
+  type ClusterConfig,
+  type ClusterNode,
+  type ClusterFileNode,
+} from "./config/cluster-file.ts";
+export { renderClusterFileTemplate } from "./config/cluster-file-template.ts";

@@ -3,6 +3,8 @@
 // kind of node (the in-process agent, a remote agent, later an agentless
 // server) answers the same interface.
 import type { FinishReason } from "./openai.ts";
+import type { AgentLoad, ServedModel, Tier } from "./cluster.ts";
+import type { HardwareInfo } from "./hardware.ts";
 
 export interface ChatTurn {
   role: "system" | "user" | "assistant";
@@ -51,21 +53,38 @@ export interface ModelDescriptor {
   loadedAtMs: number;
 }
 
-export interface SlotStatus {
-  total: number;
-  busy: number;
-  queued: number;
+/**
+ * What serves generations on a machine: the agent's side of the contract.
+ * `flotilla up` hands the coordinator this object directly; a remote agent
+ * offers the same over HTTP.
+ */
+export interface GenerationHost {
+  load(): AgentLoad;
+  generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult>;
 }
+
+/** A node's health as the coordinator judges it (see registry/node-health.ts). */
+export type NodeHealth = "ready" | "suspect" | "down";
 
 export interface NodeStatus {
   name: string;
-  state: "ready" | "no_models";
-  models: Array<ModelDescriptor & { slots: SlotStatus }>;
+  kind: "local" | "agent";
+  health: NodeHealth;
+  /** Drained nodes finish their work but get no new requests. */
+  drained: boolean;
+  tier: Tier;
+  pool: string;
+  url: string | null;
+  models: ServedModel[];
+  inFlight: number;
+  hardware: HardwareInfo | null;
+  /** Milliseconds since the node was last heard from; null for the local node. */
+  lastSeenAgoMs: number | null;
 }
 
 /** A node as the coordinator sees it. */
 export interface InferenceNode {
   readonly name: string;
-  status(): NodeStatus;
+  status(nowMs: number): NodeStatus;
   generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult>;
 }

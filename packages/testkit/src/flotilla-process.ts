@@ -1,5 +1,6 @@
-// Starts `flotilla up` as a real OS process, the way a user runs it, on a
-// free loopback port with its own data directory, and stops it afterwards.
+// Starts `flotilla up`, `coordinator` or `agent` as a real OS process, the
+// way a user runs it, on a loopback port with its own data directory, and
+// stops it afterwards.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -21,6 +22,9 @@ export interface FlotillaProcess {
 }
 
 export interface StartOptions {
+  command?: "up" | "coordinator" | "agent";
+  /** 0 (the default) picks a free port. */
+  port?: number;
   args?: string[];
   env?: Record<string, string>;
   /** Keep this data directory (and do not remove it on stop). */
@@ -31,10 +35,21 @@ export interface StartOptions {
 export async function startFlotilla(options: StartOptions = {}): Promise<FlotillaProcess> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "flotilla-test-")));
-  const adminKey = `flt_admin_test_${randomBytes(12).toString("hex")}`;
+  const adminKey = options.env?.FLOTILLA_ADMIN_KEY ?? `flt_admin_test_${randomBytes(12).toString("hex")}`;
+  const command = options.command ?? "up";
   const child = spawn(
     process.execPath,
-    [CLI, "up", "--port", "0", "--threads", "1", "--log-level", "warn", ...(options.args ?? [])],
+    [
+      CLI,
+      command,
+      "--port",
+      String(options.port ?? 0),
+      // The coordinator alone runs no model, so it has no thread setting.
+      ...(command === "coordinator" ? [] : ["--threads", "1"]),
+      "--log-level",
+      "warn",
+      ...(options.args ?? []),
+    ],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, FLOTILLA_DATA_DIR: dataDir, FLOTILLA_ADMIN_KEY: adminKey, ...options.env },
@@ -49,7 +64,7 @@ export async function startFlotilla(options: StartOptions = {}): Promise<Flotill
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`flotilla did not start in time:\n${stderr}`)), options.startTimeoutMs ?? 30_000);
     const check = () => {
-      const match = /flotilla is up at (http:\/\/\S+)/.exec(stderr);
+      const match = /(?:flotilla is up|flotilla agent \S+ is up) at (http:\/\/\S+)/.exec(stderr);
       if (match?.[1]) {
         clearTimeout(timer);
         child.stderr.off("data", check);

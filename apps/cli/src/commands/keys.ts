@@ -1,5 +1,6 @@
 // `flotilla keys create|list|revoke`: client API keys for /v1.
 import { adminRequest, CliError, type ClientTarget } from "../client.ts";
+import { table } from "../table.ts";
 
 interface KeyRecord {
   id: string;
@@ -33,10 +34,4 @@ export async function listKeys(target: ClientTarget, env: NodeJS.ProcessEnv, jso
 export async function revokeKey(target: ClientTarget, env: NodeJS.ProcessEnv, id: string): Promise<void> {
   await adminRequest(target, env, "DELETE", `/cluster/keys/${encodeURIComponent(id)}`);
   process.stderr.write(`revoked API key ${id}\n`);
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
-  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
 }

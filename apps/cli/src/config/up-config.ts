@@ -4,7 +4,8 @@
 import { availableParallelism, homedir, hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { loadConfigFile, validate, type LoadedFile } from "./parse-sources.ts";
+import { nodeName, poolName, tier } from "@flotilla/protocol";
+import { DEFAULT_ALLOWED_NETWORKS, loadConfigFile, validate, type LoadedFile } from "@flotilla/coordinator";
 
 /** Whole numbers may come as strings from flags and the environment. */
 const int = (min: number, max: number) =>
@@ -15,7 +16,7 @@ export const upConfigSchema = z.object({
   port: int(0, 65_535),
   dataDir: z.string().min(1),
   models: z.array(z.string().min(1)),
-  nodeName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "1-63 letters, digits, '.', '_' or '-'"),
+  nodeName,
   threads: int(1, 1024),
   slots: int(1, 256),
   contextSize: int(64, 1_048_576),
@@ -25,6 +26,11 @@ export const upConfigSchema = z.object({
   gpu: z.enum(["auto", "off", "cuda", "vulkan", "metal"]),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   hfEndpoint: z.url({ protocol: /^https?$/ }),
+  heartbeatIntervalMs: int(100, 600_000),
+  tier: z.preprocess((v) => (typeof v === "string" && /^\s*\d\s*$/.test(v) ? Number(v) : v), tier),
+  pool: poolName,
+  /** Networks a node's URL may be in: the coordinator calls nothing else. */
+  allowedNetworks: z.array(z.string().min(1)).min(1),
 }).strict();
 
 export type UpConfig = z.infer<typeof upConfigSchema>;
@@ -46,6 +52,11 @@ export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
     gpu: "auto",
     logLevel: "info",
     hfEndpoint: "https://huggingface.co",
+    heartbeatIntervalMs: 5_000,
+    // The middle tier until the user says otherwise: tiers are declared, never guessed.
+    tier: 1,
+    pool: "default",
+    allowedNetworks: [...DEFAULT_ALLOWED_NETWORKS],
   };
 }
 
@@ -63,16 +74,19 @@ const ENV: Record<string, keyof UpConfig> = {
   FLOTILLA_GPU: "gpu",
   FLOTILLA_LOG_LEVEL: "logLevel",
   HF_ENDPOINT: "hfEndpoint",
+  FLOTILLA_HEARTBEAT_INTERVAL_MS: "heartbeatIntervalMs",
 };
 
 export async function resolveUpConfig(
   flags: Partial<Record<keyof UpConfig, unknown>>,
   configFile: string | undefined,
   env: NodeJS.ProcessEnv,
+  /** Defaults that differ by command (an agent listens on 8081). */
+  commandDefaults: Partial<UpConfig> = {},
 ): Promise<UpConfig> {
   const file: LoadedFile | undefined = configFile ? await loadConfigFile(configFile) : undefined;
   const origins = new Map<string, string>();
-  const merged: Record<string, unknown> = { ...defaultUpConfig(env) };
+  const merged: Record<string, unknown> = { ...defaultUpConfig(env), ...commandDefaults };
   const layer = (values: Record<string, unknown>, origin: string) => {
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) continue;

@@ -1,25 +1,84 @@
-// The cluster API: admin credentials only. Status of the nodes, and the
-// client API keys behind `flotilla keys`.
+// The cluster API: admin credentials only. Nodes and their state, join
+// tokens, drain and removal, and the client API keys behind `flotilla keys`.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { FlotillaError } from "@flotilla/protocol";
+import { FlotillaError, nodeName, type NodeStatus } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
+import { LocalNode } from "../registry/local-node.ts";
+import type { Membership } from "../cluster/membership.ts";
 import type { ApiKeys } from "../auth/api-keys.ts";
 import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
 
 export interface ClusterRoutesOptions {
   registry: NodeRegistry;
+  membership: Membership;
   apiKeys: ApiKeys;
   nowMs: () => number;
 }
 
 const createKeyBody = z.object({ name: z.string().min(1).max(64).regex(/^[\w .@-]+$/, "letters, digits, space, '.', '_', '@' or '-'") });
+const createTokenBody = z.object({
+  ttlMs: z.int().min(1_000).max(30 * 24 * 3_600_000).default(15 * 60_000),
+  uses: z.int().min(1).max(10_000).default(1),
+});
+const nameParams = z.object({ name: nodeName });
+
+/** What `cluster status` shows: the node, plus the one word a person reads. */
+function present(status: NodeStatus): NodeStatus & { state: string } {
+  const state = status.health !== "ready" ? status.health : status.drained ? "draining" : "ready";
+  return { ...status, state };
+}
 
 export function registerClusterRoutes(app: FastifyInstance, options: ClusterRoutesOptions): void {
-  const { registry, apiKeys } = options;
+  const { registry, apiKeys, membership } = options;
 
-  app.get("/cluster/status", () => ({ nodes: registry.statuses() }));
+  app.get("/cluster/status", () => {
+    const nodes = registry.statuses(options.nowMs()).map(present);
+    const totals = {
+      nodes: nodes.length,
+      ready: nodes.filter((n) => n.state === "ready").length,
+      slots: nodes.reduce((sum, n) => sum + n.models.reduce((s, m) => s + m.slots.total, 0), 0),
+      inFlight: nodes.reduce((sum, n) => sum + n.inFlight, 0),
+    };
+    return { nodes, totals };
+  });
+
+  app.get("/cluster/nodes/:name", (request) => {
+    const { name } = parseBody(nameParams, request.params);
+    const node = registry.get(name);
+    if (!node) throw new FlotillaError("not_found", `no node is named ${name}`, { param: "name" });
+    return present(node.status(options.nowMs()));
+  });
+
+  const drain = async (name: string, drained: boolean) => {
+    const node = registry.get(name);
+    if (node instanceof LocalNode) node.drained = drained;
+    else await membership.setDrained(name, drained);
+  };
+  app.post("/cluster/nodes/:name/drain", async (request) => {
+    const { name } = parseBody(nameParams, request.params);
+    await drain(name, true);
+    return { name, drained: true };
+  });
+  app.post("/cluster/nodes/:name/undrain", async (request) => {
+    const { name } = parseBody(nameParams, request.params);
+    await drain(name, false);
+    return { name, drained: false };
+  });
+  app.delete("/cluster/nodes/:name", async (request, reply) => {
+    const { name } = parseBody(nameParams, request.params);
+    if (registry.get(name) instanceof LocalNode) {
+      throw new FlotillaError("invalid_request", `${name} is this process's own node; drain it instead`, { param: "name" });
+    }
+    await membership.remove(name);
+    return reply.code(204).send();
+  });
+
+  app.post("/cluster/tokens", async (request, reply) => {
+    const body = parseBody(createTokenBody, request.body ?? {});
+    return reply.code(201).send(await membership.createJoinToken(body));
+  });
 
   app.get("/cluster/keys", async () => ({ keys: await apiKeys.list() }));
 
@@ -37,6 +96,10 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
   });
 
   rejectOtherMethods(app, "/cluster/status", ["GET"]);
+  rejectOtherMethods(app, "/cluster/nodes/:name", ["GET", "DELETE"]);
+  rejectOtherMethods(app, "/cluster/nodes/:name/drain", ["POST"]);
+  rejectOtherMethods(app, "/cluster/nodes/:name/undrain", ["POST"]);
+  rejectOtherMethods(app, "/cluster/tokens", ["POST"]);
   rejectOtherMethods(app, "/cluster/keys", ["GET", "POST"]);
   rejectOtherMethods(app, "/cluster/keys/:id", ["DELETE"]);
 }

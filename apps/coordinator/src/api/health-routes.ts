@@ -3,11 +3,11 @@ import type { FastifyInstance } from "fastify";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
 
-export function registerHealthRoutes(app: FastifyInstance, registry: NodeRegistry): void {
+export function registerHealthRoutes(app: FastifyInstance, registry: NodeRegistry, nowMs: () => number): void {
   app.get("/healthz", () => ({ status: "ok" }));
 
   app.get("/readyz", (_request, reply) => {
-    const models = registry.models().map((m) => m.id);
+    const models = registry.models(nowMs()).map((m) => m.id);
     if (models.length > 0) return { status: "ready", models };
     return reply.code(503).send({
       status: "not_ready",

@@ -4,14 +4,17 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { FlotillaError, toOpenAIErrorBody } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import type { ApiKeys } from "../auth/api-keys.ts";
-import { bearerToken, secretsEqual } from "../auth/secrets.ts";
+import { bearerToken, secretsEqual } from "@flotilla/security";
 import { registerHealthRoutes } from "../api/health-routes.ts";
 import { registerClusterRoutes } from "../api/cluster-routes.ts";
+import { registerMembershipRoutes } from "../api/membership-routes.ts";
+import type { Membership } from "../cluster/membership.ts";
 import { registerOpenAIRoutes } from "./openai-routes.ts";
 import { toFlotillaError } from "./errors.ts";
 
 export interface GatewayOptions {
   registry: NodeRegistry;
+  membership: Membership;
   apiKeys: ApiKeys;
   adminKey: string;
   bodyLimitBytes: number;
@@ -58,7 +61,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return Promise.reject(unauthorized(token));
   };
 
-  registerHealthRoutes(app, options.registry);
+  registerHealthRoutes(app, options.registry, nowMs);
+  // Agents' routes check their own credentials (join token, node credential).
+  registerMembershipRoutes(app, options.membership);
   void app.register((v1, _opts, done) => {
     v1.addHook("onRequest", requireClientKey);
     registerOpenAIRoutes(v1, { registry: options.registry, nowMs });
@@ -66,7 +71,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   });
   void app.register((cluster, _opts, done) => {
     cluster.addHook("onRequest", requireAdmin);
-    registerClusterRoutes(cluster, { registry: options.registry, apiKeys: options.apiKeys, nowMs });
+    registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, apiKeys: options.apiKeys, nowMs });
     done();
   });
 

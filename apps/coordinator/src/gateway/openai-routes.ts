@@ -73,11 +73,11 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
 
   app.get("/v1/models", (): ModelList => ({
     object: "list",
-    data: registry.models().map(toModelObject),
+    data: registry.models(options.nowMs()).map(toModelObject),
   }));
 
   app.get<{ Params: { id: string } }>("/v1/models/:id", (request): ModelObject => {
-    const model = registry.models().find((m) => m.id === request.params.id);
+    const model = registry.models(options.nowMs()).find((m) => m.id === request.params.id);
     if (!model) throw modelNotFound(request.params.id);
     return toModelObject(model);
   });
@@ -107,7 +107,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     includeUsage: boolean,
     rendering: Rendering,
   ): Promise<unknown> {
-    const nodeName = pickNode(generation.model, registry.statuses());
+    const nodeName = pickNode(generation.model, registry.statuses(options.nowMs()));
     const node = nodeName === undefined ? undefined : registry.get(nodeName);
     if (!node) throw modelNotFound(generation.model);
 

@@ -10,18 +10,23 @@ export class NodeRegistry {
     this.#nodes.set(node.name, node);
   }
 
+  remove(name: string): boolean {
+    return this.#nodes.delete(name);
+  }
+
   get(name: string): InferenceNode | undefined {
     return this.#nodes.get(name);
   }
 
-  statuses(): NodeStatus[] {
-    return [...this.#nodes.values()].map((n) => n.status());
+  statuses(nowMs: number): NodeStatus[] {
+    return [...this.#nodes.values()].map((n) => n.status(nowMs));
   }
 
   /** Every model some node serves, once, with the largest context offered. */
-  models(): ModelDescriptor[] {
+  models(nowMs: number): ModelDescriptor[] {
     const byId = new Map<string, ModelDescriptor>();
-    for (const status of this.statuses()) {
+    for (const status of this.statuses(nowMs)) {
+      if (status.health === "down") continue;
       for (const m of status.models) {
         const seen = byId.get(m.id);
         if (!seen || m.contextSize > seen.contextSize) {

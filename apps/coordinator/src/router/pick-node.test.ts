@@ -5,8 +5,16 @@ import { pickNode } from "./pick-node.ts";
 
 const node = (name: string, model: string, busy: number, queued = 0): NodeStatus => ({
   name,
-  state: "ready",
+  kind: "agent",
+  health: "ready",
+  drained: false,
+  tier: 1,
+  pool: "default",
+  url: null,
   models: [{ id: model, contextSize: 512, loadedAtMs: 0, slots: { total: 4, busy, queued } }],
+  inFlight: busy + queued,
+  hardware: null,
+  lastSeenAgoMs: 0,
 });
 
 test("only nodes serving the model are candidates", () => {
@@ -19,7 +27,10 @@ test("the node with the most free slots wins; queued requests count as busy", ()
   assert.equal(pickNode("a", [node("n1", "a", 2), node("n2", "a", 1, 2)]), "n1");
 });
 
-test("nodes that are not ready are skipped", () => {
-  const idle: NodeStatus = { name: "n0", state: "no_models", models: [] };
-  assert.equal(pickNode("a", [idle, node("n1", "a", 4)]), "n1");
+test("nodes that are suspect, down or drained are skipped", () => {
+  const free = node("n0", "a", 0);
+  assert.equal(pickNode("a", [{ ...free, health: "suspect" }, node("n1", "a", 4)]), "n1");
+  assert.equal(pickNode("a", [{ ...free, health: "down" }, node("n1", "a", 4)]), "n1");
+  assert.equal(pickNode("a", [{ ...free, drained: true }, node("n1", "a", 4)]), "n1");
+  assert.equal(pickNode("a", [{ ...free, drained: true }]), undefined);
 });

@@ -1,9 +1,9 @@
 // The embedded store: Node's built-in SQLite (node:sqlite), so a fresh machine
 // needs no native add-on build and no external service (docs/adr/0005).
 import { DatabaseSync } from "node:sqlite";
-import type { ApiKeyRecord, Store } from "./store.ts";
+import type { ApiKeyRecord, JoinTokenRecord, NodeRecord, Store } from "./store.ts";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -31,6 +31,29 @@ export class SqliteStore implements Store {
           created_at_ms INTEGER NOT NULL
         );
         PRAGMA user_version = 1;
+      `);
+    }
+    if (version < 2) {
+      this.#db.exec(`
+        CREATE TABLE join_tokens (
+          id TEXT PRIMARY KEY,
+          hash TEXT NOT NULL UNIQUE,
+          expires_at_ms INTEGER NOT NULL,
+          uses_left INTEGER NOT NULL,
+          created_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE nodes (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          url TEXT NOT NULL,
+          tier INTEGER NOT NULL,
+          pool TEXT NOT NULL,
+          credential_hash TEXT NOT NULL UNIQUE,
+          hardware_json TEXT,
+          drained INTEGER NOT NULL DEFAULT 0,
+          joined_at_ms INTEGER NOT NULL
+        );
+        PRAGMA user_version = 2;
       `);
     }
   }
@@ -63,6 +86,82 @@ export class SqliteStore implements Store {
       const rows = this.#db.prepare("SELECT hash FROM api_keys").all() as Array<{ hash: string }>;
       return rows.map((r) => r.hash);
     });
+  }
+
+  addJoinToken(record: JoinTokenRecord, hash: string): Promise<void> {
+    return Promise.try(() => {
+      this.#db
+        .prepare("INSERT INTO join_tokens (id, hash, expires_at_ms, uses_left, created_at_ms) VALUES (?, ?, ?, ?, ?)")
+        .run(record.id, hash, record.expiresAtMs, record.usesLeft, record.createdAtMs);
+    });
+  }
+
+  spendJoinToken(hash: string, nowMs: number): Promise<boolean> {
+    return Promise.try(() => {
+      const spent = this.#db
+        .prepare("UPDATE join_tokens SET uses_left = uses_left - 1 WHERE hash = ? AND uses_left > 0 AND expires_at_ms > ?")
+        .run(hash, nowMs);
+      // Spent-out and expired tokens are of no further use: keep the table small.
+      this.#db.prepare("DELETE FROM join_tokens WHERE uses_left <= 0 OR expires_at_ms <= ?").run(nowMs);
+      return Number(spent.changes) === 1;
+    });
+  }
+
+  putNode(r: NodeRecord): Promise<void> {
+    return Promise.try(() => {
+      this.#db
+        .prepare(
+          `INSERT INTO nodes (id, name, url, tier, pool, credential_hash, hardware_json, drained, joined_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET id = excluded.id, url = excluded.url, tier = excluded.tier,
+             pool = excluded.pool, credential_hash = excluded.credential_hash,
+             hardware_json = excluded.hardware_json, drained = excluded.drained, joined_at_ms = excluded.joined_at_ms`,
+        )
+        .run(r.id, r.name, r.url, r.tier, r.pool, r.credentialHash, r.hardwareJson, r.drained ? 1 : 0, r.joinedAtMs);
+    });
+  }
+
+  listNodes(): Promise<NodeRecord[]> {
+    return Promise.try(() => {
+      const rows = this.#db.prepare("SELECT * FROM nodes ORDER BY name").all() as Array<{
+        id: string;
+        name: string;
+        url: string;
+        tier: number;
+        pool: string;
+        credential_hash: string;
+        hardware_json: string | null;
+        drained: number;
+        joined_at_ms: number;
+      }>;
+      return rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        url: r.url,
+        tier: r.tier === 0 || r.tier === 2 ? r.tier : 1,
+        pool: r.pool,
+        credentialHash: r.credential_hash,
+        hardwareJson: r.hardware_json,
+        drained: r.drained === 1,
+        joinedAtMs: r.joined_at_ms,
+      }));
+    });
+  }
+
+  setNodeDrained(name: string, drained: boolean): Promise<boolean> {
+    return Promise.try(
+      () => Number(this.#db.prepare("UPDATE nodes SET drained = ? WHERE name = ?").run(drained ? 1 : 0, name).changes) > 0,
+    );
+  }
+
+  setNodeHardware(name: string, hardwareJson: string): Promise<void> {
+    return Promise.try(() => {
+      this.#db.prepare("UPDATE nodes SET hardware_json = ? WHERE name = ?").run(hardwareJson, name);
+    });
+  }
+
+  removeNode(name: string): Promise<boolean> {
+    return Promise.try(() => Number(this.#db.prepare("DELETE FROM nodes WHERE name = ?").run(name).changes) > 0);
   }
 
   close(): Promise<void> {

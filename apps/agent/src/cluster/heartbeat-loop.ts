@@ -1,0 +1,51 @@
+// Heartbeats every interval, for as long as the agent runs. A coordinator
+// that is down or restarting is simply tried again at the next beat: its
+// store remembers the node, so the first beat it hears makes the node ready.
+import type { Heartbeat } from "@flotilla/protocol";
+import { CoordinatorRefused, sendHeartbeat } from "./coordinator-client.ts";
+
+export interface HeartbeatLoopOptions {
+  coordinatorUrl: string;
+  credential: string;
+  intervalMs: number;
+  beat: () => Heartbeat;
+  /** Called when the outcome changes (ok → failing and back), not at every beat. */
+  onChange: (ok: boolean, error?: Error) => void;
+}
+
+export class HeartbeatLoop {
+  readonly #o: HeartbeatLoopOptions;
+  #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #lastOk: boolean | undefined;
+
+  constructor(options: HeartbeatLoopOptions) {
+    this.#o = options;
+    this.#intervalMs = options.intervalMs;
+  }
+
+  start(): void {
+    void this.#tick();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  async #tick(): Promise<void> {
+    let ok = true;
+    let error: Error | undefined;
+    try {
+      const answer = await sendHeartbeat(this.#o.coordinatorUrl, this.#o.credential, this.#o.beat());
+      this.#intervalMs = answer.heartbeatIntervalMs;
+    } catch (err) {
+      ok = false;
+      error = err instanceof CoordinatorRefused || err instanceof Error ? err : new Error(String(err));
+    }
+    if (ok !== this.#lastOk) this.#o.onChange(ok, error);
+    this.#lastOk = ok;
+    if (!this.#stopped) this.#timer = setTimeout(() => void this.#tick(), this.#intervalMs);
+  }
+}

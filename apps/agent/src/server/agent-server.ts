@@ -1,0 +1,87 @@
+// The agent's HTTP API, for its coordinator only: every route but /healthz
+// needs the credential the coordinator was given at join. Generation answers
+// as newline-delimited JSON events; a closed connection cancels the work.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import {
+  FlotillaError,
+  formatParam,
+  generationRequest,
+  resultEvent,
+  toGenerationRequest,
+  type AgentEvent,
+  type GenerationHost,
+} from "@flotilla/protocol";
+import { bearerToken, hashSecret } from "@flotilla/security";
+
+export interface AgentServerOptions {
+  host: GenerationHost;
+  /** sha256 of the coordinator's credential; null until the agent has joined. */
+  coordinatorCredentialHash: () => string | null;
+  logger: FastifyBaseLogger;
+}
+
+export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: 16 * 1024 * 1024,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  app.setErrorHandler((err, _request, reply) => {
+    const failure = err instanceof FlotillaError ? err : new FlotillaError("invalid_request", err instanceof Error ? err.message : "bad request");
+    return reply.code(failure.status).send({ error: { code: failure.code, message: failure.message, param: failure.param } });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: "not_found", message: "no such route" } }));
+
+  app.get("/healthz", () => ({ status: "ok" }));
+
+  void app.register((api, _opts, done) => {
+    api.addHook("onRequest", (request, _reply, next) => {
+      const expected = options.coordinatorCredentialHash();
+      const token = bearerToken(request.headers.authorization);
+      if (expected === null || token === undefined || hashSecret(token) !== expected) {
+        next(new FlotillaError("invalid_api_key", "this agent answers only its coordinator"));
+        return;
+      }
+      next();
+    });
+
+    api.get("/agent/v1/status", () => options.host.load());
+
+    api.post("/agent/v1/generate", async (request, reply) => {
+      const parsed = generationRequest.safeParse(request.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new FlotillaError("invalid_request", `${formatParam(issue?.path ?? [])}: ${issue?.message ?? "invalid"}`);
+      }
+      const controller = new AbortController();
+      reply.raw.once("close", () => {
+        if (!reply.raw.writableFinished) controller.abort(new Error("coordinator disconnected"));
+      });
+      reply.hijack();
+      reply.raw.writeHead(200, { "content-type": "application/x-ndjson" });
+      const send = (event: AgentEvent) => reply.raw.write(`${JSON.stringify(event)}\n`);
+      try {
+        const result = await options.host.generate(toGenerationRequest(parsed.data), {
+          signal: controller.signal,
+          onText: (text) => send({ type: "text", text }),
+        });
+        send(resultEvent(result));
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        const failure = err instanceof FlotillaError ? err : new FlotillaError("internal_error", "generation failed on the agent");
+        if (!(err instanceof FlotillaError)) request.log.error({ err }, "generation failed");
+        send({
+          type: "error",
+          code: failure.code,
+          message: failure.message,
+          param: failure.param,
+          ...(failure.retryAfterS === undefined ? {} : { retryAfterS: failure.retryAfterS }),
+        });
+      }
+      reply.raw.end();
+    });
+    done();
+  });
+  return app;
+}

@@ -1,0 +1,58 @@
+// `flotilla cluster status|drain|undrain|remove`: thin calls to the cluster API.
+import type { NodeStatus } from "@flotilla/protocol";
+import { adminRequest, type ClientTarget } from "../client.ts";
+import { table } from "../table.ts";
+
+type PresentedNode = NodeStatus & { state: string };
+
+interface StatusBody {
+  nodes: PresentedNode[];
+  totals: { nodes: number; ready: number; slots: number; inFlight: number };
+}
+
+export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv, json: boolean): Promise<string> {
+  const status = (await adminRequest(target, env, "GET", "/cluster/status")) as StatusBody;
+  if (json) return `${JSON.stringify(status, null, 2)}\n`;
+  const rows = status.nodes.map((n) => [
+    n.name,
+    String(n.tier),
+    n.pool,
+    hardwareSummary(n),
+    n.models.map((m) => m.id).join(",") || "-",
+    n.state,
+    `${n.inFlight}/${n.models.reduce((s, m) => s + m.slots.total, 0)}`,
+    n.lastSeenAgoMs === null ? "local" : `${(n.lastSeenAgoMs / 1000).toFixed(1)}s`,
+  ]);
+  const t = status.totals;
+  return (
+    table(["NAME", "TIER", "POOL", "HARDWARE", "MODELS", "STATE", "LOAD", "HEARTBEAT"], rows) +
+    `${t.ready}/${t.nodes} nodes ready, ${t.inFlight} requests in flight, ${t.slots} slots\n`
+  );
+}
+
+function hardwareSummary(node: PresentedNode): string {
+  const h = node.hardware;
+  if (!h) return "?";
+  const gib = (bytes: number) => `${Math.round(bytes / 2 ** 30)}G`;
+  const gpu = h.gpus[0];
+  const accel = gpu ? ` ${gpu.model}${gpu.memoryTotalBytes ? ` ${gib(gpu.memoryTotalBytes)}` : ""}` : "";
+  return `${h.hardwareType} ${h.cpu.logicalCores}c ${gib(h.memory.totalBytes)}${accel}`;
+}
+
+export async function watchStatus(target: ClientTarget, env: NodeJS.ProcessEnv, intervalMs: number): Promise<never> {
+  for (;;) {
+    const text = await clusterStatus(target, env, false).catch((err: unknown) => `${(err as Error).message}\n`);
+    process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}\n${text}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export async function setDrain(target: ClientTarget, env: NodeJS.ProcessEnv, name: string, drained: boolean): Promise<void> {
+  await adminRequest(target, env, "POST", `/cluster/nodes/${encodeURIComponent(name)}/${drained ? "drain" : "undrain"}`);
+  process.stderr.write(drained ? `${name} is draining: no new work; work in flight finishes\n` : `${name} takes new work again\n`);
+}
+
+export async function removeNode(target: ClientTarget, env: NodeJS.ProcessEnv, name: string): Promise<void> {
+  await adminRequest(target, env, "DELETE", `/cluster/nodes/${encodeURIComponent(name)}`);
+  process.stderr.write(`${name} removed; it needs a new join token to come back\n`);
+}

@@ -1,0 +1,16 @@
+// "15m", "1h", "30s", "500ms", "7d" → milliseconds, for flags like --ttl.
+import { InvalidArgumentError } from "commander";
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDurationMs(text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  const unit = match?.[2];
+  if (!match || unit === undefined) throw new InvalidArgumentError("use a number and a unit: 500ms, 30s, 15m, 2h, 7d");
+  return Number(match[1]) * (UNIT_MS[unit] ?? 1);
+}
+
+export function parsePositiveInt(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new InvalidArgumentError("use a whole number of at least 1");
+  return Number(text);
+}

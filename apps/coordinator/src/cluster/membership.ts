@@ -1,0 +1,162 @@
+// Who is in the cluster: join tokens, joins, heartbeats, drain and removal.
+// Durable facts (nodes, credential hashes, drain) live in the store; live
+// facts (load, last heartbeat) only in memory, so a restarted coordinator
+// knows its nodes at once and marks them ready again on their next beat.
+import { randomUUID } from "node:crypto";
+import type { Dispatcher } from "undici";
+import {
+  FlotillaError,
+  hardwareInfo,
+  PROTOCOL_VERSION,
+  type Heartbeat,
+  type HeartbeatResponse,
+  type JoinRequest,
+  type JoinResponse,
+} from "@flotilla/protocol";
+import type { NodeRecord, Store } from "../store/store.ts";
+import type { NodeRegistry } from "../registry/node-registry.ts";
+import { RemoteNode, type RemoteNodeRecord } from "../registry/remote-node.ts";
+import type { HealthPolicy } from "../registry/node-health.ts";
+import { deriveCoordinatorCredential, generateSecret, hashSecret } from "@flotilla/security";
+
+export interface MembershipOptions {
+  store: Store;
+  registry: NodeRegistry;
+  clusterSecret: string;
+  policy: HealthPolicy;
+  dispatcher: Dispatcher;
+  /** Resolves a reason when an agent's URL must not be called, else null. */
+  checkAgentUrl: (url: string) => Promise<string | null>;
+  nowMs: () => number;
+}
+
+export interface JoinTokenOptions {
+  ttlMs: number;
+  uses: number;
+}
+
+export class Membership {
+  readonly #o: MembershipOptions;
+  /** credential hash → node name */
+  readonly #byCredential = new Map<string, string>();
+  readonly #nodes = new Map<string, RemoteNode>();
+
+  private constructor(options: MembershipOptions) {
+    this.#o = options;
+  }
+
+  static async load(options: MembershipOptions): Promise<Membership> {
+    const membership = new Membership(options);
+    for (const record of await options.store.listNodes()) membership.#admit(record);
+    return membership;
+  }
+
+  async createJoinToken(options: JoinTokenOptions): Promise<{ token: string; expiresAtMs: number; uses: number }> {
+    const token = generateSecret("join");
+    const createdAtMs = this.#o.nowMs();
+    const expiresAtMs = createdAtMs + options.ttlMs;
+    await this.#o.store.addJoinToken({ id: randomUUID(), expiresAtMs, usesLeft: options.uses, createdAtMs }, hashSecret(token));
+    return { token, expiresAtMs, uses: options.uses };
+  }
+
+  async join(token: string, request: JoinRequest): Promise<JoinResponse> {
+    if (request.protocolVersion !== PROTOCOL_VERSION) {
+      throw new FlotillaError("invalid_request", `this coordinator speaks protocol ${PROTOCOL_VERSION}, the agent ${request.protocolVersion}`, {
+        param: "protocolVersion",
+      });
+    }
+    // Check the URL before spending the token: a refused join leaves it usable.
+    await this.#requireAllowedUrl(request.agentUrl);
+    if (!(await this.#o.store.spendJoinToken(hashSecret(token), this.#o.nowMs()))) {
+      throw new FlotillaError("invalid_api_key", "the join token is not valid: unknown, expired or used up");
+    }
+    const nodeCredential = generateSecret("node");
+    const record: NodeRecord = {
+      id: randomUUID(),
+      name: request.name,
+      url: request.agentUrl,
+      tier: request.tier,
+      pool: request.pool,
+      credentialHash: hashSecret(nodeCredential),
+      hardwareJson: JSON.stringify(request.hardware),
+      drained: false,
+      joinedAtMs: this.#o.nowMs(),
+    };
+    await this.#o.store.putNode(record);
+    this.#forget(record.name);
+    this.#admit(record).heard(request.load, this.#o.nowMs());
+    return {
+      nodeId: record.id,
+      nodeCredential,
+      coordinatorCredential: deriveCoordinatorCredential(this.#o.clusterSecret, record.id),
+      heartbeatIntervalMs: this.#o.policy.heartbeatIntervalMs,
+    };
+  }
+
+  /** The node a credential belongs to, or undefined. */
+  nodeFor(credential: string): string | undefined {
+    return this.#byCredential.get(hashSecret(credential));
+  }
+
+  async heartbeat(nodeName: string, beat: Heartbeat): Promise<HeartbeatResponse> {
+    const node = this.#nodes.get(nodeName);
+    if (!node) throw new FlotillaError("invalid_api_key", "this node is not a member of the cluster; join again");
+    if (beat.agentUrl !== node.record.url) {
+      await this.#requireAllowedUrl(beat.agentUrl);
+      node.record = { ...node.record, url: beat.agentUrl };
+      const stored = (await this.#o.store.listNodes()).find((n) => n.name === nodeName);
+      if (stored) await this.#o.store.putNode({ ...stored, url: beat.agentUrl });
+    }
+    if (beat.hardware) {
+      node.record = { ...node.record, hardware: beat.hardware };
+      await this.#o.store.setNodeHardware(nodeName, JSON.stringify(beat.hardware));
+    }
+    node.heard(beat.load, this.#o.nowMs());
+    return { heartbeatIntervalMs: this.#o.policy.heartbeatIntervalMs };
+  }
+
+  async setDrained(name: string, drained: boolean): Promise<void> {
+    const node = this.#nodes.get(name);
+    if (!node || !(await this.#o.store.setNodeDrained(name, drained))) throw unknownNode(name);
+    node.record = { ...node.record, drained };
+  }
+
+  async remove(name: string): Promise<void> {
+    if (!(await this.#o.store.removeNode(name))) throw unknownNode(name);
+    this.#forget(name);
+  }
+
+  #admit(record: NodeRecord): RemoteNode {
+    const parsedHardware = record.hardwareJson === null ? null : hardwareInfo.safeParse(JSON.parse(record.hardwareJson));
+    const remote: RemoteNodeRecord = {
+      id: record.id,
+      name: record.name,
+      url: record.url,
+      tier: record.tier,
+      pool: record.pool,
+      hardware: parsedHardware?.success ? parsedHardware.data : null,
+      drained: record.drained,
+    };
+    const credential = deriveCoordinatorCredential(this.#o.clusterSecret, record.id);
+    const node = new RemoteNode(remote, credential, this.#o.policy, this.#o.dispatcher);
+    this.#nodes.set(record.name, node);
+    this.#byCredential.set(record.credentialHash, record.name);
+    this.#o.registry.add(node);
+    return node;
+  }
+
+  #forget(name: string): void {
+    if (!this.#nodes.delete(name)) return;
+    for (const [hash, owner] of this.#byCredential) if (owner === name) this.#byCredential.delete(hash);
+    this.#o.registry.remove(name);
+  }
+
+  async #requireAllowedUrl(url: string): Promise<void> {
+    const reason = await this.#o.checkAgentUrl(url);
+    if (reason !== null) throw new FlotillaError("invalid_request", `agentUrl refused: ${reason}`, { param: "agentUrl" });
+  }
+}
+
+function unknownNode(name: string): FlotillaError {
+  return new FlotillaError("not_found", `no node is named ${name}`, { param: "name" });
+}

@@ -1,0 +1,137 @@
+// An agent on another machine (or another process), known from its join and
+// kept current by its heartbeats. Generation goes over HTTP to the agent's
+// API as newline-delimited JSON events; aborting the signal closes the
+// connection, which cancels the work on the agent.
+import { createInterface } from "node:readline";
+import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import {
+  agentEvent,
+  FlotillaError,
+  type AgentLoad,
+  type GenerateOptions,
+  type GenerationRequest,
+  type GenerationResult,
+  type HardwareInfo,
+  type InferenceNode,
+  type NodeStatus,
+  type Tier,
+} from "@flotilla/protocol";
+import { judgeHealth, type HealthPolicy } from "./node-health.ts";
+
+export interface RemoteNodeRecord {
+  id: string;
+  name: string;
+  url: string;
+  tier: Tier;
+  pool: string;
+  hardware: HardwareInfo | null;
+  drained: boolean;
+}
+
+export class RemoteNode implements InferenceNode {
+  readonly name: string;
+  record: RemoteNodeRecord;
+  #load: AgentLoad | null = null;
+  #lastSeenMs: number | null = null;
+  readonly #credential: string;
+  readonly #policy: HealthPolicy;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(record: RemoteNodeRecord, credential: string, policy: HealthPolicy, dispatcher: Dispatcher) {
+    this.name = record.name;
+    this.record = record;
+    this.#credential = credential;
+    this.#policy = policy;
+    this.#dispatcher = dispatcher;
+  }
+
+  heard(load: AgentLoad, nowMs: number): void {
+    this.#load = load;
+    this.#lastSeenMs = nowMs;
+  }
+
+  status(nowMs: number): NodeStatus {
+    return {
+      name: this.name,
+      kind: "agent",
+      health: judgeHealth(this.#lastSeenMs, nowMs, this.#policy),
+      drained: this.record.drained,
+      tier: this.record.tier,
+      pool: this.record.pool,
+      url: this.record.url,
+      models: this.#load?.models ?? [],
+      inFlight: this.#load?.inFlight ?? 0,
+      hardware: this.record.hardware,
+      lastSeenAgoMs: this.#lastSeenMs === null ? null : nowMs - this.#lastSeenMs,
+    };
+  }
+
+  async generate(generation: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(new URL("/agent/v1/generate", this.record.url), {
+        method: "POST",
+        dispatcher: this.#dispatcher,
+        headers: { authorization: `Bearer ${this.#credential}`, "content-type": "application/json" },
+        body: JSON.stringify(generation),
+        // undici's request() never follows redirects: a node URL that was
+        // checked against the allowlist cannot send us somewhere else.
+        signal: options.signal,
+      });
+    } catch (err) {
+      if (options.signal.aborted) throw err;
+      throw unreachable(this.name, err);
+    }
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      throw new FlotillaError("backend_error", `node ${this.name} answered HTTP ${response.statusCode}`);
+    }
+    const lines = createInterface({ input: response.body, crlfDelay: Infinity });
+    let text = "";
+    try {
+      for await (const line of lines) {
+        if (line === "") continue;
+        const event = agentEvent.safeParse(safeJson(line));
+        if (!event.success) throw new FlotillaError("backend_error", `node ${this.name} sent a malformed event`);
+        switch (event.data.type) {
+          case "text":
+            text += event.data.text;
+            options.onText?.(event.data.text);
+            break;
+          case "result":
+            return {
+              text,
+              finishReason: event.data.finishReason,
+              promptTokens: event.data.promptTokens,
+              completionTokens: event.data.completionTokens,
+            };
+          case "error":
+            throw new FlotillaError(event.data.code, event.data.message, {
+              param: event.data.param,
+              ...(event.data.retryAfterS === undefined ? {} : { retryAfterS: event.data.retryAfterS }),
+            });
+        }
+      }
+    } catch (err) {
+      if (options.signal.aborted || err instanceof FlotillaError) throw err;
+      throw unreachable(this.name, err);
+    } finally {
+      lines.close();
+      response.body.destroy();
+    }
+    throw new FlotillaError("backend_error", `node ${this.name} ended its answer without a result`);
+  }
+}
+
+function unreachable(name: string, err: unknown): FlotillaError {
+  const detail = err instanceof undiciErrors.UndiciError || err instanceof Error ? err.message : String(err);
+  return new FlotillaError("backend_error", `node ${name} could not be reached: ${detail}`, { cause: err });
+}
+
+function safeJson(line: string): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    return undefined;
+  }
+}
