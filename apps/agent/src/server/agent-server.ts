@@ -8,10 +8,12 @@ import {
   generationRequest,
   resultEvent,
   toGenerationRequest,
+  toOpenAIErrorBody,
   type AgentEvent,
   type GenerationHost,
 } from "@flotilla/protocol";
 import { bearerToken, hashSecret } from "@flotilla/security";
+import { recordRoutes } from "@flotilla/security/route-table";
 
 export interface AgentServerOptions {
   host: GenerationHost;
@@ -26,12 +28,14 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
     bodyLimit: 16 * 1024 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
   });
+  // First, so that every route below is listed (tests/e2e/deny-by-default.test.ts).
+  recordRoutes(app);
 
   app.setErrorHandler((err, _request, reply) => {
     const failure = err instanceof FlotillaError ? err : new FlotillaError("invalid_request", err instanceof Error ? err.message : "bad request");
-    return reply.code(failure.status).send({ error: { code: failure.code, message: failure.message, param: failure.param } });
+    return reply.code(failure.status).send(toOpenAIErrorBody(failure));
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: "not_found", message: "no such route" } }));
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(toOpenAIErrorBody(new FlotillaError("not_found", "no such route"))));
 
   app.get("/healthz", () => ({ status: "ok" }));
 

@@ -1,7 +1,9 @@
 // The routes agents call: join (with a join token) and heartbeat (with the
 // node credential the join handed out). Each has its own credential check;
-// neither accepts the admin key or a client API key.
-import type { FastifyInstance } from "fastify";
+// neither accepts the admin key or a client API key. The checks run on
+// request, before the body is read and before a wrong method is answered, so
+// a caller without the credential gets 401 and nothing else.
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { FlotillaError, heartbeat, joinRequest } from "@flotilla/protocol";
 import type { Membership } from "../cluster/membership.ts";
 import { bearerToken } from "@flotilla/security";
@@ -9,19 +11,44 @@ import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
 
 export function registerMembershipRoutes(app: FastifyInstance, membership: Membership): void {
-  app.post("/cluster/join", async (request) => {
+  const requireJoinToken = (request: FastifyRequest): Promise<void> =>
+    bearerToken(request.headers.authorization) === undefined ? Promise.reject(joinTokenRequired()) : Promise.resolve();
+  // A join token is judged by spending it, which only a valid POST does: no
+  // credential makes another method on this path worth answering.
+  const refuseOtherMethods = (request: FastifyRequest): Promise<void> =>
+    Promise.reject(
+      bearerToken(request.headers.authorization) === undefined
+        ? joinTokenRequired()
+        : new FlotillaError("invalid_api_key", "a join token is accepted only by POST /cluster/join"),
+    );
+  const requireNode = (request: FastifyRequest): Promise<void> => {
+    const credential = bearerToken(request.headers.authorization);
+    return credential !== undefined && membership.nodeFor(credential) !== undefined ? Promise.resolve() : Promise.reject(unknownNode());
+  };
+
+  // The token itself is spent, or refused, only after the request is validated
+  // (membership.ts): a refused join leaves it usable.
+  app.post("/cluster/join", { onRequest: requireJoinToken }, async (request) => {
     const token = bearerToken(request.headers.authorization);
-    if (token === undefined) throw new FlotillaError("invalid_api_key", "a join token is required: `Authorization: Bearer <token>`");
+    if (token === undefined) throw joinTokenRequired();
     return membership.join(token, parseBody(joinRequest, request.body));
   });
 
-  app.post("/cluster/heartbeat", async (request) => {
+  app.post("/cluster/heartbeat", { onRequest: requireNode }, async (request) => {
     const credential = bearerToken(request.headers.authorization);
     const node = credential === undefined ? undefined : membership.nodeFor(credential);
-    if (node === undefined) throw new FlotillaError("invalid_api_key", "unknown node credential; join again with a new token");
+    if (node === undefined) throw unknownNode();
     return membership.heartbeat(node, parseBody(heartbeat, request.body));
   });
 
-  rejectOtherMethods(app, "/cluster/join", ["POST"]);
-  rejectOtherMethods(app, "/cluster/heartbeat", ["POST"]);
+  rejectOtherMethods(app, "/cluster/join", ["POST"], { onRequest: refuseOtherMethods });
+  rejectOtherMethods(app, "/cluster/heartbeat", ["POST"], { onRequest: requireNode });
+}
+
+function joinTokenRequired(): FlotillaError {
+  return new FlotillaError("invalid_api_key", "a join token is required: `Authorization: Bearer <token>`");
+}
+
+function unknownNode(): FlotillaError {
+  return new FlotillaError("invalid_api_key", "unknown node credential; join again with a new token");
 }
