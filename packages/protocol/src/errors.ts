@@ -22,6 +22,8 @@ export const errorCatalogue = {
   invalid_api_key: { status: 401, type: "authentication_error", retryable: false },
   model_not_found: { status: 404, type: "invalid_request_error", retryable: false },
   not_found: { status: 404, type: "invalid_request_error", retryable: false },
+  /** The name or resource is already taken (a second node with the same name). */
+  conflict: { status: 409, type: "invalid_request_error", retryable: false },
   method_not_allowed: { status: 405, type: "invalid_request_error", retryable: false },
   payload_too_large: { status: 413, type: "invalid_request_error", retryable: false },
   unsupported_media_type: { status: 415, type: "invalid_request_error", retryable: false },

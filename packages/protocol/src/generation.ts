@@ -66,9 +66,15 @@ export interface GenerationHost {
 /** A node's health as the coordinator judges it (see registry/node-health.ts). */
 export type NodeHealth = "ready" | "suspect" | "down";
 
+/**
+ * local: the agent in this process; agent: a flotilla agent over HTTP;
+ * openai / ollama: an agentless server the coordinator health-checks itself.
+ */
+export type NodeKind = "local" | "agent" | "openai" | "ollama";
+
 export interface NodeStatus {
   name: string;
-  kind: "local" | "agent";
+  kind: NodeKind;
   health: NodeHealth;
   /** Drained nodes finish their work but get no new requests. */
   drained: boolean;
@@ -80,6 +86,11 @@ export interface NodeStatus {
   hardware: HardwareInfo | null;
   /** Milliseconds since the node was last heard from; null for the local node. */
   lastSeenAgoMs: number | null;
+  /** Relative share of traffic among equal candidates (agentless nodes declare it). */
+  weight?: number;
+  labels?: Record<string, string>;
+  /** Why the last health check failed, while it is failing. */
+  error?: string;
 }
 
 /** A node as the coordinator sees it. */

@@ -6,14 +6,19 @@ import { FlotillaError, nodeName, type NodeStatus } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import { LocalNode } from "../registry/local-node.ts";
 import type { Membership } from "../cluster/membership.ts";
+import { addNodeBody, type AgentlessNodes } from "../cluster/agentless-nodes.ts";
+import { AgentlessNode } from "../registry/agentless-node.ts";
 import type { ApiKeys } from "../auth/api-keys.ts";
+import type { DiscoveredAgent } from "../discovery/mdns-coordinator.ts";
 import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
 
 export interface ClusterRoutesOptions {
   registry: NodeRegistry;
   membership: Membership;
+  agentless: AgentlessNodes;
   apiKeys: ApiKeys;
+  discovered: () => DiscoveredAgent[];
   nowMs: () => number;
 }
 
@@ -31,7 +36,7 @@ function present(status: NodeStatus): NodeStatus & { state: string } {
 }
 
 export function registerClusterRoutes(app: FastifyInstance, options: ClusterRoutesOptions): void {
-  const { registry, apiKeys, membership } = options;
+  const { registry, apiKeys, membership, agentless } = options;
 
   app.get("/cluster/status", () => {
     const nodes = registry.statuses(options.nowMs()).map(present);
@@ -41,7 +46,14 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
       slots: nodes.reduce((sum, n) => sum + n.models.reduce((s, m) => s + m.slots.total, 0), 0),
       inFlight: nodes.reduce((sum, n) => sum + n.inFlight, 0),
     };
-    return { nodes, totals };
+    // Seen on the LAN but not members: shown so a person can invite them,
+    // never contacted (anyone can announce anything by mDNS).
+    const now = options.nowMs();
+    const discovered = options
+      .discovered()
+      .filter((agent) => registry.get(agent.name) === undefined)
+      .map(({ lastSeenMs, ...agent }) => ({ ...agent, lastSeenAgoMs: Math.max(0, now - lastSeenMs) }));
+    return { nodes, totals, discovered };
   });
 
   app.get("/cluster/nodes/:name", (request) => {
@@ -54,6 +66,7 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
   const drain = async (name: string, drained: boolean) => {
     const node = registry.get(name);
     if (node instanceof LocalNode) node.drained = drained;
+    else if (node instanceof AgentlessNode) await agentless.setDrained(name, drained);
     else await membership.setDrained(name, drained);
   };
   app.post("/cluster/nodes/:name/drain", async (request) => {
@@ -71,8 +84,16 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
     if (registry.get(name) instanceof LocalNode) {
       throw new FlotillaError("invalid_request", `${name} is this process's own node; drain it instead`, { param: "name" });
     }
-    await membership.remove(name);
+    if (registry.get(name) instanceof AgentlessNode) await agentless.remove(name);
+    else await membership.remove(name);
     return reply.code(204).send();
+  });
+  // An existing server with no agent (`flotilla cluster add URL`): answers
+  // with its status after one health check, so the caller sees at once
+  // whether it is reachable and what it serves.
+  app.post("/cluster/nodes", async (request, reply) => {
+    const body = parseBody(addNodeBody, request.body ?? {});
+    return reply.code(201).send(present(await agentless.add(body)));
   });
 
   app.post("/cluster/tokens", async (request, reply) => {
@@ -96,6 +117,7 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
   });
 
   rejectOtherMethods(app, "/cluster/status", ["GET"]);
+  rejectOtherMethods(app, "/cluster/nodes", ["POST"]);
   rejectOtherMethods(app, "/cluster/nodes/:name", ["GET", "DELETE"]);
   rejectOtherMethods(app, "/cluster/nodes/:name/drain", ["POST"]);
   rejectOtherMethods(app, "/cluster/nodes/:name/undrain", ["POST"]);

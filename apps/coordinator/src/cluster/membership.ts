@@ -67,6 +67,13 @@ export class Membership {
     }
     // Check the URL before spending the token: a refused join leaves it usable.
     await this.#requireAllowedUrl(request.agentUrl);
+    // A re-join replaces the agent's own record; any other node of that name
+    // (this process's own, an agentless server) is not an agent's to take.
+    if (this.#o.registry.get(request.name) && !this.#nodes.has(request.name)) {
+      throw new FlotillaError("conflict", `another node of the cluster is named ${request.name}; start the agent with another --name`, {
+        param: "name",
+      });
+    }
     if (!(await this.#o.store.spendJoinToken(hashSecret(token), this.#o.nowMs()))) {
       throw new FlotillaError("invalid_api_key", "the join token is not valid: unknown, expired or used up");
     }

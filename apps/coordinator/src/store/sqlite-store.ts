@@ -1,9 +1,9 @@
 // The embedded store: Node's built-in SQLite (node:sqlite), so a fresh machine
 // needs no native add-on build and no external service (docs/adr/0005).
 import { DatabaseSync } from "node:sqlite";
-import type { ApiKeyRecord, JoinTokenRecord, NodeRecord, Store } from "./store.ts";
+import type { ApiKeyRecord, JoinTokenRecord, NodeRecord, StaticNodeRecord, Store } from "./store.ts";
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -54,6 +54,26 @@ export class SqliteStore implements Store {
           joined_at_ms INTEGER NOT NULL
         );
         PRAGMA user_version = 2;
+      `);
+    }
+    if (version < 3) {
+      // Agentless nodes added through the API. Lists and maps are JSON: they
+      // are only ever read whole. No token column: only its variable's name.
+      this.#db.exec(`
+        CREATE TABLE static_nodes (
+          name TEXT PRIMARY KEY,
+          url TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          tier INTEGER NOT NULL,
+          pool TEXT NOT NULL,
+          models_json TEXT NOT NULL,
+          weight REAL NOT NULL,
+          labels_json TEXT NOT NULL,
+          api_key_env TEXT,
+          drained INTEGER NOT NULL DEFAULT 0,
+          added_at_ms INTEGER NOT NULL
+        );
+        PRAGMA user_version = 3;
       `);
     }
   }
@@ -162,6 +182,71 @@ export class SqliteStore implements Store {
 
   removeNode(name: string): Promise<boolean> {
     return Promise.try(() => Number(this.#db.prepare("DELETE FROM nodes WHERE name = ?").run(name).changes) > 0);
+  }
+
+  addStaticNode(r: StaticNodeRecord): Promise<boolean> {
+    return Promise.try(() => {
+      const inserted = this.#db
+        .prepare(
+          `INSERT INTO static_nodes (name, url, kind, tier, pool, models_json, weight, labels_json, api_key_env, drained, added_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+        )
+        .run(
+          r.name,
+          r.url,
+          r.kind,
+          r.tier,
+          r.pool,
+          JSON.stringify(r.models),
+          r.weight,
+          JSON.stringify(r.labels),
+          r.apiKeyEnv,
+          r.drained ? 1 : 0,
+          r.addedAtMs,
+        );
+      return Number(inserted.changes) === 1;
+    });
+  }
+
+  listStaticNodes(): Promise<StaticNodeRecord[]> {
+    return Promise.try(() => {
+      const rows = this.#db.prepare("SELECT * FROM static_nodes ORDER BY name").all() as Array<{
+        name: string;
+        url: string;
+        kind: string;
+        tier: number;
+        pool: string;
+        models_json: string;
+        weight: number;
+        labels_json: string;
+        api_key_env: string | null;
+        drained: number;
+        added_at_ms: number;
+      }>;
+      return rows.map((r) => ({
+        name: r.name,
+        url: r.url,
+        kind: r.kind === "ollama" ? "ollama" : "openai",
+        tier: r.tier === 0 || r.tier === 2 ? r.tier : 1,
+        pool: r.pool,
+        models: JSON.parse(r.models_json) as string[],
+        weight: r.weight,
+        labels: JSON.parse(r.labels_json) as Record<string, string>,
+        apiKeyEnv: r.api_key_env,
+        drained: r.drained === 1,
+        addedAtMs: r.added_at_ms,
+      }));
+    });
+  }
+
+  setStaticNodeDrained(name: string, drained: boolean): Promise<boolean> {
+    return Promise.try(
+      () => Number(this.#db.prepare("UPDATE static_nodes SET drained = ? WHERE name = ?").run(drained ? 1 : 0, name).changes) > 0,
+    );
+  }
+
+  removeStaticNode(name: string): Promise<boolean> {
+    return Promise.try(() => Number(this.#db.prepare("DELETE FROM static_nodes WHERE name = ?").run(name).changes) > 0);
   }
 
   close(): Promise<void> {

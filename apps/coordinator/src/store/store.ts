@@ -31,6 +31,22 @@ export interface NodeRecord {
   joinedAtMs: number;
 }
 
+/** An agentless node added through the cluster API (cluster-file nodes live in the file). */
+export interface StaticNodeRecord {
+  name: string;
+  url: string;
+  kind: "openai" | "ollama";
+  tier: 0 | 1 | 2;
+  pool: string;
+  models: string[];
+  weight: number;
+  labels: Record<string, string>;
+  /** The NAME of the environment variable holding its bearer token; the token is never stored. */
+  apiKeyEnv: string | null;
+  drained: boolean;
+  addedAtMs: number;
+}
+
 export interface Store {
   /** `hash` is the key's sha256; the key itself is never stored. */
   addApiKey(record: ApiKeyRecord, hash: string): Promise<void>;
@@ -52,6 +68,12 @@ export interface Store {
   setNodeDrained(name: string, drained: boolean): Promise<boolean>;
   setNodeHardware(name: string, hardwareJson: string): Promise<void>;
   removeNode(name: string): Promise<boolean>;
+
+  /** Resolves false, storing nothing, when a static node already has the name. */
+  addStaticNode(record: StaticNodeRecord): Promise<boolean>;
+  listStaticNodes(): Promise<StaticNodeRecord[]>;
+  setStaticNodeDrained(name: string, drained: boolean): Promise<boolean>;
+  removeStaticNode(name: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

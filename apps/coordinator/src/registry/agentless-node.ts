@@ -1,0 +1,212 @@
+// An existing inference server with no flotilla agent (llama-server, vLLM,
+// LM Studio, Ollama, another flotilla): the coordinator calls its own API
+// and judges its health from its own health checks (cluster/agentless-prober.ts)
+// the way it judges an agent from heartbeats — a failed check is a missed beat.
+import { createInterface } from "node:readline";
+import type { Dispatcher } from "undici";
+import {
+  FlotillaError,
+  type FinishReason,
+  type GenerateOptions,
+  type GenerationRequest,
+  type GenerationResult,
+  type InferenceNode,
+  type NodeStatus,
+  type ServedModel,
+  type Tier,
+} from "@flotilla/protocol";
+import { judgeHealth, type HealthPolicy } from "./node-health.ts";
+import { parseJson, type AgentlessKind, type Dialect, type ReportedModel, type StreamUpdate } from "./agentless/dialect.ts";
+import { openaiDialect } from "./agentless/openai-dialect.ts";
+import { ollamaDialect } from "./agentless/ollama-dialect.ts";
+import { SseDecoder } from "./agentless/sse.ts";
+import { selectServedModels } from "./agentless/served-models.ts";
+import { errorMessageOf, readText, send, unreachable, type NodeEndpoint } from "./agentless/node-http.ts";
+
+/**
+ * The server does not say how many requests it runs at once. llama-server's
+ * and Ollama's defaults are 4 parallel sequences at most, so 4 is assumed:
+ * with `busy` counted from the coordinator's own requests, the router still
+ * prefers the least loaded node.
+ */
+export const AGENTLESS_SLOTS = 4;
+
+/**
+ * Context length when the server does not report one (only vLLM does): the
+ * same 4096 a flotilla agent serves by default. Nothing is refused on it; the
+ * server enforces its own limit.
+ */
+export const AGENTLESS_DEFAULT_CONTEXT = 4096;
+
+/** A model list is a few kilobytes; a megabyte is a server that is not one. */
+const MAX_HEALTH_BODY_BYTES = 1024 * 1024;
+
+export interface AgentlessNodeSpec {
+  name: string;
+  url: string;
+  kind: AgentlessKind;
+  tier: Tier;
+  pool: string;
+  /** Declared models; empty serves whatever the server reports (see agentless/served-models.ts). */
+  models: string[];
+  weight: number;
+  labels: Record<string, string>;
+  apiKey: string | undefined;
+}
+
+export interface AgentlessNodeOptions {
+  /** file: declared in the cluster file; api: added with `flotilla cluster add`. */
+  origin: "file" | "api";
+  drained: boolean;
+  /** Set when the node cannot be called at all (its token's variable is unset): shown, never probed. */
+  unusable?: string;
+  policy: HealthPolicy;
+  dispatcher: Dispatcher;
+  nowMs: () => number;
+}
+
+export function dialectFor(kind: AgentlessKind): Dialect {
+  return kind === "openai" ? openaiDialect : ollamaDialect;
+}
+
+export class AgentlessNode implements InferenceNode {
+  readonly name: string;
+  readonly spec: AgentlessNodeSpec;
+  readonly origin: "file" | "api";
+  drained: boolean;
+  readonly #dialect: Dialect;
+  readonly #endpoint: NodeEndpoint;
+  readonly #o: AgentlessNodeOptions;
+  #models: ReportedModel[] = [];
+  /** When this coordinator first saw each model, as its loadedAtMs. */
+  readonly #firstSeenMs = new Map<string, number>();
+  #lastOkMs: number | null = null;
+  #problem: string | undefined;
+  /** Requests this coordinator has in flight on the node, per model. */
+  readonly #inFlight = new Map<string, number>();
+
+  constructor(spec: AgentlessNodeSpec, options: AgentlessNodeOptions) {
+    this.name = spec.name;
+    this.spec = spec;
+    this.origin = options.origin;
+    this.drained = options.drained;
+    this.#dialect = dialectFor(spec.kind);
+    this.#endpoint = { name: spec.name, apiKey: spec.apiKey, dispatcher: options.dispatcher };
+    this.#o = options;
+    this.#problem = options.unusable;
+  }
+
+  status(nowMs: number): NodeStatus {
+    const inFlight = [...this.#inFlight.values()].reduce((a, b) => a + b, 0);
+    return {
+      name: this.name,
+      kind: this.spec.kind,
+      health: judgeHealth(this.#lastOkMs, nowMs, this.#o.policy),
+      drained: this.drained,
+      tier: this.spec.tier,
+      pool: this.spec.pool,
+      url: this.spec.url,
+      models: this.#models.map((m) => this.#served(m, nowMs)),
+      inFlight,
+      hardware: null,
+      lastSeenAgoMs: this.#lastOkMs === null ? null : nowMs - this.#lastOkMs,
+      weight: this.spec.weight,
+      labels: this.spec.labels,
+      ...(this.#problem === undefined ? {} : { error: this.#problem }),
+    };
+  }
+
+  /** One health check: GET the model list within `timeoutMs` and remember what it says. */
+  async checkHealth(timeoutMs: number): Promise<void> {
+    if (this.#o.unusable !== undefined) return;
+    const signal = AbortSignal.timeout(timeoutMs);
+    let problem: string | undefined;
+    try {
+      const body = await send(this.#endpoint, "GET", this.#dialect.healthUrl(this.spec.url), undefined, signal);
+      const json = parseJson(await readText(body, MAX_HEALTH_BODY_BYTES));
+      if (!json.ok) throw new Error(`its model list is ${json.error}`);
+      const reported = this.#dialect.parseModels(json.value);
+      if (!reported.ok) throw new Error(reported.error);
+      const { models, missing } = selectServedModels(this.spec.kind, this.spec.models, reported.value);
+      const nowMs = this.#o.nowMs();
+      this.#models = models;
+      for (const m of models) if (!this.#firstSeenMs.has(m.id)) this.#firstSeenMs.set(m.id, nowMs);
+      this.#lastOkMs = nowMs;
+      if (missing.length > 0) problem = `the server does not serve the declared model(s) ${missing.join(", ")}`;
+    } catch (err) {
+      problem = signal.aborted ? `no answer to the health check within ${timeoutMs} ms` : (err as Error).message;
+    }
+    this.#problem = problem;
+  }
+
+  async generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+    const model = request.model;
+    this.#inFlight.set(model, (this.#inFlight.get(model) ?? 0) + 1);
+    try {
+      return await this.#generate(request, options);
+    } finally {
+      const left = (this.#inFlight.get(model) ?? 1) - 1;
+      if (left === 0) this.#inFlight.delete(model);
+      else this.#inFlight.set(model, left);
+    }
+  }
+
+  async #generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+    const { url, body } = this.#dialect.generation(this.spec.url, request);
+    const stream = await send(this.#endpoint, "POST", url, body, options.signal);
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    const sse = this.#dialect.framing === "sse" ? new SseDecoder() : undefined;
+    let text = "";
+    let finishReason: FinishReason | undefined;
+    let usage: StreamUpdate["usage"];
+    /** Applies one event; true once the server says the answer is complete. */
+    const apply = (payload: string, isError: boolean): boolean => {
+      const parsed = isError ? undefined : this.#dialect.parseEvent(payload);
+      if (!parsed?.ok) {
+        throw new FlotillaError("backend_error", `node ${this.name} failed: ${parsed ? parsed.error : errorMessageOf(payload)}`);
+      }
+      const update = parsed.value;
+      if (update.text !== "") {
+        text += update.text;
+        options.onText?.(update.text);
+      }
+      finishReason = update.finishReason ?? finishReason;
+      usage = update.usage ?? usage;
+      return update.done;
+    };
+    try {
+      let done = false;
+      for await (const line of lines) {
+        if (sse) {
+          const event = sse.push(line);
+          if (event) done = apply(event.data, event.error);
+        } else if (line.trim() !== "") {
+          done = apply(line, false);
+        }
+        if (done) break;
+      }
+      const last = done ? undefined : sse?.end();
+      if (last) apply(last.data, last.error);
+    } catch (err) {
+      if (options.signal.aborted || err instanceof FlotillaError) throw err;
+      throw unreachable(this.name, err);
+    } finally {
+      lines.close();
+      stream.destroy();
+    }
+    // A stream that ends without [DONE] is accepted once it said why it
+    // stopped; one cut off before that is a failure, not a short answer.
+    if (finishReason === undefined) throw new FlotillaError("backend_error", `node ${this.name} ended its answer without finishing it`);
+    return { text, finishReason, promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0 };
+  }
+
+  #served(model: ReportedModel, nowMs: number): ServedModel {
+    const inFlight = this.#inFlight.get(model.id) ?? 0;
+    return {
+      id: model.id,
+      contextSize: model.contextSize ?? AGENTLESS_DEFAULT_CONTEXT,
+      loadedAtMs: this.#firstSeenMs.get(model.id) ?? nowMs,
+      slots: { total: AGENTLESS_SLOTS, busy: Math.min(inFlight, AGENTLESS_SLOTS), queued: Math.max(0, inFlight - AGENTLESS_SLOTS) },
+    };
+  }
+}

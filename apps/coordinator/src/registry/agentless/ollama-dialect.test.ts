@@ -1,0 +1,60 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { GenerationRequest } from "@flotilla/protocol";
+import { ollamaDialect } from "./ollama-dialect.ts";
+
+const params = { maxTokens: 8, temperature: 0, topP: 0.9, seed: 1, stop: ["END"], presencePenalty: undefined, frequencyPenalty: undefined };
+
+test("/api/tags: the pulled models by name", () => {
+  assert.equal(ollamaDialect.healthUrl("http://10.0.0.7:11434").href, "http://10.0.0.7:11434/api/tags");
+  const tags = { models: [{ name: "llama3:latest", model: "llama3:latest", size: 1, details: {} }, { name: "qwen2.5:7b" }] };
+  assert.deepEqual(ollamaDialect.parseModels(tags), { ok: true, value: [{ id: "llama3:latest" }, { id: "qwen2.5:7b" }] });
+  assert.equal(ollamaDialect.parseModels({ data: [] }).ok, false);
+});
+
+test("chat goes to /api/chat with sampling in options", () => {
+  const request: GenerationRequest = { model: "llama3", input: { kind: "chat", messages: [{ role: "user", content: "Hi" }] }, params };
+  const { url, body } = ollamaDialect.generation("http://box.lan/ollama", request);
+  assert.equal(url.href, "http://box.lan/ollama/api/chat");
+  assert.deepEqual(JSON.parse(JSON.stringify(body)), {
+    model: "llama3",
+    messages: [{ role: "user", content: "Hi" }],
+    stream: true,
+    options: { num_predict: 8, temperature: 0, top_p: 0.9, seed: 1, stop: ["END"] },
+  });
+});
+
+test("a completion goes to /api/generate raw, so no chat template wraps the prompt", () => {
+  const request: GenerationRequest = { model: "llama3", input: { kind: "completion", prompt: "Once" }, params: { ...params, stop: [] } };
+  const { url, body } = ollamaDialect.generation("http://10.0.0.7:11434", request);
+  assert.equal(url.href, "http://10.0.0.7:11434/api/generate");
+  assert.deepEqual(JSON.parse(JSON.stringify(body)), {
+    model: "llama3",
+    prompt: "Once",
+    raw: true,
+    stream: true,
+    options: { num_predict: 8, temperature: 0, top_p: 0.9, seed: 1 },
+  });
+});
+
+test("stream lines: text from chat and generate, then the done line with its counts", () => {
+  assert.deepEqual(ollamaDialect.parseEvent('{"model":"m","message":{"role":"assistant","content":"Hi"},"done":false}'), {
+    ok: true,
+    value: { text: "Hi", done: false },
+  });
+  assert.deepEqual(ollamaDialect.parseEvent('{"model":"m","response":" there","done":false}'), { ok: true, value: { text: " there", done: false } });
+  assert.deepEqual(
+    ollamaDialect.parseEvent('{"model":"m","response":"","done":true,"done_reason":"length","prompt_eval_count":4,"eval_count":8}'),
+    { ok: true, value: { text: "", done: true, finishReason: "length", usage: { promptTokens: 4, completionTokens: 8 } } },
+  );
+});
+
+test("a cached prompt has no prompt_eval_count: counted as 0", () => {
+  const parsed = ollamaDialect.parseEvent('{"done":true,"done_reason":"stop","eval_count":3}');
+  assert.deepEqual(parsed, { ok: true, value: { text: "", done: true, finishReason: "stop", usage: { promptTokens: 0, completionTokens: 3 } } });
+});
+
+test("an error line is a failure", () => {
+  assert.deepEqual(ollamaDialect.parseEvent('{"error":"model \\"x\\" not found"}'), { ok: false, error: 'model "x" not found' });
+  assert.equal(ollamaDialect.parseEvent("{oops").ok, false);
+});

@@ -1,0 +1,74 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { GenerationRequest } from "@flotilla/protocol";
+import { openaiDialect } from "./openai-dialect.ts";
+
+const params = { maxTokens: 8, temperature: 0.5, topP: undefined, seed: 3, stop: [], presencePenalty: undefined, frequencyPenalty: 0.1 };
+
+test("the model list: ids, and vLLM's max_model_len as the context size", () => {
+  const llamaServer = { object: "list", data: [{ id: "qwen", object: "model", meta: { n_ctx_train: 32768 } }], models: [{ name: "qwen" }] };
+  assert.deepEqual(openaiDialect.parseModels(llamaServer), { ok: true, value: [{ id: "qwen" }] });
+  const vllm = { object: "list", data: [{ id: "meta/llama", max_model_len: 8192, permission: [] }] };
+  assert.deepEqual(openaiDialect.parseModels(vllm), { ok: true, value: [{ id: "meta/llama", contextSize: 8192 }] });
+  assert.deepEqual(openaiDialect.parseModels({ object: "list", data: [] }), { ok: true, value: [] });
+});
+
+test("a body that is not a model list is refused with the field at fault", () => {
+  const missing = openaiDialect.parseModels({ models: [] });
+  assert.ok(!missing.ok && missing.error.startsWith("unexpected model list: data: "), JSON.stringify(missing));
+  const bad = openaiDialect.parseModels({ data: [{ id: 7 }] });
+  assert.ok(!bad.ok && bad.error.includes("data[0].id"), JSON.stringify(bad));
+});
+
+test("chat goes to /v1/chat/completions, streaming with usage; unset fields and an empty stop are left out", () => {
+  const request: GenerationRequest = { model: "qwen", input: { kind: "chat", messages: [{ role: "user", content: "Hi" }] }, params };
+  const { url, body } = openaiDialect.generation("http://10.0.0.5:8000", request);
+  assert.equal(url.href, "http://10.0.0.5:8000/v1/chat/completions");
+  assert.deepEqual(JSON.parse(JSON.stringify(body)), {
+    model: "qwen",
+    messages: [{ role: "user", content: "Hi" }],
+    stream: true,
+    stream_options: { include_usage: true },
+    max_tokens: 8,
+    temperature: 0.5,
+    seed: 3,
+    frequency_penalty: 0.1,
+  });
+});
+
+test("a completion goes to /v1/completions with its prompt and stop list", () => {
+  const request: GenerationRequest = { model: "qwen", input: { kind: "completion", prompt: "Once" }, params: { ...params, stop: ["\n"] } };
+  const { url, body } = openaiDialect.generation("http://10.0.0.5:8000/v1", request);
+  assert.equal(url.href, "http://10.0.0.5:8000/v1/completions");
+  assert.deepEqual((body as { prompt: string; stop: string[] }).prompt, "Once");
+  assert.deepEqual((body as { prompt: string; stop: string[] }).stop, ["\n"]);
+});
+
+test("stream chunks: chat deltas, completion text, the finish, the usage chunk and [DONE]", () => {
+  const parse = (value: unknown) => openaiDialect.parseEvent(JSON.stringify(value));
+  assert.deepEqual(parse({ choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }), {
+    ok: true,
+    value: { text: "", done: false },
+  });
+  assert.deepEqual(parse({ choices: [{ index: 0, delta: { content: "Hel" }, finish_reason: null }] }), {
+    ok: true,
+    value: { text: "Hel", done: false },
+  });
+  assert.deepEqual(parse({ choices: [{ index: 0, text: "lo", finish_reason: null }] }), { ok: true, value: { text: "lo", done: false } });
+  assert.deepEqual(parse({ choices: [{ index: 0, delta: {}, finish_reason: "length" }] }), {
+    ok: true,
+    value: { text: "", finishReason: "length", done: false },
+  });
+  assert.deepEqual(parse({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 8, total_tokens: 13 } }), {
+    ok: true,
+    value: { text: "", usage: { promptTokens: 5, completionTokens: 8 }, done: false },
+  });
+  assert.deepEqual(openaiDialect.parseEvent("[DONE]"), { ok: true, value: { text: "", done: true } });
+});
+
+test("an error in the stream, and a chunk that is not one, are failures", () => {
+  assert.deepEqual(openaiDialect.parseEvent('{"error":{"message":"context full","type":"server_error"}}'), { ok: false, error: "context full" });
+  assert.deepEqual(openaiDialect.parseEvent('{"error":"overloaded"}'), { ok: false, error: "overloaded" });
+  assert.equal(openaiDialect.parseEvent("not json").ok, false);
+  assert.equal(openaiDialect.parseEvent('{"choices":[{"delta":{"content":5}}]}').ok, false);
+});

@@ -1,0 +1,104 @@
+// An OpenAI-compatible server: llama-server, vLLM, LM Studio, another
+// flotilla. Generation streams with usage in the last chunk
+// (stream_options.include_usage); servers that ignore the option leave the
+// counts at 0 rather than the coordinator guessing them.
+import { z } from "zod";
+import type { GenerationRequest } from "@flotilla/protocol";
+import { finishReasonOf, firstIssue, joinUrl, parseJson, type Dialect, type Parsed, type ReportedModel, type StreamUpdate } from "./dialect.ts";
+
+/**
+ * A base URL is taken with or without its `/v1`, the way OpenAI SDKs take
+ * `baseURL`: `http://host:8000` and `http://host:8000/v1` are the same server.
+ */
+export function openaiUrl(base: string, path: string): URL {
+  const root = new URL(base).pathname.replace(/\/+$/, "").endsWith("/v1") ? "" : "v1/";
+  return joinUrl(base, root + path);
+}
+
+// Only the fields read are checked; servers add their own (llama-server's
+// `meta`, vLLM's `permission`), so objects are not strict.
+const modelList = z.object({
+  data: z.array(
+    z.object({
+      id: z.string().min(1).max(128),
+      /** vLLM says how long a context it serves. */
+      max_model_len: z.int().min(1).max(16_777_216).optional(),
+    }),
+  ),
+});
+
+const usage = z.object({ prompt_tokens: z.int().min(0), completion_tokens: z.int().min(0) });
+
+// Chat chunks carry `delta.content`, completion chunks `text`: one schema reads both.
+const chunk = z.object({
+  choices: z
+    .array(
+      z.object({
+        delta: z.object({ content: z.string().nullish() }).nullish(),
+        text: z.string().nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .default([]),
+  usage: usage.nullish(),
+});
+
+const errorBody = z.object({ error: z.union([z.string(), z.object({ message: z.string() })]) });
+
+function parseModels(body: unknown): Parsed<ReportedModel[]> {
+  const parsed = modelList.safeParse(body);
+  if (!parsed.success) return { ok: false, error: `unexpected model list: ${firstIssue(parsed.error.issues)}` };
+  return {
+    ok: true,
+    value: parsed.data.data.map((m) => (m.max_model_len === undefined ? { id: m.id } : { id: m.id, contextSize: m.max_model_len })),
+  };
+}
+
+function generation(base: string, request: GenerationRequest): { url: URL; body: unknown } {
+  const p = request.params;
+  const common = {
+    model: request.model,
+    stream: true,
+    stream_options: { include_usage: true },
+    max_tokens: p.maxTokens,
+    temperature: p.temperature,
+    top_p: p.topP,
+    seed: p.seed,
+    // Some servers refuse an empty list where OpenAI accepts one.
+    stop: p.stop.length === 0 ? undefined : p.stop,
+    presence_penalty: p.presencePenalty,
+    frequency_penalty: p.frequencyPenalty,
+  };
+  return request.input.kind === "chat"
+    ? { url: openaiUrl(base, "chat/completions"), body: { ...common, messages: request.input.messages } }
+    : { url: openaiUrl(base, "completions"), body: { ...common, prompt: request.input.prompt } };
+}
+
+function parseEvent(payload: string): Parsed<StreamUpdate> {
+  if (payload.trim() === "[DONE]") return { ok: true, value: { text: "", done: true } };
+  const json = parseJson(payload);
+  if (!json.ok) return json;
+  const failure = errorBody.safeParse(json.value);
+  if (failure.success) {
+    const { error } = failure.data;
+    return { ok: false, error: typeof error === "string" ? error : error.message };
+  }
+  const parsed = chunk.safeParse(json.value);
+  if (!parsed.success) return { ok: false, error: `unexpected stream chunk: ${firstIssue(parsed.error.issues)}` };
+  const update: StreamUpdate = { text: "", done: false };
+  for (const choice of parsed.data.choices) {
+    update.text += choice.delta?.content ?? choice.text ?? "";
+    if (choice.finish_reason) update.finishReason = finishReasonOf(choice.finish_reason);
+  }
+  const u = parsed.data.usage;
+  if (u) update.usage = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens };
+  return { ok: true, value: update };
+}
+
+export const openaiDialect: Dialect = {
+  healthUrl: (base) => openaiUrl(base, "models"),
+  parseModels,
+  generation,
+  framing: "sse",
+  parseEvent,
+};
