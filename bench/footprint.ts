@@ -1,0 +1,118 @@
+// Footprint: resident memory of an idle agent serving no model, and of an
+// idle coordinator that has 100 registered nodes heartbeating to it (real
+// joins and real HTTP heartbeats from this process, no models). Goals from
+// the benchmarks issue: agent <= 60 MB, coordinator <= 120 MB.
+import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { detectHardware } from "@flotilla/agent";
+import { PROTOCOL_VERSION, type AgentLoad } from "@flotilla/protocol";
+import { runCli, startFlotilla, type FlotillaProcess } from "@flotilla/testkit";
+import type { BenchResult, Mode } from "./report.ts";
+
+const MB = 1024 * 1024;
+
+/** VmRSS of a process, from /proc (Linux) or `ps` elsewhere. */
+async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  if (!match) throw new Error(`no VmRSS for ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** The median of a few samples taken while the process sits idle. */
+async function idleRss(pid: number, samples: number, gapMs: number): Promise<{ median: number; min: number; max: number }> {
+  const values: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    await sleep(gapMs);
+    values.push(await rssBytes(pid));
+  }
+  values.sort((a, b) => a - b);
+  return { median: values[Math.floor(values.length / 2)] ?? 0, min: values[0] ?? 0, max: values.at(-1) ?? 0 };
+}
+
+const idleLoad: AgentLoad = { models: [], inFlight: 0, cpuPercent: 0, rssBytes: 0, memoryAvailableBytes: 0, agentVersion: "bench" };
+
+export async function footprint(mode: Mode): Promise<BenchResult[]> {
+  const settleMs = mode === "smoke" ? 500 : mode === "quick" ? 3_000 : 10_000;
+  const nodes = mode === "smoke" ? 10 : 100;
+  const beatMs = 1_000;
+  const adminKey = `flt_admin_bench_${process.pid}_footprint_key`;
+  const env = { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_DISCOVERY: "explicit", FLOTILLA_HEARTBEAT_INTERVAL_MS: String(beatMs) };
+  const started: FlotillaProcess[] = [];
+  try {
+    const coordinator = await startFlotilla({ command: "coordinator", env });
+    started.push(coordinator);
+    const cli = { ...env, FLOTILLA_URL: coordinator.url };
+    const token = await runCli(["token", "create", "--uses", String(nodes + 1)], cli);
+    if (token.code !== 0) throw new Error(token.stderr);
+    const joinToken = token.stdout.trim();
+
+    const agent = await startFlotilla({ command: "agent", env, args: ["--join", coordinator.url, "--token", joinToken, "--name", "bench-agent"] });
+    started.push(agent);
+
+    // Simulated agents: real joins and heartbeats, each with its own credential.
+    const hardware = await detectHardware({ modelDir: "." });
+    const credentials: string[] = [];
+    for (let i = 0; i < nodes; i++) {
+      const res = await fetch(`${coordinator.url}/cluster/join`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${joinToken}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          protocolVersion: PROTOCOL_VERSION,
+          name: `sim-${i}`,
+          tier: 1,
+          pool: "default",
+          agentUrl: `http://127.0.0.1:${20_000 + i}`,
+          hardware,
+          load: idleLoad,
+        }),
+      });
+      if (res.status !== 200) throw new Error(`join failed: ${res.status} ${await res.text()}`);
+      credentials.push(((await res.json()) as { nodeCredential: string }).nodeCredential);
+    }
+    const beating = new AbortController();
+    const beats = (async () => {
+      while (!beating.signal.aborted) {
+        await Promise.all(
+          credentials.map((credential, i) =>
+            fetch(`${coordinator.url}/cluster/heartbeat`, {
+              method: "POST",
+              headers: { authorization: `Bearer ${credential}`, "content-type": "application/json" },
+              body: JSON.stringify({ protocolVersion: PROTOCOL_VERSION, agentUrl: `http://127.0.0.1:${20_000 + i}`, load: idleLoad }),
+            }).then((r) => r.arrayBuffer()),
+          ),
+        );
+        await sleep(beatMs, undefined, { signal: beating.signal }).catch(() => undefined);
+      }
+    })();
+
+    const samples = mode === "smoke" ? 2 : 5;
+    const agentRss = await idleRss(pidOf(agent), samples, settleMs / samples);
+    const coordinatorRss = await idleRss(pidOf(coordinator), samples, settleMs / samples);
+    beating.abort();
+    await beats;
+    return [
+      absolute("agent idle RSS, no model", agentRss, 60 * MB),
+      absolute(`coordinator RSS, ${nodes} nodes heartbeating`, coordinatorRss, 120 * MB),
+    ];
+  } finally {
+    await Promise.all(started.map((p) => p.stop()));
+  }
+}
+
+function pidOf(p: FlotillaProcess): number {
+  if (p.child.pid === undefined) throw new Error("process has no pid");
+  return p.child.pid;
+}
+
+function absolute(name: string, rss: { median: number; min: number; max: number }, goal: number): BenchResult {
+  const mb = (n: number) => `${(n / MB).toFixed(1)} MB`;
+  return {
+    suite: "footprint",
+    name,
+    value: mb(rss.median),
+    range: `${mb(rss.min)}–${mb(rss.max)}`,
+    goal: `≤ ${mb(goal)}`,
+    met: rss.median <= goal,
+  };
+}
