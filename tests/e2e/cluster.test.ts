@@ -141,6 +141,21 @@ describe("a coordinator and three agents", () => {
     assert.equal(streamed, whole.choices[0]?.text);
   });
 
+  test("cluster test runs a tiny completion on every node and reports its speed", async () => {
+    const res = await runCli(["cluster", "test", "--json"], adminEnv);
+    assert.equal(res.code, 0, res.stderr);
+    const rows = JSON.parse(res.stdout) as Array<{ node: string; ok: boolean; model: string; completionTokens: number; tokensPerSecond: number }>;
+    assert.deepEqual(rows.map((r) => r.node).sort(), ["node-0", "node-1", "node-2"]);
+    for (const row of rows) {
+      assert.equal(row.ok, true);
+      assert.equal(row.model, TEST_MODEL_ID);
+      assert.equal(row.completionTokens, 16);
+      assert.ok(row.tokensPerSecond > 0);
+    }
+    const text = await runCli(["cluster", "test"], adminEnv);
+    assert.match(text.stdout, /NAME\s+STATE\s+MODEL\s+FIRST TOKEN\s+TOTAL\s+TOKENS\s+TOKENS\/S/);
+  });
+
   test("drain stops new work to a node; undrain brings it back", async () => {
     const drained = await runCli(["cluster", "drain", "node-0"], adminEnv);
     assert.equal(drained.code, 0, drained.stderr);

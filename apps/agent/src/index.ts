@@ -1,6 +1,14 @@
 export { Agent, type QueueOptions } from "./agent.ts";
 export type { InferenceBackend } from "./backends/backend.ts";
-export { startLlamaRuntime, loadLlamaModel, type GpuChoice } from "./backends/llama-cpp.ts";
+export type { GpuChoice } from "./backends/llama-cpp.ts";
+import type * as LlamaCpp from "./backends/llama-cpp.ts";
+/**
+ * node-llama-cpp costs ~45 MB of resident memory once imported, so it is
+ * loaded only when a model is actually served (an idle agent stays small).
+ */
+export function loadLlamaCpp(): Promise<typeof LlamaCpp> {
+  return import("./backends/llama-cpp.ts");
+}
 export { parseModelSpec, type ModelSpec, type ModelSource } from "./models/model-spec.ts";
 export { resolveModel, type DownloadProgress, type ResolveOptions } from "./models/resolve-model.ts";
 export { buildAgentServer } from "./server/agent-server.ts";
@@ -8,3 +16,4 @@ export { loadCredentials, saveCredentials, type SavedCredentials } from "./clust
 export { join, CoordinatorRefused } from "./cluster/coordinator-client.ts";
 export { HeartbeatLoop } from "./cluster/heartbeat-loop.ts";
 export { detectHardware, type DetectOptions } from "./hardware/detect.ts";
+export { MdnsAgent, findCoordinator, CoordinatorNotFound, type FoundCoordinator } from "./discovery/mdns-agent.ts";

@@ -1,7 +1,7 @@
 // The CLI is a thin client of the coordinator's cluster API. It finds the
 // admin key the same way the server does: FLOTILLA_ADMIN_KEY, else the key
 // file in the data directory.
-import { readAdminKey } from "@flotilla/coordinator";
+import { readAdminKey } from "@flotilla/coordinator/admin-key";
 
 export interface ClientTarget {
   url: string;

@@ -9,6 +9,9 @@ import { runAgent } from "./commands/agent.ts";
 import { createKey, listKeys, revokeKey } from "./commands/keys.ts";
 import { createToken } from "./commands/token.ts";
 import { clusterStatus, removeNode, setDrain, watchStatus } from "./commands/cluster.ts";
+import { addNode, defineClusterAdd, type AddFlags } from "./commands/cluster-add.ts";
+import { clusterTest } from "./commands/cluster-test.ts";
+import { clusterInit } from "./commands/cluster-init.ts";
 import { CliError, type ClientTarget } from "./client.ts";
 import { parseDurationMs, parsePositiveInt } from "./duration.ts";
 
@@ -55,6 +58,7 @@ function withServeOptions(command: Command, defaultPort: number): Command {
     .option("--data-dir <dir>", "where the store, keys and downloaded models live (default ~/.flotilla)")
     .option("--config <file>", "a YAML or JSON file of the same settings")
     .option("--heartbeat-interval-ms <ms>", "how often agents report (default 5000); a node is down after 3 missed")
+    .addOption(new Option("--discovery <mode>", "mdns: find each other on the LAN (default); explicit: only --join URLs").choices(["mdns", "explicit"]))
     .addOption(new Option("--log-level <level>").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]));
 }
 
@@ -88,9 +92,11 @@ async function serveConfig(flags: Flags, defaultPort: number): Promise<UpConfig>
     gpu: flags.gpu,
     logLevel: flags.logLevel,
     heartbeatIntervalMs: flags.heartbeatIntervalMs,
+    discovery: flags.discovery,
     nodeName: flags.name,
     tier: flags.tier,
     pool: flags.pool,
+    clusterFile: flags.clusterFile,
   };
   return resolveUpConfig(fromFlags, typeof flags.config === "string" ? flags.config : undefined, env, { port: defaultPort });
 }
@@ -101,20 +107,24 @@ const program = new Command("flotilla")
   .showHelpAfterError()
   .exitOverride();
 
+const clusterFileOption = () => new Option("--cluster-file <file>", "agentless nodes and allowed networks, YAML (env FLOTILLA_CLUSTER_FILE)");
+
 withModelOptions(withServeOptions(program.command("up"), 8080))
+  .addOption(clusterFileOption())
   .description("run a coordinator and an agent in this one process: a cluster on this machine")
   .action(async (flags: Flags) => runUp(await serveConfig(flags, 8080), env));
 
 withServeOptions(program.command("coordinator"), 8080)
+  .addOption(clusterFileOption())
   .description("run the coordinator alone: agents on other machines join it")
   .action(async (flags: Flags) => runCoordinator(await serveConfig(flags, 8080), env));
 
 withModelOptions(withServeOptions(program.command("agent"), 8081))
   .description("serve this machine's models to a coordinator")
-  .requiredOption("--join <url>", "the coordinator's address", httpUrl)
+  .option("--join <url>", "the coordinator's address (default: the one it joined before, else found on the LAN by mDNS)", httpUrl)
   .option("--token <token>", "a join token from `flotilla token create` (needed only the first time)")
   .addOption(new Option("--advertise-url <url>", "the address the coordinator should call (default: found from the route to it)").argParser(httpUrl))
-  .action(async (flags: Flags & { join: string; token?: string; advertiseUrl?: string }) =>
+  .action(async (flags: Flags & { join?: string; token?: string; advertiseUrl?: string }) =>
     runAgent(await serveConfig(flags, 8081), { join: flags.join, token: flags.token, advertiseUrl: flags.advertiseUrl }, env),
   );
 
@@ -136,6 +146,20 @@ withClientFlags(cluster.command("drain").description("no new work to a node; wor
   .action((name: string, flags: ClientFlags) => setDrain(targetOf(flags), env, name, true));
 withClientFlags(cluster.command("undrain").description("let a drained node take work again").argument("<name>"))
   .action((name: string, flags: ClientFlags) => setDrain(targetOf(flags), env, name, false));
+withClientFlags(cluster.command("test").description("every node answers a tiny completion: latency and tokens/s per node"))
+  .option("--json", "machine-readable output")
+  .action(async (flags: ClientFlags & { json?: boolean }) => {
+    process.stdout.write(await clusterTest(targetOf(flags), env, flags.json === true));
+  });
+cluster
+  .command("init")
+  .description("write a commented cluster file describing this machine")
+  .argument("[file]", "where to write it", "flotilla-cluster.yaml")
+  .option("--force", "overwrite the file if it exists")
+  .option("--data-dir <dir>", "whose model directory's free space to report (env FLOTILLA_DATA_DIR)")
+  .action((file: string, flags: { force?: boolean; dataDir?: string }) => clusterInit(file, flags.force === true, flags.dataDir ?? defaultDataDir(env)));
+withClientFlags(defineClusterAdd(cluster.command("add")))
+  .action((url: string, flags: ClientFlags & AddFlags) => addNode(targetOf(flags), env, url, flags));
 withClientFlags(cluster.command("remove").description("forget a node; it needs a new token to come back").argument("<name>"))
   .action((name: string, flags: ClientFlags) => removeNode(targetOf(flags), env, name));
 

@@ -11,11 +11,15 @@ import { loadOrCreateAdminKey } from "./auth/admin-key.ts";
 import { loadOrCreateSecretFile } from "./auth/secret-file.ts";
 import { healthPolicy } from "./registry/node-health.ts";
 import { Membership } from "./cluster/membership.ts";
+import { AgentlessNodes } from "./cluster/agentless-nodes.ts";
 import { buildGateway } from "./gateway/app.ts";
+import type { DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
 import { NetworkAllowlist, checkedLookup, resolveAndCheckNodeUrl } from "./config/url-policy.ts";
+import type { ClusterNode } from "./config/cluster-file.ts";
 
 export { NodeRegistry } from "./registry/node-registry.ts";
 export { LocalNode } from "./registry/local-node.ts";
+export { MdnsCoordinator, type DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
 export { ADMIN_KEY_FILE, readAdminKey } from "./auth/admin-key.ts";
 
 export interface CoordinatorOptions {
@@ -26,6 +30,12 @@ export interface CoordinatorOptions {
   heartbeatIntervalMs: number;
   /** Networks that node URLs may point into (CIDRs); see config/url-policy.ts. */
   allowedNetworks: readonly string[];
+  /** Agentless nodes declared in the cluster file, tokens already read (loadClusterFile). */
+  clusterNodes?: readonly ClusterNode[];
+  /** Where the token of a node added through the API is read (its apiKeyEnv); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Agents seen on the LAN by mDNS; status lists those that have not joined. */
+  discovered?: () => DiscoveredAgent[];
   logger: FastifyBaseLogger;
 }
 
@@ -62,19 +72,38 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     },
     nowMs: Date.now,
   });
+  const agentless = await AgentlessNodes.load(
+    {
+      store,
+      registry,
+      policy: healthPolicy(options.heartbeatIntervalMs),
+      dispatcher,
+      checkUrl: async (url) => {
+        const checked = await resolveAndCheckNodeUrl(url, allowlist);
+        return checked.ok ? null : checked.reason;
+      },
+      env: options.env ?? process.env,
+      nowMs: Date.now,
+      warn: (message) => options.logger.warn(message),
+    },
+    options.clusterNodes ?? [],
+  );
   const app = buildGateway({
     registry,
     membership,
+    agentless,
     apiKeys,
     adminKey,
     bodyLimitBytes: options.bodyLimitBytes,
     logger: options.logger,
+    discovered: options.discovered ?? (() => []),
   });
   return {
     app,
     registry,
     async close() {
       await app.close();
+      await agentless.close();
       await dispatcher.close();
       await store.close();
     },

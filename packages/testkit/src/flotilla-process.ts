@@ -64,7 +64,7 @@ export async function startFlotilla(options: StartOptions = {}): Promise<Flotill
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`flotilla did not start in time:\n${stderr}`)), options.startTimeoutMs ?? 30_000);
     const check = () => {
-      const match = /(?:flotilla is up|flotilla agent \S+ is up) at (http:\/\/\S+)/.exec(stderr);
+      const match = /(?:flotilla is up|flotilla agent \S+ is up) at (http:\/\/[^\s,]+)/.exec(stderr);
       if (match?.[1]) {
         clearTimeout(timer);
         child.stderr.off("data", check);

@@ -7,7 +7,10 @@ import { once } from "node:events";
 import path from "node:path";
 import {
   buildAgentServer,
+  CoordinatorNotFound,
   CoordinatorRefused,
+  findCoordinator,
+  MdnsAgent,
   detectHardware,
   HeartbeatLoop,
   join,
@@ -20,13 +23,17 @@ import { hashSecret } from "@flotilla/security";
 import type { UpConfig } from "../config/up-config.ts";
 import { CliError } from "../client.ts";
 import { createAgentWithModels, stderrLogger } from "./serve-models.ts";
-import { onShutdown } from "./up.ts";
+import { announcesOnLan, onShutdown } from "./up.ts";
+import { mdnsTransport } from "./mdns-transport.ts";
 
 export interface AgentFlags {
-  join: string;
+  join: string | undefined;
   token: string | undefined;
   advertiseUrl: string | undefined;
 }
+
+/** How long an agent without --join looks for a coordinator on the LAN. */
+const FIND_COORDINATOR_MS = 30_000;
 
 export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.ProcessEnv): Promise<void> {
   const logger = stderrLogger(config, "agent");
@@ -34,23 +41,70 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
   const agent = await createAgentWithModels(config, env, logger);
   const hardware: HardwareInfo = await detectHardware({ modelDir: path.join(config.dataDir, "models") });
 
-  let credentials = await loadCredentials(config.dataDir);
-  if (credentials && credentials.coordinatorUrl !== flags.join) credentials = undefined;
+  const saved = await loadCredentials(config.dataDir);
+  let coordinatorUrl = flags.join ?? saved?.coordinatorUrl;
+  let credentials = saved && saved.coordinatorUrl === coordinatorUrl ? saved : undefined;
   const server = buildAgentServer({
     host: agent,
     coordinatorCredentialHash: () => credentials?.coordinatorCredentialHash ?? null,
     logger,
   });
   const address = await server.listen({ host: config.host, port: config.port });
-  const agentUrl = flags.advertiseUrl ?? (await advertisedUrl(flags.join, config.host, new URL(address).port));
+  const port = Number(new URL(address).port);
+  // Announced so a coordinator lists this machine, joined or not (it never
+  // trusts the announcement: joining still takes a token).
+  const mdns = announcesOnLan(config)
+    ? new MdnsAgent({
+        name: config.nodeName,
+        port,
+        mdns: mdnsTransport(config),
+        onError: (err) => logger.warn({ err: err.message }, "mDNS discovery failed"),
+      })
+    : undefined;
+  mdns?.start();
+  const closeAll = async () => {
+    await mdns?.stop();
+    await server.close();
+    await agent.close();
+  };
+
+  if (coordinatorUrl === undefined) {
+    if (config.discovery !== "mdns") {
+      await closeAll();
+      throw new CliError("no coordinator to join: pass --join URL (discovery is explicit)");
+    }
+    process.stderr.write(`no --join given: looking for a flotilla coordinator on the LAN by mDNS for ${FIND_COORDINATOR_MS / 1000} s\n`);
+    try {
+      const found = mdns
+        ? await mdns.findCoordinator({ timeoutMs: FIND_COORDINATOR_MS })
+        : await findCoordinator({ timeoutMs: FIND_COORDINATOR_MS, mdns: mdnsTransport(config) });
+      coordinatorUrl = found.url;
+      process.stderr.write(`found coordinator ${found.name} at ${found.url}\n`);
+    } catch (err) {
+      await closeAll();
+      throw new CliError(err instanceof CoordinatorNotFound ? err.message : `mDNS discovery failed: ${(err as Error).message}; pass --join URL`);
+    }
+  }
+  const agentUrl = flags.advertiseUrl ?? (await advertisedUrl(coordinatorUrl, config.host, String(port)));
 
   if (!credentials) {
     if (!flags.token) {
-      await server.close();
-      throw new CliError(`this agent has not joined ${flags.join} yet: pass --token (from \`flotilla token create\` on the coordinator)`);
+      const how = `on the coordinator, run \`flotilla token create\` and restart this agent with --token TOKEN`;
+      if (!mdns) {
+        await closeAll();
+        throw new CliError(`this agent has not joined ${coordinatorUrl} yet: ${how}`);
+      }
+      // Stay announced: the coordinator lists this machine as discovered,
+      // not joined, which is how its owner finds it.
+      onShutdown(logger, closeAll);
+      process.stderr.write(
+        `flotilla agent ${config.nodeName} is up at ${address}, not a member yet\n` +
+          `the coordinator at ${coordinatorUrl} lists it as discovered; to join, ${how}\n`,
+      );
+      return;
     }
     try {
-      const joined = await join(flags.join, flags.token, {
+      const joined = await join(coordinatorUrl, flags.token, {
         protocolVersion: PROTOCOL_VERSION,
         name: config.nodeName,
         tier: config.tier,
@@ -60,7 +114,7 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
         load: agent.load(),
       });
       credentials = {
-        coordinatorUrl: flags.join,
+        coordinatorUrl,
         nodeId: joined.nodeId,
         name: config.nodeName,
         nodeCredential: joined.nodeCredential,
@@ -68,16 +122,15 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
       } satisfies SavedCredentials;
       await saveCredentials(config.dataDir, credentials);
     } catch (err) {
-      await server.close();
-      await agent.close();
-      if (err instanceof CoordinatorRefused) throw new CliError(`could not join ${flags.join}: ${err.message}`);
-      throw new CliError(`could not reach the coordinator at ${flags.join}: ${(err as Error).message}`);
+      await closeAll();
+      if (err instanceof CoordinatorRefused) throw new CliError(`could not join ${coordinatorUrl}: ${err.message}`);
+      throw new CliError(`could not reach the coordinator at ${coordinatorUrl}: ${(err as Error).message}`);
     }
   }
 
   let sentHardware = false;
   const loop = new HeartbeatLoop({
-    coordinatorUrl: flags.join,
+    coordinatorUrl,
     credential: credentials.nodeCredential,
     intervalMs: config.heartbeatIntervalMs,
     beat: () => {
@@ -86,8 +139,8 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
       return beat;
     },
     onChange: (ok, error) => {
-      if (ok) logger.info({ coordinator: flags.join }, "heartbeats accepted");
-      else logger.warn({ coordinator: flags.join, reason: error?.message }, "heartbeat failed; retrying every interval");
+      if (ok) logger.info({ coordinator: coordinatorUrl }, "heartbeats accepted");
+      else logger.warn({ coordinator: coordinatorUrl, reason: error?.message }, "heartbeat failed; retrying every interval");
       // A coordinator that lost its store forgot us: send the hardware again once it answers.
       if (!ok) sentHardware = false;
     },
@@ -95,12 +148,11 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
   loop.start();
   onShutdown(logger, async () => {
     loop.stop();
-    await server.close();
-    await agent.close();
+    await closeAll();
   });
   process.stderr.write(
     `flotilla agent ${config.nodeName} is up at ${address}, advertised as ${agentUrl}\n` +
-      `member of ${flags.join} as node ${credentials.nodeId}; hardware: ${hardware.hardwareType}, ${hardware.cpu.logicalCores} threads\n`,
+      `member of ${coordinatorUrl} as node ${credentials.nodeId}; hardware: ${hardware.hardwareType}, ${hardware.cpu.logicalCores} threads\n`,
   );
 }
 

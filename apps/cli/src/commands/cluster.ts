@@ -8,6 +8,7 @@ type PresentedNode = NodeStatus & { state: string };
 interface StatusBody {
   nodes: PresentedNode[];
   totals: { nodes: number; ready: number; slots: number; inFlight: number };
+  discovered: Array<{ name: string; addresses: string[]; port: number; lastSeenAgoMs: number }>;
 }
 
 export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv, json: boolean): Promise<string> {
@@ -26,12 +27,24 @@ export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv
   const t = status.totals;
   return (
     table(["NAME", "TIER", "POOL", "HARDWARE", "MODELS", "STATE", "LOAD", "HEARTBEAT"], rows) +
-    `${t.ready}/${t.nodes} nodes ready, ${t.inFlight} requests in flight, ${t.slots} slots\n`
+    `${t.ready}/${t.nodes} nodes ready, ${t.inFlight} requests in flight, ${t.slots} slots\n` +
+    discoveredLines(status.discovered)
+  );
+}
+
+function discoveredLines(discovered: StatusBody["discovered"]): string {
+  if (discovered.length === 0) return "";
+  const rows = discovered.map((a) => [a.name, a.addresses.map((ip) => `${ip}:${a.port}`).join(" "), `${(a.lastSeenAgoMs / 1000).toFixed(0)}s`]);
+  return (
+    "\ndiscovered on the LAN, not joined (give each a token from `flotilla token create`):\n" +
+    table(["NAME", "ADDRESS", "SEEN"], rows)
   );
 }
 
 function hardwareSummary(node: PresentedNode): string {
   const h = node.hardware;
+  // An agentless node's hardware is unknown; what it runs is worth showing.
+  if (node.kind === "openai" || node.kind === "ollama") return `${node.kind} server`;
   if (!h) return "?";
   const gib = (bytes: number) => `${Math.round(bytes / 2 ** 30)}G`;
   const gpu = h.gpus[0];
@@ -54,5 +67,5 @@ export async function setDrain(target: ClientTarget, env: NodeJS.ProcessEnv, nam
 
 export async function removeNode(target: ClientTarget, env: NodeJS.ProcessEnv, name: string): Promise<void> {
   await adminRequest(target, env, "DELETE", `/cluster/nodes/${encodeURIComponent(name)}`);
-  process.stderr.write(`${name} removed; it needs a new join token to come back\n`);
+  process.stderr.write(`${name} removed (an agent needs a new join token to come back)\n`);
 }

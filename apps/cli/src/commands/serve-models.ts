@@ -1,7 +1,7 @@
 // Loading the configured models into an agent: shared by `up` and `agent`.
 import path from "node:path";
 import { pino, type Logger } from "pino";
-import { Agent, loadLlamaModel, parseModelSpec, resolveModel, startLlamaRuntime } from "@flotilla/agent";
+import { Agent, loadLlamaCpp, parseModelSpec, resolveModel } from "@flotilla/agent";
 import type { UpConfig } from "../config/up-config.ts";
 import { progressPrinter } from "../progress.ts";
 
@@ -10,6 +10,7 @@ export async function createAgentWithModels(config: UpConfig, env: NodeJS.Proces
   const specs = config.models.map(parseModelSpec);
   const agent = new Agent({ maxQueued: config.maxQueued, maxWaitMs: config.queueWaitMs });
   if (specs.length === 0) return agent;
+  const { startLlamaRuntime, loadLlamaModel } = await loadLlamaCpp();
   const llama = await startLlamaRuntime({ gpu: config.gpu, threads: config.threads });
   logger.info({ gpu: llama.gpu, threads: config.threads }, "llama.cpp ready");
   for (const spec of specs) {

@@ -4,21 +4,32 @@
 // `flotilla coordinator`: the same without the local agent.
 import path from "node:path";
 import { detectHardware } from "@flotilla/agent";
-import { createCoordinator, ADMIN_KEY_FILE, LocalNode, type Coordinator } from "@flotilla/coordinator";
+import {
+  createCoordinator,
+  loadClusterFile,
+  ADMIN_KEY_FILE,
+  LocalNode,
+  MdnsCoordinator,
+  type ClusterConfig,
+  type Coordinator,
+} from "@flotilla/coordinator";
 import type { UpConfig } from "../config/up-config.ts";
 import { createAgentWithModels, stderrLogger } from "./serve-models.ts";
+import { mdnsTransport } from "./mdns-transport.ts";
 
 export async function runUp(config: UpConfig, env: NodeJS.ProcessEnv): Promise<void> {
   const logger = stderrLogger(config, "up");
+  // Before the models load: a mistake in the file is reported at once.
+  const cluster = await loadCluster(config, env);
   const agent = await createAgentWithModels(config, env, logger);
-  const coordinator = await startCoordinator(config, env, logger);
+  const { coordinator, address, discovery } = await startCoordinator(config, cluster, env, logger);
   const hardware = await detectHardware({ modelDir: path.join(config.dataDir, "models") });
   coordinator.registry.add(new LocalNode(agent, { name: config.nodeName, tier: config.tier, pool: config.pool, hardware }));
   onShutdown(logger, async () => {
+    await discovery?.stop();
     await coordinator.close();
     await agent.close();
   });
-  const address = await coordinator.app.listen({ host: config.host, port: config.port });
   const served = agent.load().models.map((m) => m.id);
   const lines = banner(address, config, env);
   if (served.length === 0) {
@@ -35,23 +46,73 @@ export async function runUp(config: UpConfig, env: NodeJS.ProcessEnv): Promise<v
 
 export async function runCoordinator(config: UpConfig, env: NodeJS.ProcessEnv): Promise<void> {
   const logger = stderrLogger(config, "coordinator");
-  const coordinator = await startCoordinator(config, env, logger);
-  onShutdown(logger, () => coordinator.close());
-  const address = await coordinator.app.listen({ host: config.host, port: config.port });
+  const { coordinator, address, discovery } = await startCoordinator(config, await loadCluster(config, env), env, logger);
+  onShutdown(logger, async () => {
+    await discovery?.stop();
+    await coordinator.close();
+  });
   const lines = banner(address, config, env);
   lines.push("no local models: machines join with `flotilla agent --join URL --token $(flotilla token create)`");
   process.stderr.write(`${lines.join("\n")}\n`);
 }
 
-function startCoordinator(config: UpConfig, env: NodeJS.ProcessEnv, logger: ReturnType<typeof stderrLogger>): Promise<Coordinator> {
-  return createCoordinator({
+interface Started {
+  coordinator: Coordinator;
+  address: string;
+  /** Announcing on the LAN and listing agents seen there (discovery: mdns). */
+  discovery: MdnsCoordinator | undefined;
+}
+
+function loadCluster(config: UpConfig, env: NodeJS.ProcessEnv): Promise<ClusterConfig | undefined> {
+  return config.clusterFile === undefined ? Promise.resolve(undefined) : loadClusterFile(config.clusterFile, env);
+}
+
+async function startCoordinator(
+  config: UpConfig,
+  cluster: ClusterConfig | undefined,
+  env: NodeJS.ProcessEnv,
+  logger: ReturnType<typeof stderrLogger>,
+): Promise<Started> {
+  let discovery: MdnsCoordinator | undefined;
+  const coordinator = await createCoordinator({
     dataDir: config.dataDir,
     adminKeyFromEnv: env.FLOTILLA_ADMIN_KEY,
     bodyLimitBytes: config.bodyLimitBytes,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
-    allowedNetworks: config.allowedNetworks,
+    // The file's list, default included, when there is a file: its nodes
+    // were checked against it, so the coordinator must call with the same.
+    allowedNetworks: cluster?.allowedNetworks ?? config.allowedNetworks,
+    clusterNodes: cluster?.nodes,
+    env,
+    discovered: () => discovery?.discovered() ?? [],
     logger,
   });
+  const address = await coordinator.app.listen({ host: config.host, port: config.port });
+  if (announcesOnLan(config)) {
+    discovery = new MdnsCoordinator({
+      name: config.nodeName,
+      port: Number(new URL(address).port),
+      mdns: mdnsTransport(config),
+      // Discovery is a convenience: a LAN without multicast must not stop the coordinator.
+      onError: (err) => logger.warn({ err: err.message }, "mDNS discovery failed; agents need --join"),
+    });
+    discovery.start();
+  }
+  return { coordinator, address, discovery };
+}
+
+/**
+ * mDNS is on, and someone could use the answer: a coordinator or agent bound
+ * to loopback is unreachable from the LAN, so it stays quiet there (unless
+ * mDNS itself is pointed at loopback, as the tests do).
+ */
+export function announcesOnLan(config: UpConfig): boolean {
+  if (config.discovery !== "mdns") return false;
+  return !isLoopback(config.host) || isLoopback(config.mdnsInterface);
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 function banner(address: string, config: UpConfig, env: NodeJS.ProcessEnv): string[] {

@@ -5,7 +5,7 @@ import { availableParallelism, homedir, hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { nodeName, poolName, tier } from "@flotilla/protocol";
-import { DEFAULT_ALLOWED_NETWORKS, loadConfigFile, validate, type LoadedFile } from "@flotilla/coordinator";
+import { DEFAULT_ALLOWED_NETWORKS, loadConfigFile, validate, type LoadedFile } from "@flotilla/coordinator/config";
 
 /** Whole numbers may come as strings from flags and the environment. */
 const int = (min: number, max: number) =>
@@ -31,6 +31,14 @@ export const upConfigSchema = z.object({
   pool: poolName,
   /** Networks a node's URL may be in: the coordinator calls nothing else. */
   allowedNetworks: z.array(z.string().min(1)).min(1),
+  /** The cluster file (agentless nodes, allowed networks); see the coordinator's config/cluster-file.ts. */
+  clusterFile: z.string().min(1).optional(),
+  /** mdns: announce and browse on the LAN; explicit: only --join URLs and the cluster file. */
+  discovery: z.enum(["mdns", "explicit"]),
+  /** The interface address mDNS uses ("" = every interface). */
+  mdnsInterface: z.union([z.literal(""), z.ipv4(), z.ipv6()]),
+  /** The mDNS UDP port: 5353 on a real LAN; tests use a private one. */
+  mdnsPort: int(1, 65_535),
 }).strict();
 
 export type UpConfig = z.infer<typeof upConfigSchema>;
@@ -57,6 +65,9 @@ export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
     tier: 1,
     pool: "default",
     allowedNetworks: [...DEFAULT_ALLOWED_NETWORKS],
+    discovery: "mdns",
+    mdnsInterface: "",
+    mdnsPort: 5353,
   };
 }
 
@@ -75,6 +86,10 @@ const ENV: Record<string, keyof UpConfig> = {
   FLOTILLA_LOG_LEVEL: "logLevel",
   HF_ENDPOINT: "hfEndpoint",
   FLOTILLA_HEARTBEAT_INTERVAL_MS: "heartbeatIntervalMs",
+  FLOTILLA_CLUSTER_FILE: "clusterFile",
+  FLOTILLA_DISCOVERY: "discovery",
+  FLOTILLA_MDNS_INTERFACE: "mdnsInterface",
+  FLOTILLA_MDNS_PORT: "mdnsPort",
 };
 
 export async function resolveUpConfig(

@@ -5,20 +5,26 @@ import { FlotillaError, toOpenAIErrorBody } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import type { ApiKeys } from "../auth/api-keys.ts";
 import { bearerToken, secretsEqual } from "@flotilla/security";
+import { recordRoutes } from "@flotilla/security/route-table";
 import { registerHealthRoutes } from "../api/health-routes.ts";
 import { registerClusterRoutes } from "../api/cluster-routes.ts";
 import { registerMembershipRoutes } from "../api/membership-routes.ts";
+import { registerNodeTestRoutes } from "../api/node-test-routes.ts";
 import type { Membership } from "../cluster/membership.ts";
+import type { AgentlessNodes } from "../cluster/agentless-nodes.ts";
+import type { DiscoveredAgent } from "../discovery/mdns-coordinator.ts";
 import { registerOpenAIRoutes } from "./openai-routes.ts";
 import { toFlotillaError } from "./errors.ts";
 
 export interface GatewayOptions {
   registry: NodeRegistry;
   membership: Membership;
+  agentless: AgentlessNodes;
   apiKeys: ApiKeys;
   adminKey: string;
   bodyLimitBytes: number;
   logger: FastifyBaseLogger;
+  discovered: () => DiscoveredAgent[];
   nowMs?: () => number;
 }
 
@@ -31,6 +37,8 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
+  // First, so that every route below is listed (tests/e2e/deny-by-default.test.ts).
+  recordRoutes(app);
 
   // Any body is read as JSON, whatever its content type: `curl -d` sends
   // form encoding by default, and llama-server and Ollama accept it too.
@@ -71,7 +79,8 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   });
   void app.register((cluster, _opts, done) => {
     cluster.addHook("onRequest", requireAdmin);
-    registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, apiKeys: options.apiKeys, nowMs });
+    registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, agentless: options.agentless, apiKeys: options.apiKeys, discovered: options.discovered, nowMs });
+    registerNodeTestRoutes(cluster, options.registry, nowMs);
     done();
   });
 
