@@ -11,10 +11,13 @@ import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
 
 export function registerMembershipRoutes(app: FastifyInstance, membership: Membership): void {
-  const requireJoinToken = (request: FastifyRequest): Promise<void> =>
-    bearerToken(request.headers.authorization) === undefined ? Promise.reject(joinTokenRequired()) : Promise.resolve();
-  // A join token is judged by spending it, which only a valid POST does: no
-  // credential makes another method on this path worth answering.
+  const requireJoinToken = async (request: FastifyRequest): Promise<void> => {
+    const token = bearerToken(request.headers.authorization);
+    if (token === undefined) throw joinTokenRequired();
+    if (!(await membership.joinTokenUsable(token))) throw invalidJoinToken();
+  };
+  // A join token is spent only by a valid POST: no credential makes another
+  // method on this path worth answering.
   const refuseOtherMethods = (request: FastifyRequest): Promise<void> =>
     Promise.reject(
       bearerToken(request.headers.authorization) === undefined
@@ -26,8 +29,8 @@ export function registerMembershipRoutes(app: FastifyInstance, membership: Membe
     return credential !== undefined && membership.nodeFor(credential) !== undefined ? Promise.resolve() : Promise.reject(unknownNode());
   };
 
-  // The token itself is spent, or refused, only after the request is validated
-  // (membership.ts): a refused join leaves it usable.
+  // The token is checked before the body is read and spent only once the
+  // join is accepted (membership.ts): a refused join leaves it usable.
   app.post("/cluster/join", { onRequest: requireJoinToken }, async (request) => {
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) throw joinTokenRequired();
@@ -47,6 +50,10 @@ export function registerMembershipRoutes(app: FastifyInstance, membership: Membe
 
 function joinTokenRequired(): FlotillaError {
   return new FlotillaError("invalid_api_key", "a join token is required: `Authorization: Bearer <token>`");
+}
+
+function invalidJoinToken(): FlotillaError {
+  return new FlotillaError("invalid_api_key", "the join token is not valid: unknown, expired or used up");
 }
 
 function unknownNode(): FlotillaError {

@@ -59,6 +59,16 @@ export class Membership {
     return { token, expiresAtMs, uses: options.uses };
   }
 
+  /**
+   * Whether a join token is worth reading a request for. The route checks it
+   * before the body, so nobody without a live token learns anything (node
+   * names, URL policy) or makes the coordinator resolve host names. It is
+   * spent only at the end of join(), so a refused join leaves it usable.
+   */
+  joinTokenUsable(token: string): Promise<boolean> {
+    return this.#o.store.joinTokenUsable(hashSecret(token), this.#o.nowMs());
+  }
+
   async join(token: string, request: JoinRequest): Promise<JoinResponse> {
     if (request.protocolVersion !== PROTOCOL_VERSION) {
       throw new FlotillaError("invalid_request", `this coordinator speaks protocol ${PROTOCOL_VERSION}, the agent ${request.protocolVersion}`, {
@@ -74,6 +84,7 @@ export class Membership {
         param: "name",
       });
     }
+    // Spent atomically: of two agents racing for its last use, one gets 401.
     if (!(await this.#o.store.spendJoinToken(hashSecret(token), this.#o.nowMs()))) {
       throw new FlotillaError("invalid_api_key", "the join token is not valid: unknown, expired or used up");
     }

@@ -36,10 +36,14 @@ test("two keys with the same hash are refused", async () => {
 test("a join token is spent once per use, and never after it expires", async () => {
   const store = new SqliteStore(":memory:");
   await store.addJoinToken({ id: "t", expiresAtMs: 1_000, usesLeft: 2, createdAtMs: 0 }, "th");
+  assert.equal(await store.joinTokenUsable("th", 5), true);
+  assert.equal(await store.joinTokenUsable("th", 5), true, "looking does not spend it");
   assert.equal(await store.spendJoinToken("th", 10), true);
   assert.equal(await store.spendJoinToken("th", 20), true);
+  assert.equal(await store.joinTokenUsable("th", 25), false);
   assert.equal(await store.spendJoinToken("th", 30), false, "both uses are gone");
   await store.addJoinToken({ id: "u", expiresAtMs: 1_000, usesLeft: 5, createdAtMs: 0 }, "uh");
+  assert.equal(await store.joinTokenUsable("uh", 1_000), false, "expired at its expiry time");
   assert.equal(await store.spendJoinToken("uh", 1_000), false, "expired at its expiry time");
   assert.equal(await store.spendJoinToken("nope", 0), false);
   await store.close();

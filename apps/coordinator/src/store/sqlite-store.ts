@@ -127,6 +127,13 @@ export class SqliteStore implements Store {
     });
   }
 
+  joinTokenUsable(hash: string, nowMs: number): Promise<boolean> {
+    return Promise.try(() => {
+      const row = this.#db.prepare("SELECT 1 AS ok FROM join_tokens WHERE hash = ? AND uses_left > 0 AND expires_at_ms > ?").get(hash, nowMs);
+      return row !== undefined;
+    });
+  }
+
   putNode(r: NodeRecord): Promise<void> {
     return Promise.try(() => {
       this.#db

@@ -61,6 +61,8 @@ export interface Store {
    * use cannot both win.
    */
   spendJoinToken(hash: string, nowMs: number): Promise<boolean>;
+  /** Whether a token could be spent now, without spending it. */
+  joinTokenUsable(hash: string, nowMs: number): Promise<boolean>;
 
   /** Inserts the node, or replaces the one with the same name (a re-join). */
   putNode(record: NodeRecord): Promise<void>;
