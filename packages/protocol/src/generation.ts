@@ -72,6 +72,22 @@ export type NodeHealth = "ready" | "suspect" | "down";
  */
 export type NodeKind = "local" | "agent" | "openai" | "ollama";
 
+/**
+ * How fast a node answers, as the coordinator measured the requests it sent
+ * there (registry/latency.ts): moving averages in milliseconds, null until the
+ * first successful request. Queueing on the node counts: it is what a client waits.
+ */
+export interface NodeLatency {
+  /** From sending the request to the first piece of text (or the whole answer when none came first). */
+  firstTokenMs: number | null;
+  /** From sending the request to the complete answer. */
+  totalMs: number | null;
+  /** Successful requests measured so far. */
+  samples: number;
+  /** Agentless nodes: round trip of the health check (the model list), once one succeeded. */
+  probeMs?: number;
+}
+
 export interface NodeStatus {
   name: string;
   kind: NodeKind;
@@ -86,6 +102,7 @@ export interface NodeStatus {
   hardware: HardwareInfo | null;
   /** Milliseconds since the node was last heard from; null for the local node. */
   lastSeenAgoMs: number | null;
+  latency: NodeLatency;
   /** Relative share of traffic among equal candidates (agentless nodes declare it). */
   weight?: number;
   labels?: Record<string, string>;

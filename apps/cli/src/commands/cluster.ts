@@ -23,10 +23,11 @@ export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv
     n.state,
     `${n.inFlight}/${n.models.reduce((s, m) => s + m.slots.total, 0)}`,
     n.lastSeenAgoMs === null ? "local" : `${(n.lastSeenAgoMs / 1000).toFixed(1)}s`,
+    latencySummary(n),
   ]);
   const t = status.totals;
   return (
-    table(["NAME", "TIER", "POOL", "HARDWARE", "MODELS", "STATE", "LOAD", "HEARTBEAT"], rows) +
+    table(["NAME", "TIER", "POOL", "HARDWARE", "MODELS", "STATE", "LOAD", "HEARTBEAT", "LATENCY"], rows) +
     `${t.ready}/${t.nodes} nodes ready, ${t.inFlight} requests in flight, ${t.slots} slots\n` +
     discoveredLines(status.discovered)
   );
@@ -39,6 +40,18 @@ function discoveredLines(discovered: StatusBody["discovered"]): string {
     "\ndiscovered on the LAN, not joined (give each a token from `flotilla token create`):\n" +
     table(["NAME", "ADDRESS", "SEEN"], rows)
   );
+}
+
+/**
+ * First token / total, averaged over recent requests (see the coordinator's
+ * registry/latency.ts). Whole milliseconds: the averages move more than that
+ * between requests. `-` before any request succeeded; `latency` is optional
+ * here only so an older coordinator, which does not send it, still lists.
+ */
+function latencySummary(node: PresentedNode): string {
+  const l = (node as Partial<PresentedNode>).latency;
+  if (!l || l.samples === 0 || l.firstTokenMs === null || l.totalMs === null) return "-";
+  return `${Math.round(l.firstTokenMs)}ms/${Math.round(l.totalMs)}ms`;
 }
 
 function hardwareSummary(node: PresentedNode): string {

@@ -16,6 +16,7 @@ import {
   type Tier,
 } from "@flotilla/protocol";
 import { judgeHealth, type HealthPolicy } from "./node-health.ts";
+import { LatencyTracker, timeGeneration } from "./latency.ts";
 import { parseJson, type AgentlessKind, type Dialect, type ReportedModel, type StreamUpdate } from "./agentless/dialect.ts";
 import { openaiDialect } from "./agentless/openai-dialect.ts";
 import { ollamaDialect } from "./agentless/ollama-dialect.ts";
@@ -84,6 +85,7 @@ export class AgentlessNode implements InferenceNode {
   #problem: string | undefined;
   /** Requests this coordinator has in flight on the node, per model. */
   readonly #inFlight = new Map<string, number>();
+  readonly #latency = new LatencyTracker();
 
   constructor(spec: AgentlessNodeSpec, options: AgentlessNodeOptions) {
     this.name = spec.name;
@@ -110,6 +112,7 @@ export class AgentlessNode implements InferenceNode {
       inFlight,
       hardware: null,
       lastSeenAgoMs: this.#lastOkMs === null ? null : nowMs - this.#lastOkMs,
+      latency: this.#latency.snapshot(),
       weight: this.spec.weight,
       labels: this.spec.labels,
       ...(this.#problem === undefined ? {} : { error: this.#problem }),
@@ -121,6 +124,7 @@ export class AgentlessNode implements InferenceNode {
     if (this.#o.unusable !== undefined) return;
     const signal = AbortSignal.timeout(timeoutMs);
     let problem: string | undefined;
+    const started = performance.now();
     try {
       const body = await send(this.#endpoint, "GET", this.#dialect.healthUrl(this.spec.url), undefined, signal);
       const json = parseJson(await readText(body, MAX_HEALTH_BODY_BYTES));
@@ -132,6 +136,10 @@ export class AgentlessNode implements InferenceNode {
       this.#models = models;
       for (const m of models) if (!this.#firstSeenMs.has(m.id)) this.#firstSeenMs.set(m.id, nowMs);
       this.#lastOkMs = nowMs;
+      // The probe is already made, so its round trip is free to show: the
+      // server's responsiveness even before (or between) any generations.
+      // Only a successful check: a timeout would just record the timeout.
+      this.#latency.recordProbe(performance.now() - started);
       if (missing.length > 0) problem = `the server does not serve the declared model(s) ${missing.join(", ")}`;
     } catch (err) {
       problem = signal.aborted ? `no answer to the health check within ${timeoutMs} ms` : (err as Error).message;
@@ -143,7 +151,7 @@ export class AgentlessNode implements InferenceNode {
     const model = request.model;
     this.#inFlight.set(model, (this.#inFlight.get(model) ?? 0) + 1);
     try {
-      return await this.#generate(request, options);
+      return await timeGeneration(this.#latency, options, (timed) => this.#generate(request, timed));
     } finally {
       const left = (this.#inFlight.get(model) ?? 1) - 1;
       if (left === 0) this.#inFlight.delete(model);

@@ -9,6 +9,7 @@ import type {
   NodeStatus,
   Tier,
 } from "@flotilla/protocol";
+import { LatencyTracker, timeGeneration } from "./latency.ts";
 
 export interface LocalNodeOptions {
   name: string;
@@ -21,6 +22,7 @@ export class LocalNode implements InferenceNode {
   readonly name: string;
   readonly #host: GenerationHost;
   readonly #options: LocalNodeOptions;
+  readonly #latency = new LatencyTracker();
   drained = false;
 
   constructor(host: GenerationHost, options: LocalNodeOptions) {
@@ -43,10 +45,12 @@ export class LocalNode implements InferenceNode {
       inFlight: load.inFlight,
       hardware: this.#options.hardware,
       lastSeenAgoMs: null,
+      latency: this.#latency.snapshot(),
     };
   }
 
   generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
-    return this.#host.generate(request, options);
+    // No network in between, but the slot queue and the model are: timed like a remote agent.
+    return timeGeneration(this.#latency, options, (timed) => this.#host.generate(request, timed));
   }
 }

@@ -17,6 +17,7 @@ import {
   type Tier,
 } from "@flotilla/protocol";
 import { judgeHealth, type HealthPolicy } from "./node-health.ts";
+import { LatencyTracker, timeGeneration } from "./latency.ts";
 
 export interface RemoteNodeRecord {
   id: string;
@@ -36,6 +37,7 @@ export class RemoteNode implements InferenceNode {
   readonly #credential: string;
   readonly #policy: HealthPolicy;
   readonly #dispatcher: Dispatcher;
+  readonly #latency = new LatencyTracker();
 
   constructor(record: RemoteNodeRecord, credential: string, policy: HealthPolicy, dispatcher: Dispatcher) {
     this.name = record.name;
@@ -63,10 +65,16 @@ export class RemoteNode implements InferenceNode {
       inFlight: this.#load?.inFlight ?? 0,
       hardware: this.record.hardware,
       lastSeenAgoMs: this.#lastSeenMs === null ? null : nowMs - this.#lastSeenMs,
+      latency: this.#latency.snapshot(),
     };
   }
 
-  async generate(generation: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+  /** Timed from here, so the figure includes the network and the agent's queue: what a client waits. */
+  generate(generation: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+    return timeGeneration(this.#latency, options, (timed) => this.#generate(generation, timed));
+  }
+
+  async #generate(generation: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
     let response: Dispatcher.ResponseData;
     try {
       response = await request(new URL("/agent/v1/generate", this.record.url), {

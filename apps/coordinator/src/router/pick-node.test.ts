@@ -15,6 +15,7 @@ const node = (name: string, model: string, busy: number, queued = 0): NodeStatus
   inFlight: busy + queued,
   hardware: null,
   lastSeenAgoMs: 0,
+  latency: { firstTokenMs: null, totalMs: null, samples: 0 },
 });
 
 test("only nodes serving the model are candidates", () => {
