@@ -7,12 +7,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
-import { once } from "node:events";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
-import { runCli, startFlotilla, testModelPath, TEST_MODEL_ID, type FlotillaProcess } from "@flotilla/testkit";
+import { fetchClusterStatus, freePort, runCli, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
 
 const BEAT_MS = 250;
 
@@ -25,15 +23,6 @@ interface StatusNode {
   labels?: Record<string, string>;
   error?: string;
   models: Array<{ id: string; slots: { total: number } }>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  assert.ok(address && typeof address === "object");
-  return address.port;
 }
 
 describe("agentless nodes", () => {
@@ -52,21 +41,10 @@ describe("agentless nodes", () => {
       args: ["--heartbeat-interval-ms", String(BEAT_MS), "--cluster-file", clusterFile],
     });
   const cli = async (...args: string[]) => runCli(args, adminEnv);
-  const apiStatus = async (): Promise<StatusNode[]> => {
-    const res = await fetch(`${coordinator.url}/cluster/status`, { headers: { authorization: `Bearer ${adminEnv.FLOTILLA_ADMIN_KEY}` } });
-    assert.equal(res.status, 200);
-    return ((await res.json()) as { nodes: StatusNode[] }).nodes;
-  };
-  const waitFor = async (what: string, check: (nodes: StatusNode[]) => boolean, timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    let nodes = await apiStatus();
-    while (!check(nodes)) {
-      assert.ok(Date.now() < deadline, `timed out waiting for ${what}: ${JSON.stringify(nodes.map((n) => [n.name, n.state, n.error]))}`);
-      await new Promise((r) => setTimeout(r, 25));
-      nodes = await apiStatus();
-    }
-    return nodes;
-  };
+  const apiStatus = async (): Promise<StatusNode[]> =>
+    (await fetchClusterStatus<{ nodes: StatusNode[] }>(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "")).nodes;
+  const waitFor = async (what: string, check: (nodes: StatusNode[]) => boolean, timeoutMs = 10_000) =>
+    (await waitForClusterStatus<{ nodes: StatusNode[] }>(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "", what, (s) => check(s.nodes), timeoutMs)).nodes;
   const node = (nodes: StatusNode[], name: string) => nodes.find((n) => n.name === name);
   const addNode = (body: unknown) =>
     fetch(`${coordinator.url}/cluster/nodes`, {

@@ -4,12 +4,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
-import { runCli, startFlotilla, testModelPath, TEST_MODEL_ID, type FlotillaProcess } from "@flotilla/testkit";
+import { fetchClusterStatus, freePort, runCli, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
 
 const BEAT_MS = 250;
 
@@ -20,15 +19,7 @@ interface StatusNode {
   inFlight: number;
   hardware: { hardwareType: string; cpu: { logicalCores: number }; memory: { totalBytes: number } } | null;
   models: Array<{ id: string }>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  assert.ok(address && typeof address === "object");
-  return address.port;
+  latency: { firstTokenMs: number | null; totalMs: number | null; samples: number };
 }
 
 async function tempDir(prefix: string): Promise<string> {
@@ -77,21 +68,10 @@ describe("a coordinator and three agents", () => {
   };
   // Polling goes straight to the API: a CLI run takes longer than the
   // suspect window lasts at this heartbeat interval.
-  const apiStatus = async (): Promise<StatusNode[]> => {
-    const res = await fetch(`${coordinator.url}/cluster/status`, { headers: { authorization: `Bearer ${adminEnv.FLOTILLA_ADMIN_KEY}` } });
-    assert.equal(res.status, 200);
-    return ((await res.json()) as { nodes: StatusNode[] }).nodes;
-  };
-  const waitFor = async (what: string, check: (nodes: StatusNode[]) => boolean, timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    let nodes = await apiStatus();
-    while (!check(nodes)) {
-      assert.ok(Date.now() < deadline, `timed out waiting for ${what}: ${JSON.stringify(nodes.map((n) => [n.name, n.state]))}`);
-      await new Promise((r) => setTimeout(r, 25));
-      nodes = await apiStatus();
-    }
-    return nodes;
-  };
+  const apiStatus = async (): Promise<StatusNode[]> =>
+    (await fetchClusterStatus<{ nodes: StatusNode[] }>(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "")).nodes;
+  const waitFor = async (what: string, check: (nodes: StatusNode[]) => boolean, timeoutMs = 10_000) =>
+    (await waitForClusterStatus<{ nodes: StatusNode[] }>(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "", what, (s) => check(s.nodes), timeoutMs)).nodes;
   const stateOf = (nodes: StatusNode[], name: string) => nodes.find((n) => n.name === name)?.state;
 
   before(async () => {
@@ -139,6 +119,13 @@ describe("a coordinator and three agents", () => {
     }
     const whole = await client.completions.create({ model: TEST_MODEL_ID, prompt: "Once", max_tokens: 12, seed: 9 });
     assert.equal(streamed, whole.choices[0]?.text);
+    // The coordinator timed those requests on the nodes that answered them.
+    const measured = (await apiStatus()).filter((n) => n.latency.samples > 0);
+    assert.ok(measured.length > 0, "some node has latency samples");
+    for (const { latency } of measured) {
+      assert.ok(latency.totalMs !== null && latency.totalMs > 0, JSON.stringify(latency));
+      assert.ok(latency.firstTokenMs !== null && latency.firstTokenMs <= latency.totalMs, JSON.stringify(latency));
+    }
   });
 
   test("cluster test runs a tiny completion on every node and reports its speed", async () => {

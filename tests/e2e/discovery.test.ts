@@ -3,18 +3,7 @@
 // nothing reaches the LAN and parallel test files do not hear each other.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createSocket } from "node:dgram";
-import { once } from "node:events";
-import { runCli, startFlotilla, type FlotillaProcess } from "@flotilla/testkit";
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket("udp4");
-  socket.bind(0, "127.0.0.1");
-  await once(socket, "listening");
-  const { port } = socket.address();
-  socket.close();
-  return port;
-}
+import { freeUdpPort, runCli, startFlotilla, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
 
 interface Status {
   nodes: Array<{ name: string; state: string }>;
@@ -27,20 +16,8 @@ describe("discovery: mdns", () => {
   let coordinator: FlotillaProcess;
   const agents: FlotillaProcess[] = [];
 
-  const status = async (): Promise<Status> => {
-    const res = await fetch(`${coordinator.url}/cluster/status`, { headers: { authorization: `Bearer ${adminEnv.FLOTILLA_ADMIN_KEY}` } });
-    assert.equal(res.status, 200);
-    return (await res.json()) as Status;
-  };
-  const waitFor = async (what: string, check: (s: Status) => boolean) => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const s = await status();
-      if (check(s)) return s;
-      assert.ok(Date.now() < deadline, `timed out waiting for ${what}: ${JSON.stringify(s)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const waitFor = (what: string, check: (s: Status) => boolean) =>
+    waitForClusterStatus<Status>(coordinator.url, coordinator.adminKey, what, check, 15_000);
 
   before(async () => {
     mdnsEnv = { FLOTILLA_MDNS_INTERFACE: "127.0.0.1", FLOTILLA_MDNS_PORT: String(await freeUdpPort()), FLOTILLA_HEARTBEAT_INTERVAL_MS: "500" };

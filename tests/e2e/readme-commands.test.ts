@@ -5,11 +5,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
-import { REPO_ROOT, TEST_MODEL_ID } from "@flotilla/testkit";
+import { freePort, REPO_ROOT, TEST_MODEL_ID } from "@flotilla/testkit";
 
 async function readmeCommands(): Promise<[string, string]> {
   const readme = await readFile(path.join(REPO_ROOT, "README.md"), "utf8");
@@ -17,15 +16,6 @@ async function readmeCommands(): Promise<[string, string]> {
   const lines = block.split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter((l) => l !== "");
   assert.equal(lines.length, 2, "the README opens with exactly two commands");
   return [lines[0] ?? "", lines[1] ?? ""];
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  assert.ok(address && typeof address === "object");
-  return address.port;
 }
 
 test(".ci/run runs exactly the README's test command", async () => {

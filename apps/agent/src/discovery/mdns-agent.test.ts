@@ -3,20 +3,10 @@
 // test files running side by side do not hear each other.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createSocket } from "node:dgram";
-import { once } from "node:events";
 import { Bonjour } from "bonjour-service";
 import type { MdnsTransportOptions } from "@flotilla/protocol";
 import { CoordinatorNotFound, MdnsAgent, findCoordinator, preferredAddress } from "./mdns-agent.ts";
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket("udp4");
-  socket.bind(0, "127.0.0.1");
-  await once(socket, "listening");
-  const { port } = socket.address();
-  socket.close();
-  return port;
-}
+import { freeUdpPort } from "@flotilla/testkit";
 
 async function loopback(): Promise<MdnsTransportOptions> {
   return { interface: "127.0.0.1", bind: "0.0.0.0", port: await freeUdpPort() };
