@@ -3,19 +3,20 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { FLOTILLA_VERSION } from "@flotilla/protocol";
 import { resolveUpConfig, defaultDataDir, type UpConfig } from "./config/up-config.ts";
-import { ConfigError } from "@flotilla/coordinator";
-import { runCoordinator, runUp } from "./commands/up.ts";
-import { runAgent } from "./commands/agent.ts";
+import { ConfigError } from "@flotilla/coordinator/config";
 import { createKey, listKeys, revokeKey } from "./commands/keys.ts";
 import { createToken } from "./commands/token.ts";
 import { clusterStatus, removeNode, setDrain, watchStatus } from "./commands/cluster.ts";
 import { addNode, defineClusterAdd, type AddFlags } from "./commands/cluster-add.ts";
 import { clusterTest } from "./commands/cluster-test.ts";
-import { clusterInit } from "./commands/cluster-init.ts";
 import { CliError, type ClientTarget } from "./client.ts";
 import { parseDurationMs, parsePositiveInt } from "./duration.ts";
 
 const env = process.env;
+
+// The serving commands are imported when they run, not here: each loads only
+// its own half of the system (an agent never loads the coordinator's server
+// and store), which keeps an idle agent's memory small (BENCHMARKS.md).
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -112,12 +113,12 @@ const clusterFileOption = () => new Option("--cluster-file <file>", "agentless n
 withModelOptions(withServeOptions(program.command("up"), 8080))
   .addOption(clusterFileOption())
   .description("run a coordinator and an agent in this one process: a cluster on this machine")
-  .action(async (flags: Flags) => runUp(await serveConfig(flags, 8080), env));
+  .action(async (flags: Flags) => (await import("./commands/up.ts")).runUp(await serveConfig(flags, 8080), env));
 
 withServeOptions(program.command("coordinator"), 8080)
   .addOption(clusterFileOption())
   .description("run the coordinator alone: agents on other machines join it")
-  .action(async (flags: Flags) => runCoordinator(await serveConfig(flags, 8080), env));
+  .action(async (flags: Flags) => (await import("./commands/up.ts")).runCoordinator(await serveConfig(flags, 8080), env));
 
 withModelOptions(withServeOptions(program.command("agent"), 8081))
   .description("serve this machine's models to a coordinator")
@@ -125,7 +126,11 @@ withModelOptions(withServeOptions(program.command("agent"), 8081))
   .option("--token <token>", "a join token from `flotilla token create` (needed only the first time)")
   .addOption(new Option("--advertise-url <url>", "the address the coordinator should call (default: found from the route to it)").argParser(httpUrl))
   .action(async (flags: Flags & { join?: string; token?: string; advertiseUrl?: string }) =>
-    runAgent(await serveConfig(flags, 8081), { join: flags.join, token: flags.token, advertiseUrl: flags.advertiseUrl }, env),
+    (await import("./commands/agent.ts")).runAgent(
+      await serveConfig(flags, 8081),
+      { join: flags.join, token: flags.token, advertiseUrl: flags.advertiseUrl },
+      env,
+    ),
   );
 
 const token = program.command("token").description("join tokens for new machines");
@@ -157,7 +162,9 @@ cluster
   .argument("[file]", "where to write it", "flotilla-cluster.yaml")
   .option("--force", "overwrite the file if it exists")
   .option("--data-dir <dir>", "whose model directory's free space to report (env FLOTILLA_DATA_DIR)")
-  .action((file: string, flags: { force?: boolean; dataDir?: string }) => clusterInit(file, flags.force === true, flags.dataDir ?? defaultDataDir(env)));
+  .action(async (file: string, flags: { force?: boolean; dataDir?: string }) =>
+    (await import("./commands/cluster-init.ts")).clusterInit(file, flags.force === true, flags.dataDir ?? defaultDataDir(env)),
+  );
 withClientFlags(defineClusterAdd(cluster.command("add")))
   .action((url: string, flags: ClientFlags & AddFlags) => addNode(targetOf(flags), env, url, flags));
 withClientFlags(cluster.command("remove").description("forget a node; it needs a new token to come back").argument("<name>"))

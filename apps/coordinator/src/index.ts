@@ -60,28 +60,28 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     keepAliveTimeout: 30_000,
     connect: { timeout: 5_000, lookup: checkedLookup(allowlist) },
   });
+  /** Null when a node URL may be called, else why not (ADR 0011). */
+  const checkUrl = async (url: string): Promise<string | null> => {
+    const checked = await resolveAndCheckNodeUrl(url, allowlist);
+    return checked.ok ? null : checked.reason;
+  };
+  const policy = healthPolicy(options.heartbeatIntervalMs);
   const membership = await Membership.load({
     store,
     registry,
     clusterSecret,
-    policy: healthPolicy(options.heartbeatIntervalMs),
+    policy,
     dispatcher,
-    checkAgentUrl: async (url) => {
-      const checked = await resolveAndCheckNodeUrl(url, allowlist);
-      return checked.ok ? null : checked.reason;
-    },
+    checkAgentUrl: checkUrl,
     nowMs: Date.now,
   });
   const agentless = await AgentlessNodes.load(
     {
       store,
       registry,
-      policy: healthPolicy(options.heartbeatIntervalMs),
+      policy,
       dispatcher,
-      checkUrl: async (url) => {
-        const checked = await resolveAndCheckNodeUrl(url, allowlist);
-        return checked.ok ? null : checked.reason;
-      },
+      checkUrl,
       env: options.env ?? process.env,
       nowMs: Date.now,
       warn: (message) => options.logger.warn(message),

@@ -158,3 +158,14 @@ export function resultEvent(result: GenerationResult): AgentEvent {
     completionTokens: result.completionTokens,
   };
 }
+
+/** What `POST /cluster/nodes/{name}/test` answers (`flotilla cluster test`). */
+export interface NodeTestResult {
+  node: string;
+  model: string;
+  /** Until the first piece of text arrived; null when none did. */
+  firstTokenMs: number | null;
+  totalMs: number;
+  completionTokens: number;
+  tokensPerSecond: number;
+}

@@ -2,18 +2,9 @@
 // completion; a table of what each did (or why it failed). Sequential on
 // purpose: nodes sharing a machine would otherwise slow each other down and
 // the tokens/s would lie. Exits 1 when any node that should answer did not.
-import type { NodeStatus } from "@flotilla/protocol";
+import type { NodeStatus, NodeTestResult } from "@flotilla/protocol";
 import { adminRequest, CliError, type ClientTarget } from "../client.ts";
 import { table } from "../table.ts";
-
-interface NodeTestResult {
-  node: string;
-  model: string;
-  firstTokenMs: number | null;
-  totalMs: number;
-  completionTokens: number;
-  tokensPerSecond: number;
-}
 
 type Outcome = { node: NodeStatus & { state: string } } & ({ ok: true; result: NodeTestResult } | { ok: false; reason: string });
 

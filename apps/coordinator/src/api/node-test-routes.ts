@@ -4,7 +4,7 @@
 // the admin-protected plugin).
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { FlotillaError, nodeName, type GenerationRequest } from "@flotilla/protocol";
+import { FlotillaError, nodeName, type GenerationRequest, type NodeTestResult } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
@@ -18,16 +18,6 @@ const body = z
     timeoutMs: z.int().min(100).max(120_000).default(30_000),
   })
   .strict();
-
-export interface NodeTestResult {
-  node: string;
-  model: string;
-  /** Until the first piece of text arrived. */
-  firstTokenMs: number | null;
-  totalMs: number;
-  completionTokens: number;
-  tokensPerSecond: number;
-}
 
 export function registerNodeTestRoutes(app: FastifyInstance, registry: NodeRegistry, nowMs: () => number): void {
   app.post("/cluster/nodes/:name/test", async (request): Promise<NodeTestResult> => {
