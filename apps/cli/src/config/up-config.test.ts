@@ -46,3 +46,18 @@ test("errors name the field and where the bad value came from", async () => {
     await assert.rejects(resolveUpConfig({}, file, {}), /config file/);
   });
 });
+
+test("the cluster file's coordinator section sets host, port and discovery below flags and the environment", async () => {
+  await withFile("coordinator:\n  host: 0.0.0.0\n  port: 9123\n  discovery: explicit\n", async (clusterFile) => {
+    const fromFile = await resolveUpConfig({ clusterFile }, undefined, {});
+    assert.equal(fromFile.host, "0.0.0.0");
+    assert.equal(fromFile.port, 9123);
+    assert.equal(fromFile.discovery, "explicit");
+    const overridden = await resolveUpConfig({ clusterFile, port: "9999" }, undefined, { FLOTILLA_DISCOVERY: "mdns" });
+    assert.equal(overridden.port, 9999);
+    assert.equal(overridden.discovery, "mdns");
+  });
+  await withFile("coordinator:\n  port: 99999\n", async (clusterFile) => {
+    await assert.rejects(resolveUpConfig({}, undefined, { FLOTILLA_CLUSTER_FILE: clusterFile }), /coordinator\.port/);
+  });
+});

@@ -5,7 +5,7 @@ import { availableParallelism, homedir, hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { nodeName, poolName, tier } from "@flotilla/protocol";
-import { DEFAULT_ALLOWED_NETWORKS, loadConfigFile, validate, type LoadedFile } from "@flotilla/coordinator/config";
+import { DEFAULT_ALLOWED_NETWORKS, loadClusterFile, loadConfigFile, validate, type LoadedFile } from "@flotilla/coordinator/config";
 
 /** Whole numbers may come as strings from flags and the environment. */
 const int = (min: number, max: number) =>
@@ -109,6 +109,14 @@ export async function resolveUpConfig(
       origins.set(key, origin);
     }
   };
+  // The cluster file's `coordinator` section (host, port, discovery) sits
+  // below this process's own settings: the cluster file describes the
+  // cluster; --config, the environment and flags refine this one process.
+  const clusterPath = flags.clusterFile ?? env.FLOTILLA_CLUSTER_FILE ?? file?.data.clusterFile;
+  if (typeof clusterPath === "string" && clusterPath !== "") {
+    const cluster = await loadClusterFile(clusterPath, env);
+    layer({ host: cluster.coordinator.host, port: cluster.coordinator.port, discovery: cluster.coordinator.discovery }, "cluster file");
+  }
   if (file) layer(file.data, "config file");
   const fromEnv: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV)) {
