@@ -9,6 +9,8 @@ export interface HeartbeatLoopOptions {
   credential: string;
   intervalMs: number;
   beat: () => Heartbeat;
+  /** Called with each heartbeat the coordinator accepted. */
+  onDelivered?: (beat: Heartbeat) => void;
   /** Called when the outcome changes (ok → failing and back), not at every beat. */
   onChange: (ok: boolean, error?: Error) => void;
 }
@@ -38,8 +40,10 @@ export class HeartbeatLoop {
     let ok = true;
     let error: Error | undefined;
     try {
-      const answer = await sendHeartbeat(this.#o.coordinatorUrl, this.#o.credential, this.#o.beat());
+      const beat = this.#o.beat();
+      const answer = await sendHeartbeat(this.#o.coordinatorUrl, this.#o.credential, beat);
       this.#intervalMs = answer.heartbeatIntervalMs;
+      this.#o.onDelivered?.(beat);
     } catch (err) {
       ok = false;
       error = err instanceof CoordinatorRefused || err instanceof Error ? err : new Error(String(err));

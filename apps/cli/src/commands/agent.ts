@@ -12,6 +12,7 @@ import {
   findCoordinator,
   MdnsAgent,
   detectHardware,
+  HardwareWatch,
   HeartbeatLoop,
   join,
   loadCredentials,
@@ -31,6 +32,9 @@ export interface AgentFlags {
   token: string | undefined;
   advertiseUrl: string | undefined;
 }
+
+/** How often hardware is detected again; a change goes out with the next heartbeat. */
+const HARDWARE_REFRESH_MS = 60_000;
 
 /** How long an agent without --join looks for a coordinator on the LAN. */
 const FIND_COORDINATOR_MS = 30_000;
@@ -128,26 +132,32 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
     }
   }
 
-  let sentHardware = false;
+  const watch = new HardwareWatch(hardware, () => detectHardware({ modelDir: path.join(config.dataDir, "models") }));
+  // The join carried the first report.
+  watch.delivered(hardware);
+  watch.start(HARDWARE_REFRESH_MS, (err) => logger.warn({ err }, "hardware detection failed"));
   const loop = new HeartbeatLoop({
     coordinatorUrl,
     credential: credentials.nodeCredential,
     intervalMs: config.heartbeatIntervalMs,
     beat: () => {
-      const beat = { protocolVersion: PROTOCOL_VERSION, agentUrl, load: agent.load(), ...(sentHardware ? {} : { hardware }) };
-      sentHardware = true;
-      return beat;
+      const changed = watch.pending();
+      return { protocolVersion: PROTOCOL_VERSION, agentUrl, load: agent.load(), ...(changed ? { hardware: changed } : {}) };
+    },
+    onDelivered: (beat) => {
+      if (beat.hardware) watch.delivered(beat.hardware);
     },
     onChange: (ok, error) => {
       if (ok) logger.info({ coordinator: coordinatorUrl }, "heartbeats accepted");
       else logger.warn({ coordinator: coordinatorUrl, reason: error?.message }, "heartbeat failed; retrying every interval");
-      // A coordinator that lost its store forgot us: send the hardware again once it answers.
-      if (!ok) sentHardware = false;
+      // A coordinator that restarted may have lost what we told it: tell it again.
+      if (!ok) watch.forget();
     },
   });
   loop.start();
   onShutdown(logger, async () => {
     loop.stop();
+    watch.stop();
     await closeAll();
   });
   process.stderr.write(
