@@ -11,23 +11,39 @@ import type { BenchResult, Mode } from "./report.ts";
 
 const MB = 1024 * 1024;
 
-/** VmRSS of a process, from /proc (Linux) or `ps` elsewhere. */
-async function rssBytes(pid: number): Promise<number> {
+/**
+ * VmRSS of a process, and RssAnon: the part that is the process's own. The
+ * rest is mostly Node's executable mapped from disk, shared by every Node
+ * process and reclaimable; the goals are on RSS all the same.
+ */
+async function rssBytes(pid: number): Promise<{ rss: number; anon: number }> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  if (!match) throw new Error(`no VmRSS for ${pid}`);
-  return Number(match[1]) * 1024;
+  const field = (name: string) => {
+    const match = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
+    if (!match) throw new Error(`no ${name} for ${pid}`);
+    return Number(match[1]) * 1024;
+  };
+  return { rss: field("VmRSS"), anon: field("RssAnon") };
 }
 
 /** The median of a few samples taken while the process sits idle. */
-async function idleRss(pid: number, samples: number, gapMs: number): Promise<{ median: number; min: number; max: number }> {
-  const values: number[] = [];
+async function idleRss(pid: number, samples: number, gapMs: number): Promise<Sampled> {
+  const values: Array<{ rss: number; anon: number }> = [];
   for (let i = 0; i < samples; i++) {
     await sleep(gapMs);
     values.push(await rssBytes(pid));
   }
-  values.sort((a, b) => a - b);
-  return { median: values[Math.floor(values.length / 2)] ?? 0, min: values[0] ?? 0, max: values.at(-1) ?? 0 };
+  values.sort((a, b) => a.rss - b.rss);
+  const median = values[Math.floor(values.length / 2)] ?? { rss: 0, anon: 0 };
+  return { median: median.rss, medianAnon: median.anon, min: values[0]?.rss ?? 0, max: values.at(-1)?.rss ?? 0 };
+}
+
+interface Sampled {
+  median: number;
+  /** RssAnon of the median sample. */
+  medianAnon: number;
+  min: number;
+  max: number;
 }
 
 const idleLoad: AgentLoad = { models: [], inFlight: 0, cpuPercent: 0, rssBytes: 0, memoryAvailableBytes: 0, agentVersion: "bench" };
@@ -105,12 +121,12 @@ function pidOf(p: FlotillaProcess): number {
   return p.child.pid;
 }
 
-function absolute(name: string, rss: { median: number; min: number; max: number }, goal: number): BenchResult {
+function absolute(name: string, rss: Sampled, goal: number): BenchResult {
   const mb = (n: number) => `${(n / MB).toFixed(1)} MB`;
   return {
     suite: "footprint",
     name,
-    value: mb(rss.median),
+    value: `${mb(rss.median)} (own ${mb(rss.medianAnon)})`,
     range: `${mb(rss.min)}–${mb(rss.max)}`,
     goal: `≤ ${mb(goal)}`,
     met: rss.median <= goal,
