@@ -18,6 +18,6 @@ test("npm run bench -- --mode smoke runs every suite and prints its table", asyn
   child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
   const [code] = (await once(child, "exit")) as [number | null];
   assert.equal(code, 0, stderr);
-  assert.match(stdout, /\| footprint \| agent idle RSS, no model \| \d+\.\d MB \|/);
-  assert.match(stdout, /\| footprint \| coordinator RSS, 10 nodes heartbeating \| \d+\.\d MB \|/);
+  assert.match(stdout, /\| footprint \| agent idle RSS, no model \| \d+\.\d MB \(own \d+\.\d MB\) \|/);
+  assert.match(stdout, /\| footprint \| coordinator RSS, 10 nodes heartbeating \| \d+\.\d MB \(own \d+\.\d MB\) \|/);
 });
