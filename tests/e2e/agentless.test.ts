@@ -157,16 +157,22 @@ describe("agentless nodes", () => {
     await waitFor("both ready after restart", (nodes) => ["plain", "from-file"].every((name) => node(nodes, name)?.state === "ready"));
   });
 
-  test("when the server stops, both nodes go down and the model is no longer offered", async () => {
+  test("when the server stops, both nodes go down: the model is no longer offered, and asking for it gets 503", async () => {
     await server.stop();
     const stoppedAt = Date.now();
     const nodes = await waitFor("both down", (n) => ["plain", "from-file"].every((name) => node(n, name)?.state === "down"));
     assert.ok(Date.now() - stoppedAt < BEAT_MS * 3 + 2_000, "down within the TTL (plus polling)");
     assert.match(node(nodes, "plain")?.error ?? "", /node plain could not be reached/);
     const client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    assert.deepEqual((await client.models.list()).data, []);
+    // The cluster knows the model but no node that serves it is up: 503 and
+    // Retry-After (clients retry), not 404 (which says it does not exist).
     await assert.rejects(
       client.chat.completions.create({ model: TEST_MODEL_ID, messages: [{ role: "user", content: "Hi" }], max_tokens: 2 }),
-      (err: unknown) => err instanceof OpenAI.NotFoundError,
+      (err: unknown) => {
+        const headers: unknown = err instanceof OpenAI.APIError ? err.headers : undefined;
+        return err instanceof OpenAI.APIError && err.status === 503 && headers instanceof Headers && headers.get("retry-after") === "1";
+      },
     );
   });
 

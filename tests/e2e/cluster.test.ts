@@ -128,6 +128,43 @@ describe("a coordinator and three agents", () => {
     }
   });
 
+  test("every answer says which node, tier and reason served it; sessions stay on their node", async () => {
+    const chat = (headers: Record<string, string>) =>
+      fetch(`${coordinator.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ model: TEST_MODEL_ID, messages: [{ role: "user", content: "what's 2+2?" }], max_tokens: 2 }),
+      });
+    const plain = await chat({});
+    assert.equal(plain.status, 200);
+    assert.match(plain.headers.get("x-flotilla-node") ?? "", /^node-[012]$/);
+    assert.equal(plain.headers.get("x-flotilla-tier"), "1");
+    assert.match(plain.headers.get("x-flotilla-route") ?? "", /^SIMPLE: /);
+
+    // Every agent here is tier 1: forcing tier 0 fails without fallback and is served with it.
+    const strict = await chat({ "x-flotilla-tier": "0", "x-flotilla-tier-fallback": "false" });
+    assert.equal(strict.status, 503);
+    assert.equal(((await strict.json()) as { error: { code: string } }).error.code, "no_backend");
+    const lenient = await chat({ "x-flotilla-tier": "0" });
+    assert.equal(lenient.status, 200);
+    assert.equal((await chat({ "x-flotilla-tier": "7" })).status, 400);
+
+    const served = new Set<string>();
+    for (let i = 0; i < 4; i++) served.add((await chat({ "x-flotilla-session": "conversation-42" })).headers.get("x-flotilla-node") ?? "");
+    assert.equal(served.size, 1, `one conversation, one node: ${[...served].join(", ")}`);
+
+    const explained = await fetch(`${coordinator.url}/cluster/route`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminEnv.FLOTILLA_ADMIN_KEY}` },
+      body: JSON.stringify({ model: TEST_MODEL_ID, messages: [{ role: "user", content: "Compare these ten papers in depth and write a detailed report." }] }),
+    });
+    assert.equal(explained.status, 200);
+    const decision = (await explained.json()) as { class: string; tier: number; node: string; candidates: Array<{ node: string; reason: string }> };
+    assert.equal(decision.class, "COMPLEX");
+    assert.equal(decision.tier, 1, "no tier-2 node: COMPLEX falls back to tier 1");
+    assert.deepEqual(decision.candidates.map((c) => c.node).sort(), ["node-0", "node-1", "node-2"]);
+  });
+
   test("cluster test runs a tiny completion on every node and reports its speed", async () => {
     const res = await runCli(["cluster", "test", "--json"], adminEnv);
     assert.equal(res.code, 0, res.stderr);

@@ -13,6 +13,7 @@ import { healthPolicy } from "./registry/node-health.ts";
 import { Membership } from "./cluster/membership.ts";
 import { AgentlessNodes } from "./cluster/agentless-nodes.ts";
 import { buildGateway } from "./gateway/app.ts";
+import { Router } from "./router/router.ts";
 import type { DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
 import { NetworkAllowlist, checkedLookup, resolveAndCheckNodeUrl } from "./config/url-policy.ts";
 import type { ClusterNode } from "./config/cluster-file.ts";
@@ -36,6 +37,8 @@ export interface CoordinatorOptions {
   env?: NodeJS.ProcessEnv;
   /** Agents seen on the LAN by mDNS; status lists those that have not joined. */
   discovered?: () => DiscoveredAgent[];
+  /** The cluster file's routing section. */
+  routing?: { defaultModel?: string | undefined; preferLocal?: boolean | undefined };
   logger: FastifyBaseLogger;
 }
 
@@ -97,6 +100,11 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     bodyLimitBytes: options.bodyLimitBytes,
     logger: options.logger,
     discovered: options.discovered ?? (() => []),
+    router: new Router(registry, {
+      nowMs: Date.now,
+      ...(options.routing?.defaultModel === undefined ? {} : { defaultModel: options.routing.defaultModel }),
+      preferLocal: options.routing?.preferLocal ?? false,
+    }),
   });
   return {
     app,

@@ -29,6 +29,11 @@ const sampling = {
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
   user: z.string().max(256).optional(),
+  // flotilla's own fields (ignored by OpenAI itself): force a tier (0 small
+  // and fast … 2 powerful) and say whether other tiers may take the request
+  // when that one cannot (default true).
+  prefer_tier: z.union([z.literal(0), z.literal(1), z.literal(2)]).nullish(),
+  tier_fallback: z.boolean().nullish(),
 };
 
 const maxTokens = z.int().min(1).max(1_000_000).nullish();

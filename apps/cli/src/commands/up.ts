@@ -14,14 +14,13 @@ import {
   type Coordinator,
 } from "@flotilla/coordinator";
 import type { UpConfig } from "../config/up-config.ts";
-import type { Logger } from "pino";
 import { createAgentWithModels, stderrLogger } from "./serve-models.ts";
 import { mdnsTransport } from "./mdns-transport.ts";
 
 export async function runUp(config: UpConfig, env: NodeJS.ProcessEnv): Promise<void> {
   const logger = stderrLogger(config, "up");
   // Before the models load: a mistake in the file is reported at once.
-  const cluster = await loadCluster(config, env, logger);
+  const cluster = await loadCluster(config, env);
   const agent = await createAgentWithModels(config, env, logger);
   const { coordinator, address, discovery } = await startCoordinator(config, cluster, env, logger);
   const hardware = await detectHardware({ modelDir: path.join(config.dataDir, "models") });
@@ -47,7 +46,7 @@ export async function runUp(config: UpConfig, env: NodeJS.ProcessEnv): Promise<v
 
 export async function runCoordinator(config: UpConfig, env: NodeJS.ProcessEnv): Promise<void> {
   const logger = stderrLogger(config, "coordinator");
-  const { coordinator, address, discovery } = await startCoordinator(config, await loadCluster(config, env, logger), env, logger);
+  const { coordinator, address, discovery } = await startCoordinator(config, await loadCluster(config, env), env, logger);
   onShutdown(logger, async () => {
     await discovery?.stop();
     await coordinator.close();
@@ -64,16 +63,9 @@ interface Started {
   discovery: MdnsCoordinator | undefined;
 }
 
-async function loadCluster(config: UpConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<ClusterConfig | undefined> {
+async function loadCluster(config: UpConfig, env: NodeJS.ProcessEnv): Promise<ClusterConfig | undefined> {
   if (config.clusterFile === undefined) return undefined;
-  const cluster = await loadClusterFile(config.clusterFile, env);
-  const routing = Object.entries(cluster.routing).filter(([, value]) => value !== undefined);
-  if (routing.length > 0) {
-    // Said out loud rather than silently ignored: the task-aware router
-    // (issue 4) is what will read these.
-    logger.warn({ routing: Object.fromEntries(routing) }, "the cluster file's routing settings are not applied yet by this version");
-  }
-  return cluster;
+  return loadClusterFile(config.clusterFile, env);
 }
 
 async function startCoordinator(
@@ -92,6 +84,7 @@ async function startCoordinator(
     // were checked against it, so the coordinator must call with the same.
     allowedNetworks: cluster?.allowedNetworks ?? config.allowedNetworks,
     clusterNodes: cluster?.nodes,
+    routing: cluster?.routing,
     env,
     discovered: () => discovery?.discovered() ?? [],
     logger,

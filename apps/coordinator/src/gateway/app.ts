@@ -10,6 +10,8 @@ import { registerHealthRoutes } from "../api/health-routes.ts";
 import { registerClusterRoutes } from "../api/cluster-routes.ts";
 import { registerMembershipRoutes } from "../api/membership-routes.ts";
 import { registerNodeTestRoutes } from "../api/node-test-routes.ts";
+import { registerRouteExplainRoutes } from "../api/route-explain-routes.ts";
+import type { Router } from "../router/router.ts";
 import type { Membership } from "../cluster/membership.ts";
 import type { AgentlessNodes } from "../cluster/agentless-nodes.ts";
 import type { DiscoveredAgent } from "../discovery/mdns-coordinator.ts";
@@ -25,6 +27,7 @@ export interface GatewayOptions {
   bodyLimitBytes: number;
   logger: FastifyBaseLogger;
   discovered: () => DiscoveredAgent[];
+  router: Router;
   nowMs?: () => number;
 }
 
@@ -74,13 +77,14 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   registerMembershipRoutes(app, options.membership);
   void app.register((v1, _opts, done) => {
     v1.addHook("onRequest", requireClientKey);
-    registerOpenAIRoutes(v1, { registry: options.registry, nowMs });
+    registerOpenAIRoutes(v1, { registry: options.registry, router: options.router, nowMs });
     done();
   });
   void app.register((cluster, _opts, done) => {
     cluster.addHook("onRequest", requireAdmin);
     registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, agentless: options.agentless, apiKeys: options.apiKeys, discovered: options.discovered, nowMs });
     registerNodeTestRoutes(cluster, options.registry, nowMs);
+    registerRouteExplainRoutes(cluster, options.router);
     done();
   });
 

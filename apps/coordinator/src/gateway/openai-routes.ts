@@ -14,7 +14,9 @@ import {
   type ModelDescriptor,
 } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
-import { pickNode } from "../router/pick-node.ts";
+import type { Router } from "../router/router.ts";
+import type { RouteDecision } from "../router/route.ts";
+import { routeHeaders, routeHints } from "./route-hints.ts";
 import { SseStream } from "./sse.ts";
 import {
   chatChunk,
@@ -32,6 +34,7 @@ import { rejectOtherMethods } from "./method-not-allowed.ts";
 
 export interface OpenAIRoutesOptions {
   registry: NodeRegistry;
+  router: Router;
   nowMs: () => number;
 }
 
@@ -84,14 +87,16 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
 
   app.post("/v1/chat/completions", (request, reply) => {
     const body = parseBody(chatCompletionRequest, request.body);
-    return generate(request, reply, chatToGeneration(body), body.stream === true, body.stream_options?.include_usage === true, chatRendering);
+    const hints = routeHints(body, request.headers);
+    return generate(request, reply, chatToGeneration(body), hints, body.stream === true, body.stream_options?.include_usage === true, chatRendering);
   });
 
   app.post("/v1/completions", (request, reply) => {
     const body = parseBody(completionRequest, request.body);
     const generation = completionToGeneration(body);
     const echo = body.echo === true && generation.input.kind === "completion" ? generation.input.prompt : "";
-    return generate(request, reply, generation, body.stream === true, body.stream_options?.include_usage === true, completionRendering(echo));
+    const hints = routeHints(body, request.headers);
+    return generate(request, reply, generation, hints, body.stream === true, body.stream_options?.include_usage === true, completionRendering(echo));
   });
 
   rejectOtherMethods(app, "/v1/models", ["GET"]);
@@ -102,14 +107,20 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
   async function generate(
     request: FastifyRequest,
     reply: FastifyReply,
-    generation: GenerationRequest,
+    requested: GenerationRequest,
+    hints: ReturnType<typeof routeHints>,
     stream: boolean,
     includeUsage: boolean,
     rendering: Rendering,
   ): Promise<unknown> {
-    const nodeName = pickNode(generation.model, registry.statuses(options.nowMs()));
-    const node = nodeName === undefined ? undefined : registry.get(nodeName);
-    if (!node) throw modelNotFound(generation.model);
+    const decision = await options.router.decide(requested, hints);
+    const node = decision.node === null ? undefined : registry.get(decision.node);
+    if (!node || decision.model === null) throw unroutable(requested.model, decision);
+    // "auto" and aliases become the id the node serves.
+    const generation: GenerationRequest = { ...requested, model: decision.model };
+    const headers = routeHeaders(decision);
+    const release = options.router.dispatched(node.name, hints.session);
+    reply.raw.once("close", release);
 
     // A client that hangs up cancels the work on the node at once.
     const controller = new AbortController();
@@ -123,6 +134,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     };
 
     if (!stream) {
+      void reply.headers(headers);
       try {
         return rendering.body(who, await node.generate(generation, { signal: controller.signal }));
       } catch (err) {
@@ -132,7 +144,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
       }
     }
 
-    const sse = new SseStream(reply.raw);
+    const sse = new SseStream(reply.raw, headers);
     const begin = () => {
       if (sse.started) return;
       const first = rendering.firstEvent(who);
@@ -169,6 +181,19 @@ function sendError(reply: FastifyReply, failure: FlotillaError): void {
 
 function toModelObject(model: ModelDescriptor): ModelObject {
   return { id: model.id, object: "model", created: Math.floor(model.loadedAtMs / 1000), owned_by: "flotilla" };
+}
+
+/** No node for the request: the router says why. */
+function unroutable(model: string, decision: RouteDecision): FlotillaError {
+  switch (decision.unavailable) {
+    case "tier-unavailable":
+    case "no-healthy-node":
+      return new FlotillaError("no_backend", `no node can take this request now: ${decision.reason}`, { retryAfterS: 1 });
+    case "unknown-model":
+    case "context-too-long":
+    case undefined:
+      return modelNotFound(model);
+  }
 }
 
 function modelNotFound(model: string): FlotillaError {

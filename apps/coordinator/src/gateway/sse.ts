@@ -5,10 +5,13 @@ import type { ServerResponse } from "node:http";
 
 export class SseStream {
   readonly #res: ServerResponse;
+  readonly #headers: Record<string, string>;
   #started = false;
 
-  constructor(res: ServerResponse) {
+  /** `headers` go out with the head (the routing headers). */
+  constructor(res: ServerResponse, headers: Record<string, string> = {}) {
     this.#res = res;
+    this.#headers = headers;
   }
 
   get started(): boolean {
@@ -24,6 +27,7 @@ export class SseStream {
         connection: "keep-alive",
         // Tell nginx-style proxies in front of us not to buffer the stream.
         "x-accel-buffering": "no",
+        ...this.#headers,
       });
     }
     // Token events are small and arrive at generation speed; the socket's own

@@ -4,14 +4,23 @@ import type { InferenceNode, ModelDescriptor, NodeStatus } from "@flotilla/proto
 
 export class NodeRegistry {
   readonly #nodes = new Map<string, InferenceNode>();
+  #version = 0;
+
+  /** Moves on every add and remove, so caches of the node list know when to rebuild. */
+  get version(): number {
+    return this.#version;
+  }
 
   add(node: InferenceNode): void {
     if (this.#nodes.has(node.name)) throw new Error(`a node named "${node.name}" is already registered`);
     this.#nodes.set(node.name, node);
+    this.#version += 1;
   }
 
   remove(name: string): boolean {
-    return this.#nodes.delete(name);
+    const removed = this.#nodes.delete(name);
+    if (removed) this.#version += 1;
+    return removed;
   }
 
   get(name: string): InferenceNode | undefined {

@@ -1,0 +1,29 @@
+// POST /cluster/route: the body of a /v1/chat/completions request in, the
+// router's decision out, without running anything — so a person can see why
+// a request would land where it lands (and why other nodes would not).
+// Admin-only (registered inside the admin-protected plugin).
+import type { FastifyInstance } from "fastify";
+import { chatCompletionRequest } from "@flotilla/protocol";
+import type { Router } from "../router/router.ts";
+import { chatToGeneration } from "../gateway/translate.ts";
+import { parseBody } from "../gateway/validate.ts";
+import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
+import { routeHints } from "../gateway/route-hints.ts";
+
+export function registerRouteExplainRoutes(app: FastifyInstance, router: Router): void {
+  app.post("/cluster/route", async (request) => {
+    const body = parseBody(chatCompletionRequest, request.body);
+    const decision = await router.explain(chatToGeneration(body), routeHints(body, request.headers));
+    return {
+      class: decision.class,
+      tier: decision.tier,
+      node: decision.node,
+      model: decision.model,
+      reason: decision.reason,
+      affinity: decision.affinity,
+      promptTokens: decision.promptTokens,
+      candidates: decision.candidates.map(({ node, tier, score, reason }) => ({ node, tier, score, reason })),
+    };
+  });
+  rejectOtherMethods(app, "/cluster/route", ["POST"]);
+}

@@ -1,0 +1,226 @@
+// The cluster as the router sees it: built once from the registry's node
+// statuses whenever the cluster changes, then shared, read-only, by every
+// routing decision until the next change. Building costs O(nodes × models);
+// a decision then costs O(1) in the number of nodes, because the indexes here
+// answer its questions without a scan:
+// - which nodes serve a model (by the name a client sends, aliases and
+//   "auto" included),
+// - split by tier and by health,
+// - sorted by context window, largest first, so the nodes a prompt fits are a
+//   prefix found by binary search.
+//
+// Load (busy and queued slots) is copied as it was at build time. Between
+// builds it goes stale; route() takes a live `outstanding` lookup for that.
+import type { NodeHealth, NodeStatus, ServedModel, Tier } from "@flotilla/protocol";
+
+/** The model name that lets flotilla choose the model as well as the node. Reserved. */
+export const AUTO_MODEL = "auto";
+export const TIERS: readonly Tier[] = [0, 1, 2];
+
+export interface SnapshotOptions {
+  /**
+   * Names clients may send → the model ids nodes report for them, e.g.
+   * `{ "llama3": ["llama3.1:8b", "Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf"] }`.
+   * A request for the name matches nodes serving any listed id, or the name
+   * itself. One-way: a request for "llama3.1:8b" matches only that id.
+   */
+  aliases?: Readonly<Record<string, readonly string[]>>;
+  /** Nodes on the coordinator's machine besides the in-process one (kind "local", always local). */
+  localNodeNames?: readonly string[];
+  /** The model for requests that name none; unset or "auto": flotilla chooses. */
+  defaultModel?: string;
+}
+
+export interface SnapshotNode {
+  readonly name: string;
+  readonly tier: Tier;
+  readonly health: NodeHealth;
+  readonly drained: boolean;
+  readonly local: boolean;
+  /** Declared share of traffic; 1 when none was declared (or a nonsensical one). */
+  readonly weight: number;
+  /** Moving averages from registry/latency.ts; null until measured. */
+  readonly firstTokenMs: number | null;
+  readonly totalMs: number | null;
+  readonly status: NodeStatus;
+}
+
+/**
+ * One node serving one model: what the router ranks. The node's fields the
+ * decision reads are copied in, so weighing a sampled placement touches one
+ * object, not two (at 10,000 nodes each pointer hop is a likely cache miss).
+ */
+export interface Placement {
+  readonly node: SnapshotNode;
+  readonly name: string;
+  readonly tier: Tier;
+  readonly health: NodeHealth;
+  readonly weight: number;
+  readonly firstTokenMs: number | null;
+  readonly totalMs: number | null;
+  /** The id the node itself uses: what the dispatcher must send it. */
+  readonly model: string;
+  readonly contextSize: number;
+  /** Slots for the model, at least 1 (a node that reports none still takes queued work). */
+  readonly slots: number;
+  /** Busy + queued slots at build time. */
+  readonly outstanding: number;
+}
+
+export interface TierIndex {
+  /** Ready and undrained, largest context window first. */
+  readonly ready: readonly Placement[];
+  /** The local ones among `ready` (a few at most), same order. */
+  readonly readyLocal: readonly Placement[];
+  /** Suspect and undrained, largest context window first: a last resort. */
+  readonly suspect: readonly Placement[];
+}
+
+export interface ModelGroup {
+  /** The name clients send. */
+  readonly name: string;
+  readonly tiers: readonly [TierIndex, TierIndex, TierIndex];
+  /** Ready or suspect, undrained placements by node name: affinity checks. */
+  readonly byNode: ReadonlyMap<string, Placement>;
+  /** The largest context window among them. */
+  readonly largestContext: number;
+}
+
+export interface ClusterSnapshot {
+  /** Every node given, whatever its health: explanations name skipped nodes too. */
+  readonly nodes: ReadonlyMap<string, SnapshotNode>;
+  /** By the name clients send: model ids and alias names. Only names some routable node serves. */
+  readonly groups: ReadonlyMap<string, ModelGroup>;
+  /** Every routable node with its model of the largest context window. */
+  readonly auto: ModelGroup;
+  /** Names served by some node of any health: "no healthy node" rather than "unknown model". */
+  readonly knownModels: ReadonlySet<string>;
+  readonly defaultModel: string | undefined;
+}
+
+export function buildSnapshot(statuses: readonly NodeStatus[], options: SnapshotOptions = {}): ClusterSnapshot {
+  const localNames = new Set(options.localNodeNames ?? []);
+  const aliasesOf = new Map<string, string[]>(); // model id → alias names that include it
+  for (const [alias, ids] of Object.entries(options.aliases ?? {})) {
+    for (const id of ids) {
+      const list = aliasesOf.get(id) ?? [];
+      list.push(alias);
+      aliasesOf.set(id, list);
+    }
+  }
+
+  const nodes = new Map<string, SnapshotNode>();
+  const knownModels = new Set<string>();
+  const builders = new Map<string, Map<string, Placement>>(); // name → node → placement
+  const auto = new Map<string, Placement>();
+
+  for (const status of statuses) {
+    if (nodes.has(status.name)) continue; // names are unique in the registry; the first one counts
+    const node = snapshotNode(status, status.kind === "local" || localNames.has(status.name));
+    nodes.set(node.name, node);
+    const routable = node.health !== "down" && !node.drained;
+    for (const served of status.models) {
+      const names = [served.id, ...(aliasesOf.get(served.id) ?? [])];
+      for (const name of names) knownModels.add(name);
+      if (!routable) continue;
+      const placement = placementOf(node, served);
+      for (const name of names) keepLargest(builders, name, placement);
+      const current = auto.get(node.name);
+      if (!current || better(placement, current)) auto.set(node.name, placement);
+    }
+  }
+
+  const groups = new Map<string, ModelGroup>();
+  for (const [name, byNode] of builders) groups.set(name, group(name, byNode));
+  return Object.freeze({
+    nodes,
+    groups,
+    auto: group(AUTO_MODEL, auto),
+    knownModels,
+    defaultModel: options.defaultModel,
+  });
+}
+
+/** The group a request's model names: the default model when it names none; "auto" for every node. */
+export function resolveModel(snapshot: ClusterSnapshot, requested: string | undefined): { name: string; group: ModelGroup | undefined } {
+  const name = requested === undefined || requested === "" ? (snapshot.defaultModel ?? AUTO_MODEL) : requested;
+  return { name, group: name === AUTO_MODEL ? snapshot.auto : snapshot.groups.get(name) };
+}
+
+function snapshotNode(status: NodeStatus, local: boolean): SnapshotNode {
+  const weight = status.weight;
+  return {
+    name: status.name,
+    tier: status.tier,
+    health: status.health,
+    drained: status.drained,
+    local,
+    weight: weight !== undefined && Number.isFinite(weight) && weight > 0 ? weight : 1,
+    firstTokenMs: status.latency.firstTokenMs,
+    totalMs: status.latency.totalMs,
+    status,
+  };
+}
+
+function placementOf(node: SnapshotNode, served: ServedModel): Placement {
+  return {
+    node,
+    name: node.name,
+    tier: node.tier,
+    health: node.health,
+    weight: node.weight,
+    firstTokenMs: node.firstTokenMs,
+    totalMs: node.totalMs,
+    model: served.id,
+    contextSize: served.contextSize,
+    slots: Math.max(1, served.slots.total),
+    outstanding: served.slots.busy + served.slots.queued,
+  };
+}
+
+/** A node serving two ids of one alias counts once, with its larger window (then more slots). */
+function better(a: Placement, b: Placement): boolean {
+  return a.contextSize > b.contextSize || (a.contextSize === b.contextSize && a.slots > b.slots);
+}
+
+function keepLargest(builders: Map<string, Map<string, Placement>>, name: string, placement: Placement): void {
+  let byNode = builders.get(name);
+  if (!byNode) builders.set(name, (byNode = new Map<string, Placement>()));
+  const current = byNode.get(placement.node.name);
+  if (!current || better(placement, current)) byNode.set(placement.node.name, placement);
+}
+
+function group(name: string, byNode: ReadonlyMap<string, Placement>): ModelGroup {
+  const all = [...byNode.values()].sort((a, b) => b.contextSize - a.contextSize);
+  const ready: Placement[][] = [[], [], []];
+  const local: Placement[][] = [[], [], []];
+  const suspect: Placement[][] = [[], [], []];
+  for (const p of all) {
+    // One pass keeps each bucket in the sorted order.
+    if (p.health === "ready") {
+      ready[p.tier]?.push(p);
+      if (p.node.local) local[p.tier]?.push(p);
+    } else {
+      suspect[p.tier]?.push(p);
+    }
+  }
+  const tier = (t: Tier): TierIndex => ({ ready: ready[t] ?? [], readyLocal: local[t] ?? [], suspect: suspect[t] ?? [] });
+  return Object.freeze({
+    name,
+    tiers: [tier(0), tier(1), tier(2)] as const,
+    byNode,
+    largestContext: all[0]?.contextSize ?? 0,
+  });
+}
+
+/** How many placements of a list sorted largest window first have at least `tokens`: binary search. */
+export function fitting(list: readonly Placement[], tokens: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid]?.contextSize ?? 0) >= tokens) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
