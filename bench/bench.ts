@@ -6,6 +6,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "@flotilla/testkit";
 import { footprint } from "./footprint.ts";
+import { gateway } from "./gateway.ts";
 import { recordResults, renderTable, type BenchResult, type Mode } from "./report.ts";
 
 const { values } = parseArgs({
@@ -22,7 +23,7 @@ if (mode !== "smoke" && mode !== "quick" && mode !== "full") {
 }
 const selected: Mode = mode;
 
-const suites: Array<(mode: Mode) => Promise<BenchResult[]>> = [footprint];
+const suites: Array<(mode: Mode) => Promise<BenchResult[]>> = [footprint, gateway];
 const results: BenchResult[] = [];
 for (const suite of suites) results.push(...(await suite(selected)));
 

@@ -14,11 +14,12 @@ export interface BenchResult {
   /** min–max across rounds. */
   range: string;
   goal: string;
-  met: boolean;
+  /** null: a figure shown for context (or one that could not be measured), no verdict. */
+  met: boolean | null;
 }
 
 export function renderTable(results: BenchResult[]): string {
-  const rows = results.map((r) => `| ${r.suite} | ${r.name} | ${r.value} | ${r.range} | ${r.goal} | ${r.met ? "met" : "**not met**"} |`);
+  const rows = results.map((r) => `| ${r.suite} | ${r.name} | ${r.value} | ${r.range} | ${r.goal} | ${r.met === null ? "" : r.met ? "met" : "**not met**"} |`);
   return ["| suite | measure | median | min–max | goal | |", "| --- | --- | --- | --- | --- | --- |", ...rows].join("\n");
 }
 
