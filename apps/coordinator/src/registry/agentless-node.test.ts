@@ -218,3 +218,17 @@ test("error bodies: OpenAI's and Ollama's shapes, else the text", () => {
   assert.equal(errorMessageOf('{"error":"no such model"}'), "no such model");
   assert.equal(errorMessageOf("  Forbidden \n"), "Forbidden");
 });
+
+test("openai: a body left open after [DONE] is cut off, not waited on", async () => {
+  const server = await fakeServer((_req, res) => {
+    const chunk = (content: string, finish: string | null) => JSON.stringify({ choices: [{ delta: { content }, finish_reason: finish }] });
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    // [DONE], and then the server never ends the response.
+    res.write(`data: ${chunk("Hello", null)}\n\ndata: ${chunk("", "stop")}\n\ndata: [DONE]\n\n`);
+  });
+  const started = Date.now();
+  const result = await node({ url: server.url }).generate(chat, { signal: AbortSignal.timeout(5_000) });
+  assert.equal(result.text, "Hello");
+  assert.equal(result.finishReason, "stop");
+  assert.ok(Date.now() - started < 4_000, "answered once the trailing body was cut off");
+});

@@ -2,7 +2,6 @@
 // LM Studio, Ollama, another flotilla): the coordinator calls its own API
 // and judges its health from its own health checks (cluster/agentless-prober.ts)
 // the way it judges an agent from heartbeats — a failed check is a missed beat.
-import { createInterface } from "node:readline";
 import type { Dispatcher } from "undici";
 import {
   FlotillaError,
@@ -15,6 +14,7 @@ import {
   type ServedModel,
   type Tier,
 } from "@flotilla/protocol";
+import { cutOffAfter, readLines, TRAILING_BODY_MS } from "./read-lines.ts";
 import { judgeHealth, type HealthPolicy } from "./node-health.ts";
 import { LatencyTracker, timeGeneration } from "./latency.ts";
 import { parseJson, type AgentlessKind, type Dialect, type ReportedModel, type StreamUpdate } from "./agentless/dialect.ts";
@@ -162,7 +162,7 @@ export class AgentlessNode implements InferenceNode {
   async #generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
     const { url, body } = this.#dialect.generation(this.spec.url, request);
     const stream = await send(this.#endpoint, "POST", url, body, options.signal);
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    const lines = readLines(stream);
     const sse = this.#dialect.framing === "sse" ? new SseDecoder() : undefined;
     let text = "";
     let finishReason: FinishReason | undefined;
@@ -182,24 +182,31 @@ export class AgentlessNode implements InferenceNode {
       usage = update.usage ?? usage;
       return update.done;
     };
+    let done = false;
+    let cancelCutOff: (() => void) | undefined;
     try {
-      let done = false;
       for await (const line of lines) {
+        // Past the end of the answer the body is read to its end (read-lines.ts).
+        if (done) continue;
         if (sse) {
           const event = sse.push(line);
           if (event) done = apply(event.data, event.error);
         } else if (line.trim() !== "") {
           done = apply(line, false);
         }
-        if (done) break;
+        if (done) cancelCutOff = cutOffAfter(stream, TRAILING_BODY_MS);
       }
       const last = done ? undefined : sse?.end();
       if (last) apply(last.data, last.error);
     } catch (err) {
-      if (options.signal.aborted || err instanceof FlotillaError) throw err;
-      throw unreachable(this.name, err);
+      // A body cut off after its answer was complete is not a failure.
+      if (!done || err instanceof FlotillaError) {
+        if (options.signal.aborted || err instanceof FlotillaError) throw err;
+        throw unreachable(this.name, err);
+      }
     } finally {
-      lines.close();
+      cancelCutOff?.();
+      await lines.return(undefined);
       stream.destroy();
     }
     // A stream that ends without [DONE] is accepted once it said why it

@@ -2,7 +2,6 @@
 // kept current by its heartbeats. Generation goes over HTTP to the agent's
 // API as newline-delimited JSON events; aborting the signal closes the
 // connection, which cancels the work on the agent.
-import { createInterface } from "node:readline";
 import { errors as undiciErrors, request, type Dispatcher } from "undici";
 import {
   agentEvent,
@@ -16,6 +15,7 @@ import {
   type NodeStatus,
   type Tier,
 } from "@flotilla/protocol";
+import { cutOffAfter, readLines, TRAILING_BODY_MS } from "./read-lines.ts";
 import { judgeHealth, type HealthPolicy } from "./node-health.ts";
 import { LatencyTracker, timeGeneration } from "./latency.ts";
 
@@ -94,11 +94,14 @@ export class RemoteNode implements InferenceNode {
       await response.body.dump();
       throw new FlotillaError("backend_error", `node ${this.name} answered HTTP ${response.statusCode}`);
     }
-    const lines = createInterface({ input: response.body, crlfDelay: Infinity });
+    const lines = readLines(response.body);
     let text = "";
+    let result: GenerationResult | undefined;
+    let cancelCutOff: (() => void) | undefined;
     try {
       for await (const line of lines) {
-        if (line === "") continue;
+        // Past the result the body is read to its end (read-lines.ts).
+        if (line === "" || result) continue;
         const event = agentEvent.safeParse(safeJson(line));
         if (!event.success) throw new FlotillaError("backend_error", `node ${this.name} sent a malformed event`);
         switch (event.data.type) {
@@ -107,12 +110,14 @@ export class RemoteNode implements InferenceNode {
             options.onText?.(event.data.text);
             break;
           case "result":
-            return {
+            result = {
               text,
               finishReason: event.data.finishReason,
               promptTokens: event.data.promptTokens,
               completionTokens: event.data.completionTokens,
             };
+            cancelCutOff = cutOffAfter(response.body, TRAILING_BODY_MS);
+            break;
           case "error":
             throw new FlotillaError(event.data.code, event.data.message, {
               param: event.data.param,
@@ -121,12 +126,17 @@ export class RemoteNode implements InferenceNode {
         }
       }
     } catch (err) {
-      if (options.signal.aborted || err instanceof FlotillaError) throw err;
-      throw unreachable(this.name, err);
+      // A body cut off after its result is not a failure.
+      if (!result || err instanceof FlotillaError) {
+        if (options.signal.aborted || err instanceof FlotillaError) throw err;
+        throw unreachable(this.name, err);
+      }
     } finally {
-      lines.close();
+      cancelCutOff?.();
+      await lines.return(undefined);
       response.body.destroy();
     }
+    if (result) return result;
     throw new FlotillaError("backend_error", `node ${this.name} ended its answer without a result`);
   }
 }

@@ -78,8 +78,10 @@ function parseEvent(payload: string): Parsed<StreamUpdate> {
   if (payload.trim() === "[DONE]") return { ok: true, value: { text: "", done: true } };
   const json = parseJson(payload);
   if (!json.ok) return json;
-  const failure = errorBody.safeParse(json.value);
-  if (failure.success) {
+  // Checked only when there is an `error` key: a union that fails costs
+  // more than the chunk itself, and almost every event is a chunk.
+  const failure = typeof json.value === "object" && json.value !== null && "error" in json.value ? errorBody.safeParse(json.value) : undefined;
+  if (failure?.success) {
     const { error } = failure.data;
     return { ok: false, error: typeof error === "string" ? error : error.message };
   }
