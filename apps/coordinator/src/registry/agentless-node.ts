@@ -22,7 +22,8 @@ import { openaiDialect } from "./agentless/openai-dialect.ts";
 import { ollamaDialect } from "./agentless/ollama-dialect.ts";
 import { SseDecoder } from "./agentless/sse.ts";
 import { selectServedModels } from "./agentless/served-models.ts";
-import { errorMessageOf, readText, send, unreachable, type NodeEndpoint } from "./agentless/node-http.ts";
+import { errorMessageOf, readText, send, type NodeEndpoint } from "./agentless/node-http.ts";
+import { unreachable } from "./unreachable.ts";
 
 /**
  * The server does not say how many requests it runs at once. llama-server's

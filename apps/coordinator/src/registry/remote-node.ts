@@ -2,7 +2,7 @@
 // kept current by its heartbeats. Generation goes over HTTP to the agent's
 // API as newline-delimited JSON events; aborting the signal closes the
 // connection, which cancels the work on the agent.
-import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import { request, type Dispatcher } from "undici";
 import {
   agentEvent,
   FlotillaError,
@@ -16,6 +16,7 @@ import {
   type Tier,
 } from "@flotilla/protocol";
 import { cutOffAfter, readLines, TRAILING_BODY_MS } from "./read-lines.ts";
+import { unreachable } from "./unreachable.ts";
 import { judgeHealth, type HealthPolicy } from "./node-health.ts";
 import { LatencyTracker, timeGeneration } from "./latency.ts";
 
@@ -139,11 +140,6 @@ export class RemoteNode implements InferenceNode {
     if (result) return result;
     throw new FlotillaError("backend_error", `node ${this.name} ended its answer without a result`);
   }
-}
-
-function unreachable(name: string, err: unknown): FlotillaError {
-  const detail = err instanceof undiciErrors.UndiciError || err instanceof Error ? err.message : String(err);
-  return new FlotillaError("backend_error", `node ${name} could not be reached: ${detail}`, { cause: err });
 }
 
 function safeJson(line: string): unknown {

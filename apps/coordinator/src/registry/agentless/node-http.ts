@@ -2,9 +2,10 @@
 // lookup re-checks the network allowlist), its bearer token, and errors that
 // name the node. undici's request() never follows redirects, so a server
 // cannot send the coordinator to an address the allowlist would refuse.
-import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import { request, type Dispatcher } from "undici";
 import { FlotillaError } from "@flotilla/protocol";
 import { parseJson } from "./dialect.ts";
+import { unreachable } from "../unreachable.ts";
 
 export interface NodeEndpoint {
   name: string;
@@ -72,16 +73,4 @@ export function errorMessageOf(text: string): string {
     }
   }
   return text.trim().slice(0, 300);
-}
-
-export function unreachable(name: string, err: unknown): FlotillaError {
-  const detail = err instanceof undiciErrors.UndiciError || err instanceof Error ? describe(err) : String(err);
-  return new FlotillaError("backend_error", `node ${name} could not be reached: ${detail}`, { cause: err });
-}
-
-// Connection errors from undici carry the useful part (ECONNREFUSED) in `code`
-// or in the cause, not always in the message.
-function describe(err: Error): string {
-  const code = (err as { code?: unknown }).code ?? (err.cause as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
 }
