@@ -117,24 +117,5 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     },
   };
 }
-export { loadConfigFile, validate, ConfigError, type LoadedFile } from "./config/load-config-file.ts";
-export {
-  DEFAULT_ALLOWED_NETWORKS,
-  CLOUD_METADATA_ADDRESSES,
-  NetworkAllowlist,
-  checkNodeUrl,
-  checkAddress,
-  cidrProblem,
-  resolveAndCheckNodeUrl,
-  type UrlCheck,
-  type LookupAll,
-} from "./config/url-policy.ts";
-export {
-  clusterFile,
-  loadClusterFile,
-  type ClusterFile,
-  type ClusterConfig,
-  type ClusterNode,
-  type ClusterFileNode,
-} from "./config/cluster-file.ts";
-export { renderClusterFileTemplate } from "./config/cluster-file-template.ts";
+// The configuration half, also importable alone as @flotilla/coordinator/config.
+export * from "./config/public.ts";
