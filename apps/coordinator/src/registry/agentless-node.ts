@@ -14,7 +14,7 @@ import {
   type ServedModel,
   type Tier,
 } from "@flotilla/protocol";
-import { cutOffAfter, readLines, TRAILING_BODY_MS } from "./read-lines.ts";
+import { readAnswer } from "./read-lines.ts";
 import { judgeHealth, type HealthPolicy } from "./node-health.ts";
 import { LatencyTracker, timeGeneration } from "./latency.ts";
 import { parseJson, type AgentlessKind, type Dialect, type ReportedModel, type StreamUpdate } from "./agentless/dialect.ts";
@@ -163,7 +163,6 @@ export class AgentlessNode implements InferenceNode {
   async #generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
     const { url, body } = this.#dialect.generation(this.spec.url, request);
     const stream = await send(this.#endpoint, "POST", url, body, options.signal);
-    const lines = readLines(stream);
     const sse = this.#dialect.framing === "sse" ? new SseDecoder() : undefined;
     let text = "";
     let finishReason: FinishReason | undefined;
@@ -183,32 +182,18 @@ export class AgentlessNode implements InferenceNode {
       usage = update.usage ?? usage;
       return update.done;
     };
-    let done = false;
-    let cancelCutOff: (() => void) | undefined;
     try {
-      for await (const line of lines) {
-        // Past the end of the answer the body is read to its end (read-lines.ts).
-        if (done) continue;
-        if (sse) {
-          const event = sse.push(line);
-          if (event) done = apply(event.data, event.error);
-        } else if (line.trim() !== "") {
-          done = apply(line, false);
-        }
-        if (done) cancelCutOff = cutOffAfter(stream, TRAILING_BODY_MS);
-      }
-      const last = done ? undefined : sse?.end();
+      const complete = await readAnswer(stream, (line) => {
+        if (!sse) return line.trim() !== "" && apply(line, false);
+        const event = sse.push(line);
+        return event !== undefined && apply(event.data, event.error);
+      });
+      // An SSE event not followed by a blank line before the end still counts.
+      const last = complete ? undefined : sse?.end();
       if (last) apply(last.data, last.error);
     } catch (err) {
-      // A body cut off after its answer was complete is not a failure.
-      if (!done || err instanceof FlotillaError) {
-        if (options.signal.aborted || err instanceof FlotillaError) throw err;
-        throw unreachable(this.name, err);
-      }
-    } finally {
-      cancelCutOff?.();
-      await lines.return(undefined);
-      stream.destroy();
+      if (options.signal.aborted || err instanceof FlotillaError) throw err;
+      throw unreachable(this.name, err);
     }
     // A stream that ends without [DONE] is accepted once it said why it
     // stopped; one cut off before that is a failure, not a short answer.

@@ -22,17 +22,40 @@ export async function* readLines(body: AsyncIterable<Buffer | string>): AsyncGen
   if (pending !== "") yield pending.endsWith("\r") ? pending.slice(0, -1) : pending;
 }
 
-/**
- * Once the answer is complete (`[DONE]`, a result event) the rest of the
- * body (normally just its end) is still read rather than abandoned: leaving
- * an async iterator early destroys the stream with an AbortError and its
- * stack trace, which cost ~3% of the gateway's CPU in its profile. A server
- * that does not end the body soon after is cut off. Returns the cancel function.
- */
-export function cutOffAfter(body: { destroy(): unknown }, ms: number): () => void {
-  const timer = setTimeout(() => body.destroy(), ms);
-  return () => clearTimeout(timer);
+/** A node's streamed answer body (undici's response body). */
+export interface AnswerBody extends AsyncIterable<Buffer | string> {
+  destroy(): unknown;
 }
 
 /** How long a body may go on after its answer is complete. */
-export const TRAILING_BODY_MS = 1_000;
+const TRAILING_BODY_MS = 1_000;
+
+/**
+ * Feeds each line of `body` to `onLine` until it returns true (the answer is
+ * complete: `[DONE]`, a result event), and says whether that happened.
+ * The rest of the body (normally just its end) is then still read rather
+ * than abandoned: leaving an async iterator early destroys the stream with an
+ * AbortError and its stack trace, which cost ~3% of the gateway's CPU in its
+ * profile. A server that does not end the body within TRAILING_BODY_MS of
+ * completing is cut off, and that cut is not an error. Errors before
+ * completion (from `onLine` or from reading) are thrown as they are.
+ */
+export async function readAnswer(body: AnswerBody, onLine: (line: string) => boolean): Promise<boolean> {
+  const lines = readLines(body);
+  let complete = false;
+  let cutOff: NodeJS.Timeout | undefined;
+  try {
+    for await (const line of lines) {
+      if (complete) continue;
+      complete = onLine(line);
+      if (complete) cutOff = setTimeout(() => body.destroy(), TRAILING_BODY_MS);
+    }
+  } catch (err) {
+    if (!complete) throw err;
+  } finally {
+    clearTimeout(cutOff);
+    await lines.return(undefined);
+    body.destroy();
+  }
+  return complete;
+}

@@ -15,7 +15,7 @@ import {
   type NodeStatus,
   type Tier,
 } from "@flotilla/protocol";
-import { cutOffAfter, readLines, TRAILING_BODY_MS } from "./read-lines.ts";
+import { readAnswer } from "./read-lines.ts";
 import { unreachable } from "./unreachable.ts";
 import { judgeHealth, type HealthPolicy } from "./node-health.ts";
 import { LatencyTracker, timeGeneration } from "./latency.ts";
@@ -95,21 +95,18 @@ export class RemoteNode implements InferenceNode {
       await response.body.dump();
       throw new FlotillaError("backend_error", `node ${this.name} answered HTTP ${response.statusCode}`);
     }
-    const lines = readLines(response.body);
     let text = "";
     let result: GenerationResult | undefined;
-    let cancelCutOff: (() => void) | undefined;
     try {
-      for await (const line of lines) {
-        // Past the result the body is read to its end (read-lines.ts).
-        if (line === "" || result) continue;
+      await readAnswer(response.body, (line) => {
+        if (line === "") return false;
         const event = agentEvent.safeParse(safeJson(line));
         if (!event.success) throw new FlotillaError("backend_error", `node ${this.name} sent a malformed event`);
         switch (event.data.type) {
           case "text":
             text += event.data.text;
             options.onText?.(event.data.text);
-            break;
+            return false;
           case "result":
             result = {
               text,
@@ -117,25 +114,17 @@ export class RemoteNode implements InferenceNode {
               promptTokens: event.data.promptTokens,
               completionTokens: event.data.completionTokens,
             };
-            cancelCutOff = cutOffAfter(response.body, TRAILING_BODY_MS);
-            break;
+            return true;
           case "error":
             throw new FlotillaError(event.data.code, event.data.message, {
               param: event.data.param,
               ...(event.data.retryAfterS === undefined ? {} : { retryAfterS: event.data.retryAfterS }),
             });
         }
-      }
+      });
     } catch (err) {
-      // A body cut off after its result is not a failure.
-      if (!result || err instanceof FlotillaError) {
-        if (options.signal.aborted || err instanceof FlotillaError) throw err;
-        throw unreachable(this.name, err);
-      }
-    } finally {
-      cancelCutOff?.();
-      await lines.return(undefined);
-      response.body.destroy();
+      if (options.signal.aborted || err instanceof FlotillaError) throw err;
+      throw unreachable(this.name, err);
     }
     if (result) return result;
     throw new FlotillaError("backend_error", `node ${this.name} ended its answer without a result`);
