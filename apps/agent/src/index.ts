@@ -17,4 +17,4 @@ export { join, CoordinatorRefused } from "./cluster/coordinator-client.ts";
 export { HeartbeatLoop } from "./cluster/heartbeat-loop.ts";
 export { detectHardware, type DetectOptions } from "./hardware/detect.ts";
 export { MdnsAgent, findCoordinator, CoordinatorNotFound, type FoundCoordinator } from "./discovery/mdns-agent.ts";
-export { HardwareWatch, hardwareFingerprint } from "./hardware/hardware-watch.ts";
+export { HardwareWatch } from "./hardware/hardware-watch.ts";

@@ -10,17 +10,13 @@ import { clusterStatus, removeNode, setDrain, watchStatus } from "./commands/clu
 import { addNode, defineClusterAdd, type AddFlags } from "./commands/cluster-add.ts";
 import { clusterTest } from "./commands/cluster-test.ts";
 import { CliError, type ClientTarget } from "./client.ts";
-import { parseDurationMs, parsePositiveInt } from "./duration.ts";
+import { collect, parseDurationMs, parsePositiveInt } from "./option-parsers.ts";
 
 const env = process.env;
 
 // The serving commands are imported when they run, not here: each loads only
 // its own half of the system (an agent never loads the coordinator's server
 // and store), which keeps an idle agent's memory small (BENCHMARKS.md).
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 function httpUrl(value: string): string {
   let url: URL;

@@ -24,8 +24,8 @@ import { hashSecret } from "@flotilla/security";
 import type { UpConfig } from "../config/up-config.ts";
 import { CliError } from "../client.ts";
 import { createAgentWithModels, stderrLogger } from "./serve-models.ts";
-import { announcesOnLan, onShutdown } from "./up.ts";
-import { mdnsTransport } from "./mdns-transport.ts";
+import { onShutdown } from "./up.ts";
+import { announcesOnLan, mdnsTransport } from "./mdns-transport.ts";
 
 export interface AgentFlags {
   join: string | undefined;
@@ -43,7 +43,8 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
   const logger = stderrLogger(config, "agent");
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const agent = await createAgentWithModels(config, env, logger);
-  const hardware: HardwareInfo = await detectHardware({ modelDir: path.join(config.dataDir, "models") });
+  const detect = () => detectHardware({ modelDir: path.join(config.dataDir, "models") });
+  const hardware: HardwareInfo = await detect();
 
   const saved = await loadCredentials(config.dataDir);
   let coordinatorUrl = flags.join ?? saved?.coordinatorUrl;
@@ -132,7 +133,7 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
     }
   }
 
-  const watch = new HardwareWatch(hardware, () => detectHardware({ modelDir: path.join(config.dataDir, "models") }));
+  const watch = new HardwareWatch(hardware, detect);
   // The join carried the first report.
   watch.delivered(hardware);
   watch.start(HARDWARE_REFRESH_MS, (err) => logger.warn({ err }, "hardware detection failed"));

@@ -5,6 +5,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { NodeStatus } from "@flotilla/protocol";
 import { adminRequest, type ClientTarget } from "../client.ts";
+import { collect } from "../option-parsers.ts";
 
 export interface AddFlags {
   kind: "openai" | "ollama";
@@ -26,10 +27,6 @@ function parseWeight(text: string): number {
   const weight = Number(text);
   if (!Number.isFinite(weight) || weight <= 0) throw new InvalidArgumentError("use a number above 0");
   return weight;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 function collectLabel(value: string, previous: Record<string, string> = {}): Record<string, string> {

@@ -15,7 +15,7 @@ import {
 } from "@flotilla/coordinator";
 import type { UpConfig } from "../config/up-config.ts";
 import { createAgentWithModels, stderrLogger } from "./serve-models.ts";
-import { mdnsTransport } from "./mdns-transport.ts";
+import { announcesOnLan, mdnsTransport } from "./mdns-transport.ts";
 
 export async function runUp(config: UpConfig, env: NodeJS.ProcessEnv): Promise<void> {
   const logger = stderrLogger(config, "up");
@@ -101,20 +101,6 @@ async function startCoordinator(
     discovery.start();
   }
   return { coordinator, address, discovery };
-}
-
-/**
- * mDNS is on, and someone could use the answer: a coordinator or agent bound
- * to loopback is unreachable from the LAN, so it stays quiet there (unless
- * mDNS itself is pointed at loopback, as the tests do).
- */
-export function announcesOnLan(config: UpConfig): boolean {
-  if (config.discovery !== "mdns") return false;
-  return !isLoopback(config.host) || isLoopback(config.mdnsInterface);
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 function banner(address: string, config: UpConfig, env: NodeJS.ProcessEnv): string[] {

@@ -41,7 +41,6 @@ export class LatencyTracker {
   readonly #total: Ewma;
   readonly #probe: Ewma;
   #samples = 0;
-  #probed = false;
 
   constructor(alpha = LATENCY_ALPHA) {
     this.#firstToken = new Ewma(alpha);
@@ -64,7 +63,6 @@ export class LatencyTracker {
   recordProbe(ms: number): void {
     if (!validMs(ms)) return;
     this.#probe.add(ms);
-    this.#probed = true;
   }
 
   snapshot(): NodeLatency {
@@ -73,7 +71,7 @@ export class LatencyTracker {
       firstTokenMs: roundMs(this.#firstToken.value),
       totalMs: roundMs(this.#total.value),
       samples: this.#samples,
-      ...(this.#probed && probe !== null ? { probeMs: round(probe) } : {}),
+      ...(probe === null ? {} : { probeMs: round(probe) }),
     };
   }
 }

@@ -15,7 +15,6 @@ import type { NodeHealth, NodeStatus, ServedModel, Tier } from "@flotilla/protoc
 
 /** The model name that lets flotilla choose the model as well as the node. Reserved. */
 export const AUTO_MODEL = "auto";
-export const TIERS: readonly Tier[] = [0, 1, 2];
 
 export interface SnapshotOptions {
   /**

@@ -1,8 +1,9 @@
-// "15m", "1h", "30s", "500ms", "7d" → milliseconds, for flags like --ttl.
+// Parsers for command-line option values, shared by every command.
 import { InvalidArgumentError } from "commander";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** "15m", "1h", "30s", "500ms", "7d" → milliseconds, for flags like --ttl. */
 export function parseDurationMs(text: string): number {
   const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
   const unit = match?.[2];
@@ -13,4 +14,9 @@ export function parseDurationMs(text: string): number {
 export function parsePositiveInt(text: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new InvalidArgumentError("use a whole number of at least 1");
   return Number(text);
+}
+
+/** For repeatable options (--model a --model b). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }

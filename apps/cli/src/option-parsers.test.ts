@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseDurationMs, parsePositiveInt } from "./duration.ts";
+import { parseDurationMs, parsePositiveInt } from "./option-parsers.ts";
 
 test("durations take a unit", () => {
   assert.equal(parseDurationMs("15m"), 900_000);
