@@ -39,7 +39,8 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
   const { registry, apiKeys, membership, agentless } = options;
 
   app.get("/cluster/status", () => {
-    const nodes = registry.statuses(options.nowMs()).map(present);
+    const now = options.nowMs();
+    const nodes = registry.statuses(now).map(present);
     const totals = {
       nodes: nodes.length,
       ready: nodes.filter((n) => n.state === "ready").length,
@@ -48,7 +49,6 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
     };
     // Seen on the LAN but not members: shown so a person can invite them,
     // never contacted (anyone can announce anything by mDNS).
-    const now = options.nowMs();
     const discovered = options
       .discovered()
       .filter((agent) => registry.get(agent.name) === undefined)

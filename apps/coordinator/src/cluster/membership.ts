@@ -122,8 +122,7 @@ export class Membership {
     if (beat.agentUrl !== node.record.url) {
       await this.#requireAllowedUrl(beat.agentUrl);
       node.record = { ...node.record, url: beat.agentUrl };
-      const stored = (await this.#o.store.listNodes()).find((n) => n.name === nodeName);
-      if (stored) await this.#o.store.putNode({ ...stored, url: beat.agentUrl });
+      await this.#o.store.setNodeUrl(nodeName, beat.agentUrl);
     }
     if (beat.hardware) {
       node.record = { ...node.record, hardware: beat.hardware };

@@ -70,6 +70,8 @@ test("nodes are kept across restarts; a re-join under the same name replaces the
   assert.equal(nodes[0]?.credentialHash, "c2");
   assert.equal(await store.setNodeDrained("desk", true), true);
   assert.equal((await store.listNodes())[0]?.drained, true);
+  await store.setNodeUrl("desk", "http://10.0.0.9:8081");
+  assert.equal((await store.listNodes())[0]?.url, "http://10.0.0.9:8081");
   assert.equal(await store.removeNode("desk"), true);
   assert.deepEqual(await store.listNodes(), []);
   await store.close();

@@ -187,6 +187,12 @@ export class SqliteStore implements Store {
     });
   }
 
+  setNodeUrl(name: string, url: string): Promise<void> {
+    return Promise.try(() => {
+      this.#db.prepare("UPDATE nodes SET url = ? WHERE name = ?").run(url, name);
+    });
+  }
+
   removeNode(name: string): Promise<boolean> {
     return Promise.try(() => Number(this.#db.prepare("DELETE FROM nodes WHERE name = ?").run(name).changes) > 0);
   }

@@ -69,6 +69,8 @@ export interface Store {
   listNodes(): Promise<NodeRecord[]>;
   setNodeDrained(name: string, drained: boolean): Promise<boolean>;
   setNodeHardware(name: string, hardwareJson: string): Promise<void>;
+  /** An agent that moved (new address, new port) says so in its heartbeat. */
+  setNodeUrl(name: string, url: string): Promise<void>;
   removeNode(name: string): Promise<boolean>;
 
   /** Resolves false, storing nothing, when a static node already has the name. */
