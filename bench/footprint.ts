@@ -8,6 +8,7 @@ import { detectHardware } from "@flotilla/agent";
 import { PROTOCOL_VERSION, type AgentLoad } from "@flotilla/protocol";
 import { runCli, startFlotilla, type FlotillaProcess } from "@flotilla/testkit";
 import type { BenchResult, Mode } from "./report.ts";
+import { pidOf } from "./processes.ts";
 
 const MB = 1024 * 1024;
 
@@ -103,8 +104,8 @@ export async function footprint(mode: Mode): Promise<BenchResult[]> {
     })();
 
     const samples = mode === "smoke" ? 2 : 5;
-    const agentRss = await idleRss(pidOf(agent), samples, settleMs / samples);
-    const coordinatorRss = await idleRss(pidOf(coordinator), samples, settleMs / samples);
+    const agentRss = await idleRss(pidOf(agent.child), samples, settleMs / samples);
+    const coordinatorRss = await idleRss(pidOf(coordinator.child), samples, settleMs / samples);
     beating.abort();
     await beats;
     return [
@@ -114,11 +115,6 @@ export async function footprint(mode: Mode): Promise<BenchResult[]> {
   } finally {
     await Promise.all(started.map((p) => p.stop()));
   }
-}
-
-function pidOf(p: FlotillaProcess): number {
-  if (p.child.pid === undefined) throw new Error("process has no pid");
-  return p.child.pid;
 }
 
 function absolute(name: string, rss: Sampled, goal: number): BenchResult {

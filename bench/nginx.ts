@@ -6,8 +6,8 @@ import { spawn } from "node:child_process";
 import { access, chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort } from "@flotilla/testkit";
-import { pidOf, stopChild, waitForPort, type Started } from "./processes.ts";
+import { freePort, stopChild } from "@flotilla/testkit";
+import { pidOf, waitForPort, type Started } from "./processes.ts";
 import type { Mode } from "./report.ts";
 
 const NGINX = "/usr/sbin/nginx";
@@ -63,7 +63,7 @@ http {
   await writeFile(path.join(dir, "nginx.conf"), conf);
   const child = spawn(NGINX, ["-p", dir, "-c", path.join(dir, "nginx.conf")], { stdio: ["ignore", "ignore", "inherit"] });
   const stop = async () => {
-    await stopChild(child);
+    await stopChild(child, 2_000);
     await rm(dir, { recursive: true, force: true });
   };
   try {

@@ -2,12 +2,11 @@
 // `listening PORT`, stopping what was started, and reading a process's CPU
 // time precisely enough for per-request figures.
 import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { readdir, readFile } from "node:fs/promises";
 import { connect } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { REPO_ROOT } from "@flotilla/testkit";
+import { REPO_ROOT, stopChild } from "@flotilla/testkit";
 
 export interface Started {
   pid: number;
@@ -27,22 +26,12 @@ export async function startScript(script: string, args: string[]): Promise<Start
     });
     child.once("exit", (code) => reject(new Error(`${script} exited with ${code} before listening`)));
   });
-  return { pid: pidOf(child), port, stop: () => stopChild(child) };
+  return { pid: pidOf(child), port, stop: () => stopChild(child, 2_000) };
 }
 
 export function pidOf(child: ChildProcess): number {
   if (child.pid === undefined) throw new Error("process has no pid");
   return child.pid;
-}
-
-/** SIGTERM, then SIGKILL after two seconds; resolves once it has exited. */
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 2_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Resolves once something accepts TCP connections on the loopback port. */

@@ -85,13 +85,7 @@ export async function startFlotilla(options: StartOptions = {}): Promise<Flotill
     child,
     stderr: () => stderr,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child, 5_000);
       if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -109,4 +103,14 @@ export async function runCli(
   child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
   const [code] = (await once(child, "exit")) as [number | null];
   return { code, stdout, stderr };
+}
+
+/** SIGTERM, then SIGKILL after `killAfterMs`; resolves once it has exited. */
+export async function stopChild(child: ChildProcess, killAfterMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  await exited;
+  clearTimeout(timer);
 }

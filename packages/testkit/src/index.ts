@@ -1,4 +1,4 @@
 export { testModelPath, REPO_ROOT, TEST_MODEL_ID, TEST_MODEL_SHA256 } from "./test-model.ts";
-export { startFlotilla, runCli, CLI, type FlotillaProcess, type StartOptions } from "./flotilla-process.ts";
+export { startFlotilla, runCli, stopChild, CLI, type FlotillaProcess, type StartOptions } from "./flotilla-process.ts";
 export { freePort, freeUdpPort } from "./ports.ts";
 export { fetchClusterStatus, waitForClusterStatus } from "./cluster-status.ts";
