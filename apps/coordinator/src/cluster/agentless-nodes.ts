@@ -10,7 +10,7 @@ import type { Store, StaticNodeRecord } from "../store/store.ts";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import type { HealthPolicy } from "../registry/node-health.ts";
 import { AgentlessNode, type AgentlessNodeSpec } from "../registry/agentless-node.ts";
-import { clusterNode, type ClusterNode } from "../config/cluster-file.ts";
+import { clusterNode, tokenFromEnv, type ClusterNode } from "../config/cluster-file.ts";
 import { ConfigError } from "../config/load-config-file.ts";
 import { AgentlessProber } from "./agentless-prober.ts";
 
@@ -160,8 +160,8 @@ export class AgentlessNodes {
   /** The token an apiKeyEnv names, read from the coordinator's environment. */
   #token(apiKeyEnv: string | null): { value: string | undefined; missing?: string } {
     if (apiKeyEnv === null) return { value: undefined };
-    const value = this.#o.env[apiKeyEnv]?.trim();
-    if (value) return { value };
+    const value = tokenFromEnv(this.#o.env, apiKeyEnv);
+    if (value !== undefined) return { value };
     return { value: undefined, missing: `environment variable ${apiKeyEnv} is not set on the coordinator; the node needs it for its token` };
   }
 }

@@ -106,19 +106,24 @@ export async function loadClusterFile(file: string, env: NodeJS.ProcessEnv): Pro
   return resolveApiKeys(parsed, env, loaded);
 }
 
+/** A node's bearer token from the variable its apiKeyEnv names; undefined when unset or blank. */
+export function tokenFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return env[name]?.trim() || undefined;
+}
+
 /** Swaps each apiKeyEnv for the value of that variable; a missing one is an error. */
 export function resolveApiKeys(parsed: ClusterFile, env: NodeJS.ProcessEnv, loaded?: LoadedFile): ClusterConfig {
   const nodes = parsed.nodes.map((node, i): ClusterNode => {
     if (node.apiKeyEnv === undefined) return { ...node, apiKey: undefined };
-    const value = env[node.apiKeyEnv];
-    if (value === undefined || value.trim() === "") {
+    const apiKey = tokenFromEnv(env, node.apiKeyEnv);
+    if (apiKey === undefined) {
       const line = loaded?.lineOf(["nodes", i, "apiKeyEnv"]);
       const place = loaded ? ` (from ${loaded.file}${line ? `:${line}` : ""})` : "";
       throw new ConfigError(
         `nodes[${i}].apiKeyEnv: environment variable ${node.apiKeyEnv} is not set; node "${node.name}" needs it for its token${place}`,
       );
     }
-    return { ...node, apiKey: value.trim() };
+    return { ...node, apiKey };
   });
   return { ...parsed, nodes };
 }
