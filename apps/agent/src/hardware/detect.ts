@@ -39,10 +39,12 @@ function read(file: string): Promise<string | null> {
 
 export async function detectHardware(options: DetectOptions): Promise<HardwareInfo> {
   const platform = os.platform();
+  const cpuDetected = detectCpu(platform);
   const [cpu, memoryAvailable, gpus, jetson, disk, distro] = await Promise.all([
-    detectCpu(platform),
+    cpuDetected,
     detectAvailableMemory(platform),
-    detectGpus(platform),
+    // Apple Silicon's GPU is named by its chip, which the CPU probe already read.
+    cpuDetected.then((c) => detectGpus(platform, c.model)),
     platform === "linux" ? read("/proc/device-tree/model").then((m) => (m ? parseJetsonModel(m) : null)) : null,
     freeDiskBytes(options.modelDir),
     detectDistro(platform),
@@ -114,11 +116,10 @@ async function detectAvailableMemory(platform: NodeJS.Platform): Promise<number 
   return text ? parseMeminfo(text, "MemAvailable") : null;
 }
 
-async function detectGpus(platform: NodeJS.Platform): Promise<GpuInfo[]> {
+async function detectGpus(platform: NodeJS.Platform, cpuModel: string): Promise<GpuInfo[]> {
   if (platform === "darwin") {
     if (os.arch() !== "arm64") return [];
-    const brand = (await run("sysctl", ["-n", "machdep.cpu.brand_string"]))?.trim();
-    return [{ vendor: "apple", model: brand || "Apple Silicon", memoryTotalBytes: null, memoryFreeBytes: null, unifiedMemory: true }];
+    return [{ vendor: "apple", model: cpuModel || "Apple Silicon", memoryTotalBytes: null, memoryFreeBytes: null, unifiedMemory: true }];
   }
   const [nvidia, amd] = await Promise.all([
     run("nvidia-smi", ["--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"]),
