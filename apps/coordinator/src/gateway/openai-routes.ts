@@ -14,7 +14,7 @@ import {
   type ModelDescriptor,
 } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
-import type { Router } from "../router/router.ts";
+import type { Router, RouteHints } from "../router/router.ts";
 import type { RouteDecision } from "../router/route.ts";
 import { routeHeaders, routeHints } from "./route-hints.ts";
 import { SseStream } from "./sse.ts";
@@ -108,7 +108,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     request: FastifyRequest,
     reply: FastifyReply,
     requested: GenerationRequest,
-    hints: ReturnType<typeof routeHints>,
+    hints: RouteHints,
     stream: boolean,
     includeUsage: boolean,
     rendering: Rendering,
@@ -120,11 +120,13 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     const generation: GenerationRequest = { ...requested, model: decision.model };
     const headers = routeHeaders(decision);
     const release = options.router.dispatched(node.name, hints.session);
-    reply.raw.once("close", release);
 
-    // A client that hangs up cancels the work on the node at once.
+    // The response closes when it is done or the client hangs up: either way
+    // the request no longer counts on the node, and a hang-up cancels the
+    // work there at once.
     const controller = new AbortController();
     reply.raw.once("close", () => {
+      release();
       if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
     });
     const who: ResponseIdentity = {
