@@ -32,7 +32,6 @@ export class Agent implements GenerationHost {
   readonly #queue: QueueOptions;
   readonly #served = new Map<string, Served>();
   readonly #cpu = new CpuMeter();
-  #inFlight = 0;
 
   constructor(queue: QueueOptions) {
     this.#queue = queue;
@@ -47,14 +46,16 @@ export class Agent implements GenerationHost {
   }
 
   load(): AgentLoad {
+    const models = [...this.#served.values()].map(({ backend, slots, loadedAtMs }) => ({
+      id: backend.modelId,
+      contextSize: backend.contextSize,
+      loadedAtMs,
+      slots: slots.status(),
+    }));
     return {
-      models: [...this.#served.values()].map(({ backend, slots, loadedAtMs }) => ({
-        id: backend.modelId,
-        contextSize: backend.contextSize,
-        loadedAtMs,
-        slots: slots.status(),
-      })),
-      inFlight: this.#inFlight,
+      models,
+      // Every request holds a slot or waits for one.
+      inFlight: models.reduce((n, m) => n + m.slots.busy + m.slots.queued, 0),
       cpuPercent: this.#cpu.percentSinceLastCall(),
       rssBytes: process.memoryUsage.rss(),
       memoryAvailableBytes: freemem(),
@@ -65,16 +66,11 @@ export class Agent implements GenerationHost {
   async generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
     const served = this.#served.get(request.model);
     if (!served) throw new FlotillaError("model_not_found", `this node does not serve "${request.model}"`, { param: "model" });
-    this.#inFlight++;
+    const release = await served.slots.acquire(options.signal);
     try {
-      const release = await served.slots.acquire(options.signal);
-      try {
-        return await served.backend.generate(request, options);
-      } finally {
-        release();
-      }
+      return await served.backend.generate(request, options);
     } finally {
-      this.#inFlight--;
+      release();
     }
   }
 
