@@ -1,0 +1,33 @@
+// Routing hints from headers and body: headers win, bad values are refused
+// with the field named, and the explanation headers stay valid header text.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { FlotillaError } from "@flotilla/protocol";
+import { routeHeaders, routeHints } from "./route-hints.ts";
+import type { RouteDecision } from "../router/route.ts";
+
+test("a header beats the body; fallback defaults to allowed; the session comes from the header or `user`", () => {
+  assert.deepEqual(routeHints({ prefer_tier: 2, user: "u1" }, {}), { forceTier: { tier: 2, fallback: true }, session: "u1" });
+  assert.deepEqual(routeHints({ prefer_tier: 2, tier_fallback: false }, { "x-flotilla-tier": "0" }), { forceTier: { tier: 0, fallback: false } });
+  assert.deepEqual(routeHints({}, { "x-flotilla-tier": " 1 ", "x-flotilla-tier-fallback": "FALSE", "x-flotilla-session": "s" }), {
+    forceTier: { tier: 1, fallback: false },
+    session: "s",
+  });
+  assert.deepEqual(routeHints({ user: "" }, {}), {});
+});
+
+test("bad hints are refused with 400 naming the header", () => {
+  const refused = (fn: () => unknown, param: string) =>
+    assert.throws(fn, (err: unknown) => err instanceof FlotillaError && err.status === 400 && err.param === param);
+  refused(() => routeHints({}, { "x-flotilla-tier": "3" }), "X-Flotilla-Tier");
+  refused(() => routeHints({}, { "x-flotilla-tier-fallback": "maybe" }), "X-Flotilla-Tier-Fallback");
+  refused(() => routeHints({}, { "x-flotilla-session": "x".repeat(257) }), "X-Flotilla-Session");
+});
+
+test("explanation headers carry only visible ASCII, at most 256 characters", () => {
+  const decision = { class: "SIMPLE", tier: 0, node: "n", reason: `modèle ${"é".repeat(300)}\n` } as unknown as RouteDecision;
+  const headers = routeHeaders(decision);
+  assert.equal(headers["x-flotilla-node"], "n");
+  assert.equal(headers["x-flotilla-tier"], "0");
+  assert.match(headers["x-flotilla-route"] ?? "", /^[\x20-\x7e]{1,256}$/);
+});
