@@ -176,6 +176,13 @@ describe("a coordinator and three agents", () => {
       assert.equal(row.completionTokens, 16);
       assert.ok(row.tokensPerSecond > 0);
     }
+    const bad = await fetch(`${coordinator.url}/cluster/nodes/node-0/test`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminEnv.FLOTILLA_ADMIN_KEY}` },
+      body: JSON.stringify({ maxTokens: 0 }),
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { param: string } }).error.param, "maxTokens");
     const text = await runCli(["cluster", "test"], adminEnv);
     assert.match(text.stdout, /NAME\s+STATE\s+MODEL\s+FIRST TOKEN\s+TOTAL\s+TOKENS\s+TOKENS\/S/);
   });
