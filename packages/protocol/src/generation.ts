@@ -44,6 +44,13 @@ export interface GenerateOptions {
   signal: AbortSignal;
   /** Called with each piece of confirmed text, in order; omit when not streaming. */
   onText?: (text: string) => void;
+  /**
+   * A node over the network must have taken the request (connected and sent
+   * its response head, which agents and streaming servers do at once) within
+   * this; a hung process behind a live socket fails here. Undefined: the
+   * HTTP client's default.
+   */
+  connectTimeoutMs?: number;
 }
 
 export interface ModelDescriptor {

@@ -29,6 +29,7 @@ export function explainRoute(
     else if (!p) skip(`does not serve '${name}'`);
     else if (p.contextSize < decision.neededTokens) skip(`context window ${p.contextSize} < ${decision.neededTokens} tokens needed`);
     else if (request.exclude?.has(node.name)) skip("excluded (already tried)");
+    else if (options.ejected?.has(node.name)) skip(options.ejected.get(node.name) ?? "circuit open");
     else if (!order.includes(node.tier)) skip(`tier ${node.tier} is not the forced tier`);
     else {
       const outstanding = options.outstanding?.(node.name) ?? p.outstanding;

@@ -25,6 +25,9 @@
 // 6. Suspect nodes (a missed heartbeat or two) only when no ready node can
 //    take the request, same order; the reason says so. Down and drained
 //    nodes never.
+// 7. Nodes whose circuit is open (`ejected`, dispatch/circuit-breaker.ts)
+//    are skipped like excluded ones, unless no other node can take the
+//    request: the last node able to serve a model is never ejected.
 // The cost does not grow with the fleet: map lookups, one binary search per
 // tier tried, and two samples (or a scan of at most scanLimit nodes).
 import type { Tier } from "@flotilla/protocol";
@@ -66,6 +69,8 @@ export interface RouteOptions {
   spillUp?: boolean;
   /** Tiers with at most this many fitting nodes are scanned whole. Default 8. */
   scanLimit?: number;
+  /** Nodes whose circuit is open → why; used only when no other node can take the request. */
+  ejected?: ReadonlyMap<string, string>;
 }
 
 export interface RouteCandidate {
@@ -97,6 +102,8 @@ export interface RouteDecision {
   neededTokens: number;
   /** Set when node is null. */
   unavailable?: Unavailable;
+  /** The chosen node has no free slot (the request would wait there). */
+  full: boolean;
 }
 
 /** Room for a short answer when the client set no max_tokens. */
@@ -126,6 +133,7 @@ export function parseTier(value: unknown): Tier | undefined {
 interface Context {
   readonly needed: number;
   readonly exclude: ReadonlySet<string> | undefined;
+  readonly ejected: ReadonlyMap<string, string> | undefined;
   readonly outstanding: ((node: string) => number | undefined) | undefined;
   readonly scanLimit: number;
   readonly random: () => number;
@@ -165,6 +173,7 @@ export function route(
   const ctx: Context = {
     needed: neededTokens,
     exclude: request.exclude,
+    ejected: options.ejected !== undefined && options.ejected.size > 0 ? options.ejected : undefined,
     outstanding: options.outstanding,
     scanLimit: options.scanLimit ?? DEFAULT_SCAN_LIMIT,
     random,
@@ -181,7 +190,7 @@ export function route(
       if (p && problem === undefined) {
         const rated = rate(p, ctx);
         return {
-          ...base, tier: p.tier, node: p.name, model: p.model, affinity: true,
+          ...base, tier: p.tier, node: p.name, model: p.model, affinity: true, full: !hasFreeSlot(rated),
           candidates: [candidate(rated, "the session's node (affinity)")],
           reason: `${notes[0] ?? ""}; kept the session on ${kept}`,
         };
@@ -190,6 +199,26 @@ export function route(
     }
   }
 
+  const decided = choose(base, group, order, request, options, ctx, notes);
+  // The map holds every blocked node of the cluster: name (and retry) only this model's, not already tried.
+  const ejected = decided || !ctx.ejected ? [] : [...ctx.ejected.keys()].filter((n) => group.byNode.has(n) && !request.exclude?.has(n));
+  if (decided || ejected.length === 0) return decided ?? none(base, unavailableWhy(group, request, ctx), notes.join("; "));
+  // Every other node failed: the last ones able to serve are never ejected.
+  notes.push(`circuit open on ${ejected.join(", ")}, tried anyway: no other node can take it`);
+  return choose(base, group, order, request, options, { ...ctx, ejected: undefined }, notes)
+    ?? none(base, unavailableWhy(group, request, ctx), notes.join("; "));
+}
+
+/** Steps 3–6 over the nodes ctx allows; undefined when none can take the request. */
+function choose(
+  base: Base,
+  group: ModelGroup,
+  order: readonly Tier[],
+  request: RouteRequest,
+  options: RouteOptions,
+  ctx: Context,
+  notes: string[],
+): RouteDecision | undefined {
   // Ready nodes, tier by tier.
   for (let i = 0; i < order.length; i++) {
     const tier = order[i] as Tier;
@@ -228,7 +257,12 @@ export function route(
       }
     }
   }
-  return none(base, unavailableWhy(group, request, ctx), notes.join("; "));
+  return undefined;
+}
+
+/** Not to be chosen in this pass: already tried, or its circuit is open. */
+function skipped(ctx: Context, name: string): boolean {
+  return ctx.exclude?.has(name) === true || ctx.ejected?.has(name) === true;
 }
 
 function affinityProblem(p: Placement | undefined, request: RouteRequest, ctx: Context): string | undefined {
@@ -236,6 +270,8 @@ function affinityProblem(p: Placement | undefined, request: RouteRequest, ctx: C
   if (p.health !== "ready") return `it is ${p.health}`;
   if (p.contextSize < ctx.needed) return `its context window (${p.contextSize}) is too small`;
   if (ctx.exclude?.has(p.name)) return "excluded (already tried)";
+  const ejected = ctx.ejected?.get(p.name);
+  if (ejected !== undefined) return ejected;
   if (request.forceTier && request.forceTier.tier !== p.tier) return `it is in tier ${p.tier}, not the forced tier ${request.forceTier.tier}`;
   return undefined;
 }
@@ -269,7 +305,7 @@ function latencyDiff(a: number | null, b: number | null): number {
 function pickLocal(locals: readonly Placement[], ctx: Context): Rated | undefined {
   let best: Rated | undefined;
   for (const p of locals) {
-    if (p.contextSize < ctx.needed || ctx.exclude?.has(p.name)) continue;
+    if (p.contextSize < ctx.needed || skipped(ctx, p.name)) continue;
     const r = rate(p, ctx);
     if (hasFreeSlot(r) && (!best || compare(r, best) > 0)) best = r;
   }
@@ -302,7 +338,7 @@ function draw(list: readonly Placement[], fit: number, ctx: Context, not: number
   for (let attempt = 0; attempt < 4; attempt++) {
     let i = Math.min(range - 1, Math.floor(ctx.random() * range));
     if (not !== undefined && i >= not) i++;
-    if (!ctx.exclude?.has((list[i] as Placement).name)) return i;
+    if (!skipped(ctx, (list[i] as Placement).name)) return i;
   }
   return undefined;
 }
@@ -313,7 +349,7 @@ function scan(list: readonly Placement[], fit: number, ctx: Context): TierPick |
   let ties = 0;
   for (let i = 0; i < fit; i++) {
     const p = list[i] as Placement;
-    if (ctx.exclude?.has(p.name)) continue;
+    if (skipped(ctx, p.name)) continue;
     const r = rate(p, ctx);
     weighed.push(r);
     const c = best ? compare(r, best) : 1;
@@ -335,7 +371,7 @@ function emptyWhy(list: readonly Placement[], ctx: Context): string {
   if (list.length === 0) return "no ready node";
   const largest = list[0]?.contextSize ?? 0;
   if (largest < ctx.needed) return `no ready node fits ${ctx.needed} tokens (largest window ${largest})`;
-  return "every node that fits was excluded";
+  return "every node that fits was excluded or has its circuit open";
 }
 
 function unavailableWhy(group: ModelGroup, request: RouteRequest, ctx: Context): Unavailable {
@@ -361,9 +397,9 @@ function chosen(base: Base, tier: Tier, best: Rated, weighed: readonly Rated[], 
   for (const r of weighed) {
     if (r !== best) candidates.push(candidate(r, `tier ${r.p.tier}, not chosen`));
   }
-  return { ...base, tier, node: best.p.name, model: best.p.model, candidates, reason, affinity: false };
+  return { ...base, tier, node: best.p.name, model: best.p.model, candidates, reason, affinity: false, full: !hasFreeSlot(best) };
 }
 
 function none(base: Base, unavailable: Unavailable, reason: string): RouteDecision {
-  return { ...base, tier: null, node: null, model: null, candidates: [], reason, affinity: false, unavailable };
+  return { ...base, tier: null, node: null, model: null, candidates: [], reason, affinity: false, unavailable, full: false };
 }

@@ -2,13 +2,20 @@
 // rebuilt at most every `snapshotMaxAgeMs` (so a request costs map lookups,
 // not a walk of the fleet), the coordinator's own count of requests in
 // flight per node (fresher than any heartbeat), and the session → node map
-// that keeps a conversation on the node holding its prompt cache.
+// that keeps a conversation on the node holding its prompt cache. Nodes whose
+// circuit is open (dispatch/circuit-breaker.ts) are passed to the decision
+// as ejected, with the time left, so explanations say why they were skipped.
+//
+// Classifying may ask a model (async); routing a classified request is
+// synchronous, so the busy queue can re-route waiters one after another and
+// each sees the slots the previous one took.
 import type { GenerationRequest } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import { classifierInputOf, heuristicClassifier, type Classifier } from "./classify.ts";
 import { explainRoute } from "./explain.ts";
 import { route, type ForcedTier, type RouteDecision, type RouteRequest } from "./route.ts";
 import { buildSnapshot, type ClusterSnapshot, type SnapshotOptions } from "./snapshot.ts";
+import type { CircuitBook } from "../dispatch/circuit-breaker.ts";
 
 export interface RouterOptions extends SnapshotOptions {
   nowMs: () => number;
@@ -18,6 +25,10 @@ export interface RouterOptions extends SnapshotOptions {
   snapshotMaxAgeMs?: number;
   /** Sessions remembered (least recently used forgotten first). */
   maxSessions?: number;
+  /** Passive health; none: no node is ever ejected. */
+  circuits?: CircuitBook;
+  /** Called whenever a request stops counting on a node: a slot may be free (the busy queue listens). */
+  onRelease?: () => void;
 }
 
 /** What a request says about where it wants to go, beyond its model. */
@@ -48,17 +59,37 @@ export class Router {
 
   /** Where this generation should go, and why. */
   async decide(generation: GenerationRequest, hints: RouteHints): Promise<RouteDecision> {
-    return this.#run(generation, hints, route);
+    return this.route(await this.plan(generation, hints));
   }
 
   /** The same decision with every node accounted for (POST /cluster/route); not for the request path. */
   async explain(generation: GenerationRequest, hints: RouteHints): Promise<RouteDecision> {
-    return this.#run(generation, hints, explainRoute);
+    return this.#run(await this.plan(generation, hints), explainRoute);
+  }
+
+  /** The request as the router weighs it: classified, with its hints. Done once per request. */
+  async plan(generation: GenerationRequest, hints: RouteHints): Promise<RouteRequest> {
+    const input = classifierInputOf(generation);
+    const classification = await this.#classifier.classify(input);
+    return {
+      model: generation.model,
+      promptTokens: input.promptTokens,
+      maxTokens: input.maxTokens,
+      classification,
+      ...(hints.forceTier ? { forceTier: hints.forceTier } : {}),
+      ...(hints.session !== undefined ? { session: hints.session } : {}),
+    };
+  }
+
+  /** Routes a planned request now (exclude: nodes it already failed on). */
+  route(request: RouteRequest): RouteDecision {
+    return this.#run(request, route);
   }
 
   /** Counts a request on `node` until the returned function is called; remembers the session's node. */
   dispatched(node: string, session: string | undefined): () => void {
     this.#inFlight.set(node, (this.#inFlight.get(node) ?? 0) + 1);
+    this.#o.circuits?.sent(node, this.#o.nowMs());
     if (session !== undefined) this.#remember(session, node);
     let released = false;
     return () => {
@@ -67,25 +98,22 @@ export class Router {
       const left = (this.#inFlight.get(node) ?? 1) - 1;
       if (left <= 0) this.#inFlight.delete(node);
       else this.#inFlight.set(node, left);
+      this.#o.onRelease?.();
     };
   }
 
-  async #run(generation: GenerationRequest, hints: RouteHints, decide: typeof route): Promise<RouteDecision> {
-    const input = classifierInputOf(generation);
-    const classification = await this.#classifier.classify(input);
-    const request: RouteRequest = {
-      model: generation.model,
-      promptTokens: input.promptTokens,
-      maxTokens: input.maxTokens,
-      classification,
-      ...(hints.forceTier ? { forceTier: hints.forceTier } : {}),
-      ...(hints.session !== undefined ? { session: hints.session } : {}),
-    };
+  /** Requests this coordinator has in flight on `node`. */
+  inFlight(node: string): number {
+    return this.#inFlight.get(node) ?? 0;
+  }
+
+  #run(request: RouteRequest, decide: typeof route): RouteDecision {
     const snapshot = this.#current();
     const options = {
       preferLocal: this.#o.preferLocal ?? false,
       affinity: (session: string) => this.#sessions.get(session),
       outstanding: (node: string) => this.#inFlight.get(node) ?? 0,
+      ejected: this.#ejected(),
     };
     const decision = decide(request, snapshot, options);
     if (decision.unavailable !== "context-too-long") return decision;
@@ -93,6 +121,21 @@ export class Router {
     // than refuse on a guess, route as if it fitted and let the node, which
     // counts exactly, answer context_length_exceeded when it really does not.
     return decide({ ...request, promptTokens: 0, maxTokens: undefined }, snapshot, options);
+  }
+
+  /** Open circuits → why, with the time left; empty (and cheap) while every circuit is closed. */
+  #ejected(): Map<string, string> {
+    const ejected = new Map<string, string>();
+    const circuits = this.#o.circuits;
+    if (!circuits) return ejected;
+    const now = this.#o.nowMs();
+    for (const name of circuits.blocked(now)) {
+      const view = circuits.view(name, now);
+      ejected.set(name, view.state === "open"
+        ? `circuit open after ${view.consecutiveFailures} failures, ejected ${(view.ejectionLeftMs / 1000).toFixed(1)} s more`
+        : "circuit half-open, its probe request is out");
+    }
+    return ejected;
   }
 
   #current(): ClusterSnapshot {
