@@ -162,7 +162,7 @@ export class AgentlessNode implements InferenceNode {
 
   async #generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
     const { url, body } = this.#dialect.generation(this.spec.url, request);
-    const stream = await send(this.#endpoint, "POST", url, body, options.signal);
+    const stream = await send(this.#endpoint, "POST", url, body, options.signal, options.connectTimeoutMs);
     const sse = this.#dialect.framing === "sse" ? new SseDecoder() : undefined;
     let text = "";
     let finishReason: FinishReason | undefined;

@@ -86,6 +86,7 @@ export class RemoteNode implements InferenceNode {
         // undici's request() never follows redirects: a node URL that was
         // checked against the allowlist cannot send us somewhere else.
         signal: options.signal,
+        ...(options.connectTimeoutMs === undefined ? {} : { headersTimeout: options.connectTimeoutMs }),
       });
     } catch (err) {
       if (options.signal.aborted) throw err;

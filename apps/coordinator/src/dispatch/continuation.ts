@@ -1,0 +1,29 @@
+// Resuming an answer on another node (continue_on_failure): the request is
+// rewritten so that the text already sent is the start of the answer, and
+// the new node writes only what follows. Chat: the text becomes an open
+// assistant turn, which agents (toChatHistory) and OpenAI-style servers
+// continue; completion: it is appended to the prompt. Pure.
+import type { GenerationRequest } from "@flotilla/protocol";
+import { estimateTokens } from "../router/tokens.ts";
+
+/**
+ * The request that continues `original` after `sent`, or undefined when
+ * max_tokens is already used up (the answer ends there, with "length").
+ * Tokens already generated are estimated from the text: the failed node
+ * never reported its count.
+ */
+export function continuation(original: GenerationRequest, sent: string): GenerationRequest | undefined {
+  const maxTokens = original.params.maxTokens;
+  const left = maxTokens === undefined ? undefined : maxTokens - estimateTokens(sent);
+  if (left !== undefined && left <= 0) return undefined;
+  const params = { ...original.params, maxTokens: left };
+  if (original.input.kind === "completion") {
+    return { ...original, params, input: { kind: "completion", prompt: original.input.prompt + sent } };
+  }
+  const messages = [...original.input.messages];
+  const last = messages.at(-1);
+  // A client's own trailing assistant turn is a prefix the model continues; what was sent follows it.
+  if (last?.role === "assistant") messages[messages.length - 1] = { role: "assistant", content: last.content + sent };
+  else messages.push({ role: "assistant", content: sent });
+  return { ...original, params, input: { kind: "chat", messages } };
+}

@@ -1,0 +1,48 @@
+// What the gateway (and /cluster/execute) asks of the dispatcher, and what it
+// gets back: one generation, routed, retried on other nodes when a node fails
+// before any text reached the client, resumed on another node when one dies
+// mid-stream (continue_on_failure), queued while every node is full.
+import type { GenerationRequest, GenerationResult } from "@flotilla/protocol";
+import type { RouteHints } from "../router/router.ts";
+import type { RouteDecision } from "../router/route.ts";
+
+/** Busy-queue order: high before normal before low, FIFO within each. */
+export type Priority = "high" | "normal" | "low";
+
+/** How a request left the busy queue. */
+export type QueueExit = "dispatched" | "timeout" | "overflow" | "cancelled";
+
+export interface DispatchRequest {
+  generation: GenerationRequest;
+  hints: RouteHints;
+  priority: Priority;
+  /** A stream whose node fails after text was sent goes on on another node serving the model. */
+  continueOnFailure: boolean;
+  /** The client hung up (or its deadline passed): stop at once, wherever the request is. */
+  signal: AbortSignal;
+  /**
+   * Streaming: each piece of text, in order, as nodes confirm it. Text given
+   * here counts as sent to the client: after it a failure can no longer be
+   * retried from scratch, only resumed or reported.
+   */
+  onText?: (text: string) => void;
+  /** Called once, before the first text (or the result), with the decision of the node that answers. */
+  onAnswering?: (decision: RouteDecision) => void;
+}
+
+export interface DispatchResult {
+  /** The whole answer: text from every node that contributed, usage summed. */
+  result: GenerationResult;
+  /** The decision for the node that produced the first text. */
+  decision: RouteDecision;
+  /** Nodes that contributed text, in order (more than one only when resumed). */
+  nodes: string[];
+  /** Tries that failed before this answer (retries and resumptions). */
+  failedTries: number;
+  /** The answer was resumed on another node after its first node failed mid-way. */
+  resumed: boolean;
+}
+
+export interface GenerationDispatcher {
+  run(request: DispatchRequest): Promise<DispatchResult>;
+}
