@@ -30,6 +30,8 @@ export const errorCatalogue = {
   server_busy: { status: 503, type: "server_error", retryable: true },
   no_backend: { status: 503, type: "server_error", retryable: true },
   backend_error: { status: 502, type: "server_error", retryable: true },
+  /** The deadline the client set (`timeout` of /cluster/execute) passed before the answer was complete. */
+  timeout: { status: 504, type: "server_error", retryable: true },
   internal_error: { status: 500, type: "server_error", retryable: false },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -1,9 +1,10 @@
 // The embedded store: Node's built-in SQLite (node:sqlite), so a fresh machine
 // needs no native add-on build and no external service (docs/adr/0005).
 import { DatabaseSync } from "node:sqlite";
+import type { ChatTurn } from "@flotilla/protocol";
 import type { ApiKeyRecord, JoinTokenRecord, NodeRecord, StaticNodeRecord, Store } from "./store.ts";
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -74,6 +75,26 @@ export class SqliteStore implements Store {
           added_at_ms INTEGER NOT NULL
         );
         PRAGMA user_version = 3;
+      `);
+    }
+    if (version < 4) {
+      // Conversations of /cluster/execute. A turn's place is its `seq`, not
+      // its time: two turns stored in the same millisecond keep their order.
+      this.#db.exec(`
+        CREATE TABLE conversations (
+          id TEXT PRIMARY KEY,
+          created_at_ms INTEGER NOT NULL,
+          updated_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE conversation_turns (
+          conversation_id TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          role TEXT NOT NULL,
+          content TEXT NOT NULL,
+          created_at_ms INTEGER NOT NULL,
+          PRIMARY KEY (conversation_id, seq)
+        ) WITHOUT ROWID;
+        PRAGMA user_version = 4;
       `);
     }
   }
@@ -260,6 +281,61 @@ export class SqliteStore implements Store {
 
   removeStaticNode(name: string): Promise<boolean> {
     return Promise.try(() => Number(this.#db.prepare("DELETE FROM static_nodes WHERE name = ?").run(name).changes) > 0);
+  }
+
+  createConversation(id: string, nowMs: number): Promise<boolean> {
+    return Promise.try(() => {
+      const inserted = this.#db
+        .prepare("INSERT INTO conversations (id, created_at_ms, updated_at_ms) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+        .run(id, nowMs, nowMs);
+      return Number(inserted.changes) === 1;
+    });
+  }
+
+  conversationTurns(id: string, limit: number): Promise<ChatTurn[] | null> {
+    return Promise.try(() => {
+      if (!this.#conversationExists(id)) return null;
+      // The newest `limit` turns, put back in the order they were said.
+      const rows = this.#db
+        .prepare(
+          `SELECT role, content FROM (
+             SELECT seq, role, content FROM conversation_turns WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?
+           ) ORDER BY seq`,
+        )
+        .all(id, Math.max(0, Math.floor(limit))) as Array<{ role: string; content: string }>;
+      return rows.map((r) => ({ role: r.role === "system" || r.role === "assistant" ? r.role : "user", content: r.content }));
+    });
+  }
+
+  appendTurns(id: string, turns: readonly ChatTurn[], nowMs: number): Promise<boolean> {
+    return Promise.try(() => {
+      // IMMEDIATE takes the write lock first, so the next `seq` cannot be taken twice.
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        if (!this.#conversationExists(id)) {
+          this.#db.exec("ROLLBACK");
+          return false;
+        }
+        const last = this.#db.prepare("SELECT MAX(seq) AS seq FROM conversation_turns WHERE conversation_id = ?").get(id) as
+          | { seq: number | null }
+          | undefined;
+        let seq = (last?.seq ?? -1) + 1;
+        const insert = this.#db.prepare(
+          "INSERT INTO conversation_turns (conversation_id, seq, role, content, created_at_ms) VALUES (?, ?, ?, ?, ?)",
+        );
+        for (const turn of turns) insert.run(id, seq++, turn.role, turn.content, nowMs);
+        this.#db.prepare("UPDATE conversations SET updated_at_ms = ? WHERE id = ?").run(nowMs, id);
+        this.#db.exec("COMMIT");
+        return true;
+      } catch (err) {
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        throw err;
+      }
+    });
+  }
+
+  #conversationExists(id: string): boolean {
+    return this.#db.prepare("SELECT 1 AS ok FROM conversations WHERE id = ?").get(id) !== undefined;
   }
 
   close(): Promise<void> {

@@ -42,9 +42,9 @@ test("a schema-2 data directory gains the static_nodes table and keeps its data"
     const current = new SqliteStore(file);
     await current.addApiKey({ id: "k1", name: "laptop", prefix: "flt_abcd", createdAtMs: 1 }, "h1");
     await current.close();
-    // What a flotilla before agentless nodes left behind.
+    // What a flotilla before agentless nodes left behind (nor conversations, added later).
     const old = new DatabaseSync(file);
-    old.exec("DROP TABLE static_nodes; PRAGMA user_version = 2;");
+    old.exec("DROP TABLE static_nodes; DROP TABLE conversation_turns; DROP TABLE conversations; PRAGMA user_version = 2;");
     old.close();
 
     const upgraded = new SqliteStore(file);
@@ -52,7 +52,7 @@ test("a schema-2 data directory gains the static_nodes table and keeps its data"
     assert.equal(await upgraded.addStaticNode(record), true);
     await upgraded.close();
     const check = new DatabaseSync(file);
-    assert.deepEqual({ ...check.prepare("PRAGMA user_version").get() }, { user_version: 3 });
+    assert.deepEqual({ ...check.prepare("PRAGMA user_version").get() }, { user_version: 4 });
     check.close();
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // The coordinator's durable state. The embedded SQLite store serves one
 // machine; a Redis store will implement the same interface for clusters with
 // several coordinators (DESIGN.md), checked by one conformance suite.
+import type { ChatTurn } from "@flotilla/protocol";
 
 export interface ApiKeyRecord {
   id: string;
@@ -78,6 +79,20 @@ export interface Store {
   listStaticNodes(): Promise<StaticNodeRecord[]>;
   setStaticNodeDrained(name: string, drained: boolean): Promise<boolean>;
   removeStaticNode(name: string): Promise<boolean>;
+
+  /**
+   * Conversations the coordinator holds for /cluster/execute: nodes are
+   * stateless, so the turns live here and are sent whole with each query.
+   * Resolves false, storing nothing, when the id is already taken.
+   */
+  createConversation(id: string, nowMs: number): Promise<boolean>;
+  /** The last `limit` turns, oldest first; null when no conversation has the id. */
+  conversationTurns(id: string, limit: number): Promise<ChatTurn[] | null>;
+  /**
+   * Appends the turns after the stored ones, in order, all or none. Resolves
+   * false, storing nothing, when no conversation has the id.
+   */
+  appendTurns(id: string, turns: readonly ChatTurn[], nowMs: number): Promise<boolean>;
 
   close(): Promise<void>;
 }
