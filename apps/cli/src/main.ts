@@ -11,6 +11,7 @@ import { addNode, defineClusterAdd, type AddFlags } from "./commands/cluster-add
 import { clusterTest } from "./commands/cluster-test.ts";
 import { CliError, type ClientTarget } from "./client.ts";
 import { collect, parseDurationMs, parsePositiveInt } from "./option-parsers.ts";
+import type { ChatFlags } from "./commands/chat.ts";
 
 const env = process.env;
 
@@ -165,6 +166,20 @@ withClientFlags(defineClusterAdd(cluster.command("add")))
   .action((url: string, flags: ClientFlags & AddFlags) => addNode(targetOf(flags), env, url, flags));
 withClientFlags(cluster.command("remove").description("forget a node; it needs a new token to come back").argument("<name>"))
   .action((name: string, flags: ClientFlags) => removeNode(targetOf(flags), env, name));
+
+// Imported when it runs: the OpenAI SDK is of no use to any other command.
+withClientFlags(program.command("chat").description("ask the cluster through /v1, streaming the answer; no prompt on a terminal: a conversation"))
+  .argument("[prompt...]", "the prompt (default: read from stdin when it is piped)")
+  .addOption(new Option("--tier <0|1|2>", "send it to this tier: 0 fast/small, 1 medium, 2 powerful").choices(["0", "1", "2"]))
+  .option("--no-tier-fallback", "with --tier: fail rather than use another tier")
+  .option("--model <model>", "the model to ask (default: any the cluster serves)")
+  .option("--session <id>", "a conversation id: its requests stay on one node, reusing its prompt cache")
+  .option("--max-tokens <n>", "the longest answer, in tokens", parsePositiveInt)
+  .option("--api-key <key>", "a client key for /v1 (env FLOTILLA_API_KEY; default: the admin key, when found)")
+  .option("--show-route", "print which node and tier answered, and why, on stderr")
+  .action(async (words: string[], flags: ClientFlags & ChatFlags) =>
+    (await import("./commands/chat.ts")).runChat(targetOf(flags), env, words, flags),
+  );
 
 const keys = program.command("keys").description("client API keys for /v1 (once one exists, /v1 requires a key)");
 withClientFlags(keys.command("create").description("create a key and print it, alone, on stdout"))

@@ -3,11 +3,19 @@ import type { NodeStatus } from "@flotilla/protocol";
 import { adminRequest, type ClientTarget } from "../client.ts";
 import { table } from "../table.ts";
 
-type PresentedNode = NodeStatus & { state: string };
+interface CircuitView {
+  state: "closed" | "open" | "half-open";
+  consecutiveFailures: number;
+  ejectionLeftMs: number;
+}
+
+/** Fields after `state` are optional so that an older coordinator, which does not send them, still lists. */
+type PresentedNode = NodeStatus & { state: string; circuit?: CircuitView; dispatched?: number };
 
 interface StatusBody {
   nodes: PresentedNode[];
   totals: { nodes: number; ready: number; slots: number; inFlight: number };
+  queue?: { depth: number; maxDepth: number };
   discovered: Array<{ name: string; addresses: string[]; port: number; lastSeenAgoMs: number }>;
 }
 
@@ -24,11 +32,14 @@ export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv
     `${n.inFlight}/${n.models.reduce((s, m) => s + m.slots.total, 0)}`,
     n.lastSeenAgoMs === null ? "local" : `${(n.lastSeenAgoMs / 1000).toFixed(1)}s`,
     latencySummary(n),
+    circuitSummary(n.circuit),
   ]);
   const t = status.totals;
   return (
-    table(["NAME", "TIER", "POOL", "HARDWARE", "MODELS", "STATE", "LOAD", "HEARTBEAT", "LATENCY"], rows) +
-    `${t.ready}/${t.nodes} nodes ready, ${t.inFlight} requests in flight, ${t.slots} slots\n` +
+    table(["NAME", "TIER", "POOL", "HARDWARE", "MODELS", "STATE", "LOAD", "HEARTBEAT", "LATENCY", "CIRCUIT"], rows) +
+    `${t.ready}/${t.nodes} nodes ready, ${t.inFlight} requests in flight, ${t.slots} slots` +
+    (status.queue ? `, ${status.queue.depth}/${status.queue.maxDepth} waiting in the busy queue` : "") +
+    "\n" +
     discoveredLines(status.discovered)
   );
 }
@@ -52,6 +63,19 @@ function latencySummary(node: PresentedNode): string {
   const l = (node as Partial<PresentedNode>).latency;
   if (!l || l.samples === 0 || l.firstTokenMs === null || l.totalMs === null) return "-";
   return `${Math.round(l.firstTokenMs)}ms/${Math.round(l.totalMs)}ms`;
+}
+
+/** Why a node may be skipped: its circuit, with the ejection time left while open. */
+function circuitSummary(circuit: CircuitView | undefined): string {
+  if (!circuit) return "-";
+  switch (circuit.state) {
+    case "closed":
+      return circuit.consecutiveFailures === 0 ? "closed" : `closed (${circuit.consecutiveFailures} failed)`;
+    case "open":
+      return `open ${(circuit.ejectionLeftMs / 1000).toFixed(1)}s`;
+    case "half-open":
+      return "half-open";
+  }
 }
 
 function hardwareSummary(node: PresentedNode): string {

@@ -78,13 +78,16 @@ async function startCoordinator(
   const coordinator = await createCoordinator({
     dataDir: config.dataDir,
     adminKeyFromEnv: env.FLOTILLA_ADMIN_KEY,
+    metricsKey: env.FLOTILLA_METRICS_KEY?.trim() || undefined,
     bodyLimitBytes: config.bodyLimitBytes,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     // The file's list, default included, when there is a file: its nodes
     // were checked against it, so the coordinator must call with the same.
     allowedNetworks: cluster?.allowedNetworks ?? config.allowedNetworks,
     clusterNodes: cluster?.nodes,
-    routing: cluster?.routing,
+    // The busy queue: --max-queued and --queue-wait-ms bound it, unless the
+    // cluster file's routing.queue says otherwise.
+    routing: { ...cluster?.routing, queue: { maxDepth: config.maxQueued, maxWaitMs: config.queueWaitMs, ...cluster?.routing.queue } },
     env,
     discovered: () => discovery?.discovered() ?? [],
     logger,
