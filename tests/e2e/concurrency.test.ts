@@ -1,5 +1,6 @@
 // Several clients at once, each with its own answer; a hung-up client frees
-// its slot; a full node says 503 + Retry-After instead of hanging.
+// its slot; a full cluster queues up to its bound, then says 503 +
+// Retry-After instead of hanging.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
@@ -15,6 +16,11 @@ async function slots(fl: FlotillaProcess): Promise<{ total: number; busy: number
   const model = body.nodes[0]?.models.find((m) => m.id === TEST_MODEL_ID);
   assert.ok(model, "the node reports the model");
   return model.slots;
+}
+
+async function queueDepth(fl: FlotillaProcess): Promise<number> {
+  const res = await fetch(`${fl.url}/cluster/status`, { headers: { authorization: `Bearer ${fl.adminKey}` } });
+  return ((await res.json()) as { queue: { depth: number } }).queue.depth;
 }
 
 function commonPrefix(a: string, b: string): number {
@@ -116,7 +122,9 @@ describe("a full node", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: TEST_MODEL_ID, prompt: "Twice", max_tokens: 3 }),
     });
-    while ((await slots(fl)).queued < 1) await new Promise((r) => setTimeout(r, 10));
+    // It waits in the coordinator's busy queue, not on the node: the node is
+    // never sent more than its slots, so whichever node frees first takes it.
+    while ((await queueDepth(fl)) < 1) await new Promise((r) => setTimeout(r, 10));
 
     const refused = await fetch(`${fl.url}/v1/completions`, {
       method: "POST",

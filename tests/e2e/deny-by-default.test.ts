@@ -47,7 +47,9 @@ function coordinatorPolicy(route: RouteEntry): Policy | undefined {
   // credential makes another method on this path worth answering.
   if (route.url === "/cluster/join") return route.method === "POST" ? ["join"] : [];
   if (route.url === "/cluster/heartbeat") return ["node"];
-  if (route.url.startsWith("/v1/")) return ["client", "admin"];
+  // The metrics key (FLOTILLA_METRICS_KEY) may also read it; this walk does not set one.
+  if (route.url === "/metrics") return ["admin"];
+  if (route.url.startsWith("/v1/") || route.url === "/cluster/execute") return ["client", "admin"];
   if (route.url.startsWith("/cluster/")) return ["admin"];
   return undefined;
 }

@@ -16,7 +16,13 @@ import { buildGateway } from "./gateway/app.ts";
 import { Router } from "./router/router.ts";
 import type { DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
 import { NetworkAllowlist, checkedLookup, resolveAndCheckNodeUrl } from "./config/url-policy.ts";
-import type { ClusterNode } from "./config/cluster-file.ts";
+import type { ClusterFile, ClusterNode } from "./config/cluster-file.ts";
+import { CircuitBook, DEFAULT_CIRCUIT_POLICY } from "./dispatch/circuit-breaker.ts";
+import { RetryBudget, DEFAULT_RETRY_BUDGET } from "./dispatch/retry-budget.ts";
+import { BusyQueue, DEFAULT_BUSY_QUEUE } from "./dispatch/busy-queue.ts";
+import { timeoutPolicy } from "./dispatch/timeouts.ts";
+import { Dispatcher } from "./dispatch/dispatcher.ts";
+import { GatewayMetrics, type NodeMetricsView } from "./metrics/gateway-metrics.ts";
 
 export { NodeRegistry } from "./registry/node-registry.ts";
 export { LocalNode } from "./registry/local-node.ts";
@@ -38,7 +44,9 @@ export interface CoordinatorOptions {
   /** Agents seen on the LAN by mDNS; status lists those that have not joined. */
   discovered?: () => DiscoveredAgent[];
   /** The cluster file's routing section. */
-  routing?: { defaultModel?: string | undefined; preferLocal?: boolean | undefined };
+  routing?: Partial<ClusterFile["routing"]>;
+  /** FLOTILLA_METRICS_KEY, when the environment sets it: a key that may read /metrics and nothing else. */
+  metricsKey?: string | undefined;
   logger: FastifyBaseLogger;
 }
 
@@ -91,6 +99,41 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     },
     options.clusterNodes ?? [],
   );
+  const routing = options.routing ?? {};
+  const circuits = new CircuitBook({ ...DEFAULT_CIRCUIT_POLICY, ...routing.circuit });
+  const nodeViews = (): NodeMetricsView[] => {
+    const now = Date.now();
+    return registry.statuses(now).map((s) => ({
+      name: s.name,
+      pool: s.pool,
+      tier: s.tier,
+      health: s.health,
+      drained: s.drained,
+      circuit: circuits.view(s.name, now).state,
+      inFlight: router.inFlight(s.name),
+      slots: s.models.reduce((n, m) => n + m.slots.total, 0),
+    }));
+  };
+  const metrics = new GatewayMetrics({ nodes: nodeViews, queueDepth: () => queue.depth });
+  const queuePolicy = { ...DEFAULT_BUSY_QUEUE, ...routing.queue };
+  const queue = new BusyQueue(queuePolicy, Date.now, (waitedMs, exit) => metrics.dequeued(waitedMs / 1000, exit));
+  const router = new Router(registry, {
+    nowMs: Date.now,
+    ...(routing.defaultModel === undefined ? {} : { defaultModel: routing.defaultModel }),
+    preferLocal: routing.preferLocal ?? false,
+    circuits,
+    onRelease: () => queue.offer(),
+  });
+  const generations = new Dispatcher({
+    registry,
+    router,
+    circuits,
+    budget: new RetryBudget({ ...DEFAULT_RETRY_BUDGET, ...routing.retryBudget }),
+    queue,
+    timeouts: timeoutPolicy(routing.timeouts),
+    observer: metrics,
+    nowMs: Date.now,
+  });
   const app = buildGateway({
     registry,
     membership,
@@ -100,16 +143,23 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     bodyLimitBytes: options.bodyLimitBytes,
     logger: options.logger,
     discovered: options.discovered ?? (() => []),
-    router: new Router(registry, {
-      nowMs: Date.now,
-      ...(options.routing?.defaultModel === undefined ? {} : { defaultModel: options.routing.defaultModel }),
-      preferLocal: options.routing?.preferLocal ?? false,
-    }),
+    router,
+    dispatcher: generations,
+    continueOnFailure: routing.continueOnFailure ?? false,
+    metrics,
+    metricsKey: options.metricsKey,
+    store,
+    dispatchState: {
+      circuit: (name, now) => circuits.view(name, now),
+      inFlight: (name) => router.inFlight(name),
+      queue: () => ({ depth: queue.depth, maxDepth: queuePolicy.maxDepth, maxWaitMs: queuePolicy.maxWaitMs }),
+    },
   });
   return {
     app,
     registry,
     async close() {
+      queue.close();
       await app.close();
       await agentless.close();
       await dispatcher.close();

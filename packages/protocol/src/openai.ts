@@ -31,9 +31,12 @@ const sampling = {
   user: z.string().max(256).optional(),
   // flotilla's own fields (ignored by OpenAI itself): force a tier (0 small
   // and fast … 2 powerful) and say whether other tiers may take the request
-  // when that one cannot (default true).
+  // when that one cannot (default true); resume a stream on another node if
+  // its node dies mid-answer; the busy queue's priority.
   prefer_tier: z.union([z.literal(0), z.literal(1), z.literal(2)]).nullish(),
   tier_fallback: z.boolean().nullish(),
+  continue_on_failure: z.boolean().nullish(),
+  priority: z.enum(["high", "normal", "low"]).nullish(),
 };
 
 const maxTokens = z.int().min(1).max(1_000_000).nullish();

@@ -12,6 +12,15 @@ import type { ApiKeys } from "../auth/api-keys.ts";
 import type { DiscoveredAgent } from "../discovery/mdns-coordinator.ts";
 import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
+import type { CircuitView } from "../dispatch/circuit-breaker.ts";
+
+/** The dispatcher's view of the cluster: why a node is skipped, and who waits. */
+export interface DispatchState {
+  circuit(node: string, nowMs: number): CircuitView;
+  /** Requests this coordinator has sent the node and not yet seen end. */
+  inFlight(node: string): number;
+  queue(): { depth: number; maxDepth: number; maxWaitMs: number };
+}
 
 export interface ClusterRoutesOptions {
   registry: NodeRegistry;
@@ -19,6 +28,7 @@ export interface ClusterRoutesOptions {
   agentless: AgentlessNodes;
   apiKeys: ApiKeys;
   discovered: () => DiscoveredAgent[];
+  dispatch: DispatchState;
   nowMs: () => number;
 }
 
@@ -29,10 +39,10 @@ const createTokenBody = z.object({
 });
 const nameParams = z.object({ name: nodeName });
 
-/** What `cluster status` shows: the node, plus the one word a person reads. */
-function present(status: NodeStatus): NodeStatus & { state: string } {
+/** What `cluster status` shows: the node, the one word a person reads, and the dispatcher's view of it. */
+function present(status: NodeStatus, dispatch: DispatchState, nowMs: number) {
   const state = status.health !== "ready" ? status.health : status.drained ? "draining" : "ready";
-  return { ...status, state };
+  return { ...status, state, circuit: dispatch.circuit(status.name, nowMs), dispatched: dispatch.inFlight(status.name) };
 }
 
 export function registerClusterRoutes(app: FastifyInstance, options: ClusterRoutesOptions): void {
@@ -40,7 +50,7 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
 
   app.get("/cluster/status", () => {
     const now = options.nowMs();
-    const nodes = registry.statuses(now).map(present);
+    const nodes = registry.statuses(now).map((s) => present(s, options.dispatch, now));
     const totals = {
       nodes: nodes.length,
       ready: nodes.filter((n) => n.state === "ready").length,
@@ -53,14 +63,14 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
       .discovered()
       .filter((agent) => registry.get(agent.name) === undefined)
       .map(({ lastSeenMs, ...agent }) => ({ ...agent, lastSeenAgoMs: Math.max(0, now - lastSeenMs) }));
-    return { nodes, totals, discovered };
+    return { nodes, totals, queue: options.dispatch.queue(), discovered };
   });
 
   app.get("/cluster/nodes/:name", (request) => {
     const { name } = parseBody(nameParams, request.params);
     const node = registry.get(name);
     if (!node) throw new FlotillaError("not_found", `no node is named ${name}`, { param: "name" });
-    return present(node.status(options.nowMs()));
+    return present(node.status(options.nowMs()), options.dispatch, options.nowMs());
   });
 
   const drain = async (name: string, drained: boolean) => {
@@ -93,7 +103,7 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
   // whether it is reachable and what it serves.
   app.post("/cluster/nodes", async (request, reply) => {
     const body = parseBody(addNodeBody, request.body ?? {});
-    return reply.code(201).send(present(await agentless.add(body)));
+    return reply.code(201).send(present(await agentless.add(body), options.dispatch, options.nowMs()));
   });
 
   app.post("/cluster/tokens", async (request, reply) => {

@@ -40,6 +40,10 @@ export const clusterNode = z
   })
   .strict();
 
+/** A duration in milliseconds: at least 1, at most an hour. */
+const ms = z.int().min(1).max(3_600_000);
+const tierTimeouts = z.object({ connectMs: ms, firstTokenMs: ms, idleMs: ms }).strict().partial();
+
 /**
  * In YAML a key whose entries are all commented out (`routing:` followed only
  * by comments) reads as null; that is an empty section, not an error.
@@ -61,6 +65,17 @@ export const clusterFile = z
       .object({
         defaultModel: z.string().min(1).optional(),
         preferLocal: z.boolean().optional(),
+        /** Resume a stream on another node when its node dies mid-answer, unless a request says otherwise. */
+        continueOnFailure: z.boolean().optional(),
+        /** Per tier ("0", "1", "2"); what is not set keeps its default (dispatch/timeouts.ts). */
+        timeouts: z.object({ 0: tierTimeouts, 1: tierTimeouts, 2: tierTimeouts }).strict().partial().optional(),
+        queue: z.object({ maxDepth: z.int().min(0).max(100_000), maxWaitMs: ms }).strict().partial().optional(),
+        circuit: z
+          .object({ failuresToOpen: z.int().min(1).max(1_000), baseEjectionMs: ms, maxEjectionMs: ms })
+          .strict()
+          .partial()
+          .optional(),
+        retryBudget: z.object({ ratio: z.number().min(0).max(1), minPerSecond: z.number().min(0).max(10_000) }).strict().partial().optional(),
       })
       .strict()
       .prefault({})),

@@ -7,11 +7,16 @@ import type { ApiKeys } from "../auth/api-keys.ts";
 import { bearerToken, secretsEqual } from "@flotilla/security";
 import { recordRoutes } from "@flotilla/security/route-table";
 import { registerHealthRoutes } from "../api/health-routes.ts";
-import { registerClusterRoutes } from "../api/cluster-routes.ts";
+import { registerClusterRoutes, type DispatchState } from "../api/cluster-routes.ts";
 import { registerMembershipRoutes } from "../api/membership-routes.ts";
 import { registerNodeTestRoutes } from "../api/node-test-routes.ts";
 import { registerRouteExplainRoutes } from "../api/route-explain-routes.ts";
 import type { Router } from "../router/router.ts";
+import type { GenerationDispatcher } from "../dispatch/types.ts";
+import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import { registerMetricsRoutes } from "../api/metrics-routes.ts";
+import { registerExecuteRoutes } from "../api/execute-routes.ts";
+import type { Store } from "../store/store.ts";
 import type { Membership } from "../cluster/membership.ts";
 import type { AgentlessNodes } from "../cluster/agentless-nodes.ts";
 import type { DiscoveredAgent } from "../discovery/mdns-coordinator.ts";
@@ -28,6 +33,15 @@ export interface GatewayOptions {
   logger: FastifyBaseLogger;
   discovered: () => DiscoveredAgent[];
   router: Router;
+  dispatcher: GenerationDispatcher;
+  /** routing.continueOnFailure from the cluster file. */
+  continueOnFailure: boolean;
+  metrics: GatewayMetrics;
+  dispatchState: DispatchState;
+  /** Where /cluster/execute keeps its conversations. */
+  store: Store;
+  /** FLOTILLA_METRICS_KEY: lets a Prometheus server scrape without the admin key. */
+  metricsKey: string | undefined;
   nowMs?: () => number;
 }
 
@@ -75,14 +89,21 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   registerHealthRoutes(app, options.registry, nowMs);
   // Agents' routes check their own credentials (join token, node credential).
   registerMembershipRoutes(app, options.membership);
+  registerMetricsRoutes(app, { metrics: options.metrics, adminKey: options.adminKey, metricsKey: options.metricsKey });
   void app.register((v1, _opts, done) => {
     v1.addHook("onRequest", requireClientKey);
-    registerOpenAIRoutes(v1, { registry: options.registry, router: options.router, nowMs });
+    registerOpenAIRoutes(v1, { registry: options.registry, dispatcher: options.dispatcher, continueOnFailure: options.continueOnFailure, nowMs });
+    done();
+  });
+  // Running a query is what client keys are for; the rest of /cluster is admin-only.
+  void app.register((execute, _opts, done) => {
+    execute.addHook("onRequest", requireClientKey);
+    registerExecuteRoutes(execute, { dispatcher: options.dispatcher, store: options.store, nowMs });
     done();
   });
   void app.register((cluster, _opts, done) => {
     cluster.addHook("onRequest", requireAdmin);
-    registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, agentless: options.agentless, apiKeys: options.apiKeys, discovered: options.discovered, nowMs });
+    registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, agentless: options.agentless, apiKeys: options.apiKeys, discovered: options.discovered, dispatch: options.dispatchState, nowMs });
     registerNodeTestRoutes(cluster, options.registry, nowMs);
     registerRouteExplainRoutes(cluster, options.router);
     done();

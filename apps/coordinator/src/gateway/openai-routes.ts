@@ -2,10 +2,11 @@
 // body, translates it, picks a node, and answers as JSON or as SSE.
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type {
+  FlotillaError} from "@flotilla/protocol";
 import {
   chatCompletionRequest,
   completionRequest,
-  FlotillaError,
   toOpenAIErrorBody,
   type GenerationRequest,
   type GenerationResult,
@@ -14,9 +15,10 @@ import {
   type ModelDescriptor,
 } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
-import type { Router, RouteHints } from "../router/router.ts";
-import type { RouteDecision } from "../router/route.ts";
-import { routeHeaders, routeHints } from "./route-hints.ts";
+import type { RouteHints } from "../router/router.ts";
+import type { GenerationDispatcher } from "../dispatch/types.ts";
+import { modelNotFound } from "../dispatch/unroutable.ts";
+import { dispatchHints, routeHeaders, routeHints, type DispatchHints } from "./route-hints.ts";
 import { SseStream } from "./sse.ts";
 import {
   chatChunk,
@@ -34,7 +36,9 @@ import { rejectOtherMethods } from "./method-not-allowed.ts";
 
 export interface OpenAIRoutesOptions {
   registry: NodeRegistry;
-  router: Router;
+  dispatcher: GenerationDispatcher;
+  /** The cluster file's routing.continueOnFailure: the default for requests that do not say. */
+  continueOnFailure: boolean;
   nowMs: () => number;
 }
 
@@ -88,7 +92,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
   app.post("/v1/chat/completions", (request, reply) => {
     const body = parseBody(chatCompletionRequest, request.body);
     const hints = routeHints(body, request.headers);
-    return generate(request, reply, chatToGeneration(body), hints, body.stream === true, body.stream_options?.include_usage === true, chatRendering);
+    const handling = dispatchHints(body, request.headers, options.continueOnFailure);
+    return generate(request, reply, chatToGeneration(body), hints, handling, body.stream === true, body.stream_options?.include_usage === true, chatRendering);
   });
 
   app.post("/v1/completions", (request, reply) => {
@@ -96,7 +101,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     const generation = completionToGeneration(body);
     const echo = body.echo === true && generation.input.kind === "completion" ? generation.input.prompt : "";
     const hints = routeHints(body, request.headers);
-    return generate(request, reply, generation, hints, body.stream === true, body.stream_options?.include_usage === true, completionRendering(echo));
+    const handling = dispatchHints(body, request.headers, options.continueOnFailure);
+    return generate(request, reply, generation, hints, handling, body.stream === true, body.stream_options?.include_usage === true, completionRendering(echo));
   });
 
   rejectOtherMethods(app, "/v1/models", ["GET"]);
@@ -107,26 +113,17 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
   async function generate(
     request: FastifyRequest,
     reply: FastifyReply,
-    requested: GenerationRequest,
+    generation: GenerationRequest,
     hints: RouteHints,
+    handling: DispatchHints,
     stream: boolean,
     includeUsage: boolean,
     rendering: Rendering,
   ): Promise<unknown> {
-    const decision = await options.router.decide(requested, hints);
-    const node = decision.node === null ? undefined : registry.get(decision.node);
-    if (!node || decision.model === null) throw unroutable(requested.model, decision);
-    // "auto" and aliases become the id the node serves.
-    const generation: GenerationRequest = { ...requested, model: decision.model };
-    const headers = routeHeaders(decision);
-    const release = options.router.dispatched(node.name, hints.session);
-
-    // The response closes when it is done or the client hangs up: either way
-    // the request no longer counts on the node, and a hang-up cancels the
-    // work there at once.
+    // A client that hangs up cancels the work at once, wherever it is: in the
+    // busy queue, on a node, or between two tries.
     const controller = new AbortController();
     reply.raw.once("close", () => {
-      release();
       if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
     });
     const who: ResponseIdentity = {
@@ -134,11 +131,20 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
       created: Math.floor(options.nowMs() / 1000),
       model: generation.model,
     };
+    const dispatch = {
+      generation,
+      hints,
+      priority: handling.priority,
+      continueOnFailure: handling.continueOnFailure,
+      signal: controller.signal,
+    };
 
     if (!stream) {
-      void reply.headers(headers);
       try {
-        return rendering.body(who, await node.generate(generation, { signal: controller.signal }));
+        const answer = await options.dispatcher.run(dispatch);
+        who.model = answer.decision.model ?? who.model;
+        void reply.headers(routeHeaders(answer.decision));
+        return rendering.body(who, answer.result);
       } catch (err) {
         // Nobody is left to answer; keep Fastify from writing to a closed socket.
         if (controller.signal.aborted) return reply.hijack();
@@ -146,7 +152,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
       }
     }
 
-    const sse = new SseStream(reply.raw, headers);
+    const sse = new SseStream(reply.raw);
     const begin = () => {
       if (sse.started) return;
       const first = rendering.firstEvent(who);
@@ -154,15 +160,23 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     };
     reply.hijack();
     try {
-      const result = await node.generate(generation, {
-        signal: controller.signal,
+      const answer = await options.dispatcher.run({
+        ...dispatch,
+        onAnswering: (decision) => {
+          // The head goes out with the first event, naming the node that answers.
+          who.model = decision.model ?? who.model;
+          sse.addHeaders(routeHeaders(decision));
+        },
         onText: (text) => {
           begin();
           sse.send(rendering.textEvent(who, text));
         },
       });
       begin();
-      for (const event of rendering.finalEvents(who, result, includeUsage)) sse.send(event);
+      const finals = rendering.finalEvents(who, answer.result, includeUsage);
+      // The finishing chunk says when the answer was resumed on another node, and where.
+      if (answer.resumed) finals[0] = { ...(finals[0] as object), flotilla: { resumed: true, nodes: answer.nodes } };
+      for (const event of finals) sse.send(event);
       sse.done();
     } catch (err) {
       if (controller.signal.aborted) return undefined;
@@ -183,21 +197,4 @@ function sendError(reply: FastifyReply, failure: FlotillaError): void {
 
 function toModelObject(model: ModelDescriptor): ModelObject {
   return { id: model.id, object: "model", created: Math.floor(model.loadedAtMs / 1000), owned_by: "flotilla" };
-}
-
-/** No node for the request: the router says why. */
-function unroutable(model: string, decision: RouteDecision): FlotillaError {
-  switch (decision.unavailable) {
-    case "tier-unavailable":
-    case "no-healthy-node":
-      return new FlotillaError("no_backend", `no node can take this request now: ${decision.reason}`, { retryAfterS: 1 });
-    case "unknown-model":
-    case "context-too-long":
-    case undefined:
-      return modelNotFound(model);
-  }
-}
-
-function modelNotFound(model: string): FlotillaError {
-  return new FlotillaError("model_not_found", `The model \`${model}\` does not exist on this cluster`, { param: "model" });
 }

@@ -1,17 +1,28 @@
 // What a client may say about routing, from the body (`prefer_tier`,
 // `tier_fallback`, `user`) or from headers (`X-Flotilla-Tier`,
 // `X-Flotilla-Tier-Fallback`, `X-Flotilla-Session`; a header wins over the
-// body), and the headers every answer carries to explain where it went.
+// body), how it wants failures and busy nodes handled (`continue_on_failure`,
+// `priority`, or X-Flotilla-Continue-On-Failure, X-Flotilla-Priority), and
+// the headers every answer carries to explain where it went.
 import type { IncomingHttpHeaders } from "node:http";
 import { FlotillaError } from "@flotilla/protocol";
 import type { RouteHints } from "../router/router.ts";
 import type { RouteDecision } from "../router/route.ts";
+import type { Priority } from "../dispatch/types.ts";
 import { parseTier } from "../router/route.ts";
 
 export interface BodyHints {
   prefer_tier?: 0 | 1 | 2 | null;
   tier_fallback?: boolean | null;
   user?: string;
+  continue_on_failure?: boolean | null;
+  priority?: Priority | null;
+}
+
+/** How the dispatcher should treat the request beyond where it goes. */
+export interface DispatchHints {
+  continueOnFailure: boolean;
+  priority: Priority;
 }
 
 const MAX_SESSION_LENGTH = 256;
@@ -39,6 +50,22 @@ export function routeHints(body: BodyHints, headers: IncomingHttpHeaders): Route
   return {
     ...(tier === undefined ? {} : { forceTier: { tier, fallback } }),
     ...(session === undefined || session === "" ? {} : { session }),
+  };
+}
+
+/** `continueByDefault`: the cluster file's routing.continueOnFailure. */
+export function dispatchHints(body: BodyHints, headers: IncomingHttpHeaders, continueByDefault: boolean): DispatchHints {
+  const continueHeader = header(headers, "x-flotilla-continue-on-failure")?.trim().toLowerCase();
+  if (continueHeader !== undefined && continueHeader !== "true" && continueHeader !== "false") {
+    throw new FlotillaError("invalid_request", "X-Flotilla-Continue-On-Failure must be true or false", { param: "X-Flotilla-Continue-On-Failure" });
+  }
+  const priorityHeader = header(headers, "x-flotilla-priority")?.trim().toLowerCase();
+  if (priorityHeader !== undefined && priorityHeader !== "high" && priorityHeader !== "normal" && priorityHeader !== "low") {
+    throw new FlotillaError("invalid_request", "X-Flotilla-Priority must be high, normal or low", { param: "X-Flotilla-Priority" });
+  }
+  return {
+    continueOnFailure: continueHeader === undefined ? (body.continue_on_failure ?? continueByDefault) : continueHeader === "true",
+    priority: priorityHeader ?? body.priority ?? "normal",
   };
 }
 

@@ -5,13 +5,18 @@ import type { ServerResponse } from "node:http";
 
 export class SseStream {
   readonly #res: ServerResponse;
-  readonly #headers: Record<string, string>;
+  #headers: Record<string, string>;
   #started = false;
 
   /** `headers` go out with the head (the routing headers). */
   constructor(res: ServerResponse, headers: Record<string, string> = {}) {
     this.#res = res;
     this.#headers = headers;
+  }
+
+  /** More headers for the head; ignored once it is out. */
+  addHeaders(headers: Record<string, string>): void {
+    if (!this.#started) this.#headers = { ...this.#headers, ...headers };
   }
 
   get started(): boolean {
