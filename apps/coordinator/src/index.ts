@@ -23,6 +23,8 @@ import { BusyQueue, DEFAULT_BUSY_QUEUE } from "./dispatch/busy-queue.ts";
 import { timeoutPolicy } from "./dispatch/timeouts.ts";
 import { Dispatcher } from "./dispatch/dispatcher.ts";
 import { GatewayMetrics, type NodeMetricsView } from "./metrics/gateway-metrics.ts";
+import { ModelClassifier } from "./router/model-classifier.ts";
+import type { GenerationDispatcher } from "./dispatch/types.ts";
 
 export { NodeRegistry } from "./registry/node-registry.ts";
 export { LocalNode } from "./registry/local-node.ts";
@@ -117,14 +119,15 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const metrics = new GatewayMetrics({ nodes: nodeViews, queueDepth: () => queue.depth });
   const queuePolicy = { ...DEFAULT_BUSY_QUEUE, ...routing.queue };
   const queue = new BusyQueue(queuePolicy, Date.now, (waitedMs, exit) => metrics.dequeued(waitedMs / 1000, exit));
-  const router = new Router(registry, {
+  const router: Router = new Router(registry, {
     nowMs: Date.now,
+    ...(routing.classifier === undefined ? {} : { classifier: modelClassifier(routing.classifier, (): GenerationDispatcher => generations) }),
     ...(routing.defaultModel === undefined ? {} : { defaultModel: routing.defaultModel }),
     preferLocal: routing.preferLocal ?? false,
     circuits,
     onRelease: () => queue.offer(),
   });
-  const generations = new Dispatcher({
+  const generations: Dispatcher = new Dispatcher({
     registry,
     router,
     circuits,
@@ -169,3 +172,31 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
 }
 // The configuration half, also importable alone as @flotilla/coordinator/config.
 export * from "./config/public.ts";
+
+/**
+ * The model-backed classifier: its question goes through the dispatcher (so
+ * it gets timeouts and retries), to tier 0 only, with a fixed class so that
+ * classifying it does not recurse. `dispatcher` is late-bound: the router
+ * that the dispatcher needs is built with this classifier.
+ */
+function modelClassifier(options: { model: string; timeoutMs?: number | undefined }, dispatcher: () => GenerationDispatcher): ModelClassifier {
+  return new ModelClassifier({
+    model: options.model,
+    timeoutMs: options.timeoutMs ?? 2_000,
+    ask: async (prompt, signal) => {
+      const answer = await dispatcher().run({
+        generation: {
+          model: options.model,
+          input: { kind: "chat", messages: [{ role: "user", content: prompt }] },
+          params: { maxTokens: 4, temperature: 0, topP: undefined, seed: 0, stop: ["\n"], presencePenalty: undefined, frequencyPenalty: undefined },
+        },
+        hints: { forceTier: { tier: 0, fallback: false } },
+        classification: { class: "SIMPLE", reason: "a question from the model classifier" },
+        priority: "high",
+        continueOnFailure: false,
+        signal,
+      });
+      return { text: answer.result.text, node: answer.decision.node };
+    },
+  });
+}

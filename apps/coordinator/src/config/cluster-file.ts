@@ -75,6 +75,8 @@ export const clusterFile = z
           .strict()
           .partial()
           .optional(),
+        /** Ask this model, on a tier-0 node, how hard each request is (the heuristic decides when it cannot answer). */
+        classifier: z.object({ model: z.string().min(1).max(256), timeoutMs: ms.optional() }).strict().optional(),
         retryBudget: z.object({ ratio: z.number().min(0).max(1), minPerSecond: z.number().min(0).max(10_000) }).strict().partial().optional(),
       })
       .strict()

@@ -54,7 +54,7 @@ export class Dispatcher implements GenerationDispatcher {
     const { nowMs, budget, circuits, observer } = this.#p;
     const startedMs = nowMs();
     budget.request(startedMs);
-    const plan = await this.#p.router.plan(req.generation, req.hints);
+    const plan = await this.#p.router.plan(req.generation, req.hints, req.classification);
     const exclude = new Set<string>();
     const nodes: string[] = [];
     let answering: RouteDecision | undefined;

@@ -5,6 +5,7 @@
 import type { GenerationRequest, GenerationResult } from "@flotilla/protocol";
 import type { RouteHints } from "../router/router.ts";
 import type { RouteDecision } from "../router/route.ts";
+import type { Classification } from "../router/classify.ts";
 
 /** Busy-queue order: high before normal before low, FIFO within each. */
 export type Priority = "high" | "normal" | "low";
@@ -26,6 +27,8 @@ export interface DispatchRequest {
    * retried from scratch, only resumed or reported.
    */
   onText?: (text: string) => void;
+  /** Skips classifying: the classifier's own queries to a model must not be classified by it. */
+  classification?: Classification;
   /** Called once, before the first text (or the result), with the decision of the node that answers. */
   onAnswering?: (decision: RouteDecision) => void;
 }

@@ -11,7 +11,7 @@
 // each sees the slots the previous one took.
 import type { GenerationRequest } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
-import { classifierInputOf, heuristicClassifier, type Classifier } from "./classify.ts";
+import { classifierInputOf, heuristicClassifier, type Classification, type Classifier } from "./classify.ts";
 import { explainRoute } from "./explain.ts";
 import { route, type ForcedTier, type RouteDecision, type RouteRequest } from "./route.ts";
 import { buildSnapshot, type ClusterSnapshot, type SnapshotOptions } from "./snapshot.ts";
@@ -67,10 +67,13 @@ export class Router {
     return this.#run(await this.plan(generation, hints), explainRoute);
   }
 
-  /** The request as the router weighs it: classified, with its hints. Done once per request. */
-  async plan(generation: GenerationRequest, hints: RouteHints): Promise<RouteRequest> {
+  /**
+   * The request as the router weighs it: classified (unless `classification`
+   * is given, as for the classifier's own queries), with its hints. Done once per request.
+   */
+  async plan(generation: GenerationRequest, hints: RouteHints, classification?: Classification): Promise<RouteRequest> {
     const input = classifierInputOf(generation);
-    const classification = await this.#classifier.classify(input);
+    classification ??= await this.#classifier.classify(input);
     return {
       model: generation.model,
       promptTokens: input.promptTokens,
