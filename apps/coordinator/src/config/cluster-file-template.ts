@@ -48,6 +48,7 @@ export function renderClusterFileTemplate(input: { hostname: string; summary: st
     "  # circuit: { failuresToOpen: 3, baseEjectionMs: 5000, maxEjectionMs: 300000 }",
     "  # queue: { maxDepth: 64, maxWaitMs: 30000 }   # when every node is full",
     "  # retryBudget: { ratio: 0.2, minPerSecond: 5 }",
+    "  # classifier: { model: qwen2.5:0.5b, timeoutMs: 2000 }   # ask a small tier-0 model how hard each request is",
     "",
     "# The only networks the coordinator will call. A node URL outside them is",
     "# refused, and so are cloud metadata addresses (169.254.169.254) even inside.",
