@@ -174,6 +174,7 @@ describe("nodes failing under load", () => {
     assert.equal(sumOf(after, "flotilla_requests_total", { outcome: "error" }), sumOf(before, "flotilla_requests_total", { outcome: "error" }));
     assert.ok(sumOf(after, "flotilla_retries_total", { node: "a" }) > sumOf(before, "flotilla_retries_total", { node: "a" }),
       "requests that met the dead node were retried elsewhere, and the metrics say so");
+    assert.ok(sumOf(after, "flotilla_failovers_total") > sumOf(before, "flotilla_failovers_total"), "and counted as failovers");
     const a = await nodeOf("a");
     assert.notEqual(a?.circuit.state, "closed", "the dead node's circuit is open");
     // Back for the next tests: the agent rejoins with its saved credential.

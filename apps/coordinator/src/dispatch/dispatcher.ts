@@ -78,6 +78,7 @@ export class Dispatcher implements GenerationDispatcher {
         firstTokenS: firstTextMs === null ? null : (firstTextMs - startedMs) / 1000,
         totalS: (ended - startedMs) / 1000,
         completionTokens,
+        failedTries,
       });
     };
     const announce = (decision: RouteDecision): void => {

@@ -27,6 +27,8 @@ export interface RequestOutcome {
   firstTokenS: number | null;
   totalS: number;
   completionTokens: number;
+  /** Tries that failed on the way (retried or resumed elsewhere). */
+  failedTries: number;
 }
 
 

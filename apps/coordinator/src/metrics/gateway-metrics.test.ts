@@ -77,6 +77,7 @@ function outcome(overrides: Partial<RequestOutcome> = {}): RequestOutcome {
     firstTokenS: 0.5,
     totalS: 2.5,
     completionTokens: 100,
+    failedTries: 0,
     ...overrides,
   };
 }
@@ -157,6 +158,16 @@ describe("GatewayMetrics", () => {
     assert.equal(s.value("flotilla_retries_total", { node: "a", model: "qwen3-4b" }), 2);
     assert.equal(s.value("flotilla_continuations_total", { node: "b", model: "qwen3-4b" }), 1);
     assert.equal(s.value("flotilla_continuations_total", { node: "a", model: "qwen3-4b" }), undefined);
+  });
+
+  test("a request answered after a failed try counts as a failover; one that failed does not", async () => {
+    const { metrics } = fixture();
+    metrics.finished(outcome({ failedTries: 1 }));
+    metrics.finished(outcome({ failedTries: 2 }));
+    metrics.finished(outcome());
+    metrics.finished(outcome({ failedTries: 3, outcome: "error" }));
+    const s = await scrape(metrics);
+    assert.equal(s.value("flotilla_failovers_total", { model: "qwen3-4b" }), 2);
   });
 
   test("the busy queue: depth read at scrape time, waits and exits by how requests left", async () => {

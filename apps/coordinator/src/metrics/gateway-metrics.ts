@@ -57,6 +57,7 @@ export class GatewayMetrics implements DispatchObserver {
   private readonly tokensPerSecond: Histogram<"node" | "model" | "tier">;
   private readonly retries: Counter<"node" | "model">;
   private readonly continuations: Counter<"node" | "model">;
+  private readonly failovers: Counter<"model">;
   private readonly queueWait: Histogram<"exit">;
   private readonly queueExits: Counter<"exit">;
 
@@ -106,6 +107,13 @@ export class GatewayMetrics implements DispatchObserver {
       registers,
     });
 
+    this.failovers = new Counter({
+      name: `${PREFIX}failovers_total`,
+      help: "Requests answered in full although a node failed on the way (retried or resumed on another).",
+      labelNames: ["model"],
+      registers,
+    });
+
     new Gauge({
       name: `${PREFIX}queue_depth`,
       help: "Requests waiting in the busy queue for a free slot.",
@@ -143,6 +151,7 @@ export class GatewayMetrics implements DispatchObserver {
     // Errors and cancellations are timed by a budget or a client's patience,
     // not by the node: they are counted above, and kept out of the latencies.
     if (outcome.outcome !== "ok") return;
+    if (outcome.failedTries > 0) this.failovers.inc({ model: where.model });
     this.duration.observe(where, outcome.totalS);
     const rate = tokensPerSecond(outcome);
     if (rate !== undefined) this.tokensPerSecond.observe(where, rate);
