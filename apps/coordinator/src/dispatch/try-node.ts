@@ -22,12 +22,16 @@ export async function tryNode(node: InferenceNode, generation: GenerationRequest
     }, ms);
   };
   arm(firstTokenMs, "sent no text in time");
+  let texts = 0;
   try {
     return await node.generate(generation, {
       signal: AbortSignal.any([options.signal, timeout.signal]),
       connectTimeoutMs: connectMs,
       onText: (text) => {
-        arm(idleMs, "stalled between two pieces of text");
+        // The idle limit is the same for every gap: after the first piece the
+        // timer is only pushed back (refresh), not replaced, per token.
+        if (texts++ === 0) arm(idleMs, "stalled between two pieces of text");
+        else timer?.refresh();
         options.onText(text);
       },
     });
