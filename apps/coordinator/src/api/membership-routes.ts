@@ -24,9 +24,15 @@ export function registerMembershipRoutes(app: FastifyInstance, membership: Membe
         ? joinTokenRequired()
         : new FlotillaError("invalid_api_key", "a join token is accepted only by POST /cluster/join"),
     );
+  // The node the check found, for the handler: hashing the credential once
+  // per heartbeat instead of twice is measurable at thousands of nodes.
+  const nodeOf = new WeakMap<FastifyRequest, string>();
   const requireNode = (request: FastifyRequest): Promise<void> => {
     const credential = bearerToken(request.headers.authorization);
-    return credential !== undefined && membership.nodeFor(credential) !== undefined ? Promise.resolve() : Promise.reject(unknownNode());
+    const node = credential === undefined ? undefined : membership.nodeFor(credential);
+    if (node === undefined) return Promise.reject(unknownNode());
+    nodeOf.set(request, node);
+    return Promise.resolve();
   };
 
   // The token is checked before the body is read and spent only once the
@@ -38,8 +44,7 @@ export function registerMembershipRoutes(app: FastifyInstance, membership: Membe
   });
 
   app.post("/cluster/heartbeat", { onRequest: requireNode }, async (request) => {
-    const credential = bearerToken(request.headers.authorization);
-    const node = credential === undefined ? undefined : membership.nodeFor(credential);
+    const node = nodeOf.get(request);
     if (node === undefined) throw unknownNode();
     return membership.heartbeat(node, parseBody(heartbeat, request.body));
   });
