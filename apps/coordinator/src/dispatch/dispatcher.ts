@@ -101,21 +101,26 @@ export class Dispatcher implements GenerationDispatcher {
       const node = this.#p.registry.get(name);
       const tier = decision.tier ?? 0;
       const sentBefore = sent.length;
+      let tryFirstTextMs: number | undefined;
       try {
         if (!node) throw new FlotillaError("backend_error", `node ${name} left the cluster`);
         const result = await tryNode(node, { ...generation, model }, {
           signal: req.signal,
           timeouts: this.#p.timeouts[tier],
           onText: (text) => {
-            announce(decision);
-            firstTextMs ??= nowMs();
-            if (nodes.at(-1) !== name) nodes.push(name);
+            tryFirstTextMs ??= nowMs();
+            // Without a stream nothing reaches the client until the answer is
+            // whole: a try that fails half-way leaves no trace in it.
             if (!req.onText) return;
+            announce(decision);
+            firstTextMs ??= tryFirstTextMs;
+            if (nodes.at(-1) !== name) nodes.push(name);
             sent += text;
             req.onText(text);
           },
         });
         circuits.succeeded(name);
+        firstTextMs ??= tryFirstTextMs ?? nowMs();
         announce(decision);
         if (nodes.at(-1) !== name) nodes.push(name);
         const whole: GenerationResult = resumed
