@@ -1,6 +1,7 @@
 // `flotilla chat` against a real `flotilla up` serving the real test model:
 // the answer streams to stdout, --show-route names the node and tier on
 // stderr, a piped prompt is read from stdin, and bad input fails clearly.
+// And POST /cluster/execute, whose conversation the coordinator keeps.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -51,6 +52,33 @@ describe("flotilla chat", () => {
     assert.match(res.stderr, /'7' is invalid/);
     assert.match(res.stderr, /0, 1, 2/);
     assert.equal(res.stdout, "");
+  });
+
+  test("/cluster/execute keeps the conversation: the second turn is asked with the first one before it", async () => {
+    const execute = async (body: object) => {
+      const res = await fetch(`${fl.url}/cluster/execute`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> & { usage: { prompt_tokens: number; completion_tokens: number } } };
+    };
+    const first = await execute({ query: "Once upon a time", max_tokens: 8, prefer_tier: 0 });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.node, NODE);
+    assert.equal(first.body.tier, 0);
+    assert.equal(first.body.class, "SIMPLE");
+    assert.ok(typeof first.body.answer === "string" && first.body.answer.length > 0);
+    const id = first.body.conversation_id;
+    assert.ok(typeof id === "string" && id.length > 0);
+
+    const second = await execute({ query: "Once upon a time", max_tokens: 8, conversation_id: id });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    assert.equal(second.body.conversation_id, id);
+    assert.ok(
+      second.body.usage.prompt_tokens > first.body.usage.prompt_tokens + first.body.usage.completion_tokens,
+      "the stored question and answer were sent before the new question",
+    );
+
+    const unknown = await execute({ query: "hi", conversation_id: "no-such-conversation" });
+    assert.equal(unknown.status, 404);
+    assert.deepEqual((unknown.body as unknown as { error: { param: string } }).error.param, "conversation_id");
   });
 
   test("an error from the coordinator exits 1 with its message", async () => {

@@ -95,9 +95,9 @@ export function registerExecuteRoutes(app: FastifyInstance, options: ExecuteRout
         generation: generationOf(body, history, question),
         hints: hintsOf(body, conversationId),
         priority: "normal",
-        // Nothing reaches this client before the whole answer, so finishing
-        // on another node is always better than failing.
-        continueOnFailure: true,
+        // Nothing is streamed to this client: a node failing half-way is
+        // retried from scratch on another, which needs no resumption.
+        continueOnFailure: false,
         signal,
       });
     } catch (err) {
