@@ -45,10 +45,10 @@ export interface GenerateOptions {
   /** Called with each piece of confirmed text, in order; omit when not streaming. */
   onText?: (text: string) => void;
   /**
-   * A node over the network must have taken the request (connected and sent
-   * its response head, which agents and streaming servers do at once) within
-   * this; a hung process behind a live socket fails here. Undefined: the
-   * HTTP client's default.
+   * A flotilla agent must have taken the request (connected and sent its
+   * response head, which it does at once) within this; a hung process behind
+   * a live socket fails here. Agentless servers send their head only with
+   * the first token, so they leave this to the first-token timeout.
    */
   connectTimeoutMs?: number;
 }

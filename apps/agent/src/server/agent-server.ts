@@ -14,6 +14,7 @@ import {
 } from "@flotilla/protocol";
 import { bearerToken, hashSecret } from "@flotilla/security";
 import { recordRoutes } from "@flotilla/security/route-table";
+import { NdjsonWriter } from "./ndjson-writer.ts";
 
 export interface AgentServerOptions {
   host: GenerationHost;
@@ -64,7 +65,11 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
       });
       reply.hijack();
       reply.raw.writeHead(200, { "content-type": "application/x-ndjson" });
-      const send = (event: AgentEvent) => reply.raw.write(`${JSON.stringify(event)}\n`);
+      // The head goes out now, not with the first token: the coordinator's
+      // connect timeout waits for it, and a long prompt may take a while.
+      reply.raw.flushHeaders();
+      const out = new NdjsonWriter(reply.raw);
+      const send = (event: AgentEvent) => out.send(event);
       try {
         const result = await options.host.generate(toGenerationRequest(parsed.data), {
           signal: controller.signal,
@@ -83,7 +88,7 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
           ...(failure.retryAfterS === undefined ? {} : { retryAfterS: failure.retryAfterS }),
         });
       }
-      reply.raw.end();
+      out.end();
     });
     done();
   });

@@ -162,7 +162,10 @@ export class AgentlessNode implements InferenceNode {
 
   async #generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
     const { url, body } = this.#dialect.generation(this.spec.url, request);
-    const stream = await send(this.#endpoint, "POST", url, body, options.signal, options.connectTimeoutMs);
+    // No connectTimeoutMs here: servers like llama-server and Ollama send their
+    // head with the first token, after the prompt is read; the first-token
+    // timeout covers them (the pool's connect timeout covers the connection).
+    const stream = await send(this.#endpoint, "POST", url, body, options.signal);
     const sse = this.#dialect.framing === "sse" ? new SseDecoder() : undefined;
     let text = "";
     let finishReason: FinishReason | undefined;

@@ -21,8 +21,6 @@ export async function send(
   url: URL,
   body: unknown,
   signal: AbortSignal,
-  /** The server must send its response head within this (GenerateOptions.connectTimeoutMs). */
-  headersTimeoutMs?: number,
 ): Promise<Dispatcher.ResponseData["body"]> {
   const headers: Record<string, string> = { accept: "application/json, text/event-stream, application/x-ndjson" };
   if (endpoint.apiKey !== undefined) headers.authorization = `Bearer ${endpoint.apiKey}`;
@@ -35,7 +33,6 @@ export async function send(
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal,
-      ...(headersTimeoutMs === undefined ? {} : { headersTimeout: headersTimeoutMs }),
     });
   } catch (err) {
     if (signal.aborted) throw err;
