@@ -234,6 +234,10 @@ describe("nodes failing under load", () => {
 
   test("a full cluster queues requests and releases them as slots free; past the bound, 503 with Retry-After", async () => {
     await allReady();
+    // A restarted node's half-open circuit takes one request at a time (its
+    // probe): send traffic until every probe has succeeded, so that all six
+    // slots are open to the load below.
+    for (let i = 0; i < 60 && (await status()).nodes.some((n) => n.circuit.state !== "closed"); i++) await ask(900 + i);
     const before = await metrics();
     const slots = 3 * 2;
     const overflow = 2;
