@@ -37,5 +37,13 @@ test("npm run bench -- --mode smoke runs every suite and prints its table", asyn
   assert.match(stdout, new RegExp(String.raw`\| streaming \| added TTFT p99 \(nginx / floor / flotilla\) \| ${three} \|`));
   assert.match(stdout, new RegExp(String.raw`\| streaming \| added gap per chunk p99 \(nginx / floor / flotilla\) \| ${three} \|`));
   assert.match(stdout, /\| streaming \| chunks lost or merged, of \d+ \(nginx \/ floor \/ flotilla\) \| (?:\d+|not measured) \/ \d+ \/ \d+ \|/);
+  // Routing cost, heartbeat scale, real inference, failover: each reports its figures.
+  assert.match(stdout, /\| routing \| route\(\) at 10,000 nodes: p99 \| \d+\.\d\d µs \|/);
+  assert.match(stdout, /\| routing \| p99 at 10,000 nodes ÷ p99 at 100 nodes \| \d+\.\d\d× \|/);
+  assert.match(stdout, /\| heartbeats \| 50 nodes, [^|]*: coordinator CPU, share of one core \| \d+\.\d% \|/);
+  assert.match(stdout, /\| heartbeats \| 50 nodes, [^|]*: heartbeats not answered 200 [^|]*\| 0 of \d+ \|/);
+  assert.match(stdout, /\| real inference \| 1 stream: flotilla ÷ direct, tokens\/s \| \d+\.\d\d× \|/);
+  assert.match(stdout, /\| real inference \| 8 concurrent streams: flotilla ÷ direct, tokens\/s \| \d+\.\d\d× \|/);
+  assert.match(stdout, /\| failover \| kill -9: client errors \(non-streaming\), of the requests during the phase \| \d+ of \d+ \|/);
   assert.match(stdout, /\| streaming \| concurrent streams flotilla keeps at pace \(8 × 5 ms; steady gap p99 ≤ 10 ms\) \| (?:≥ )?\d+; /);
 });
