@@ -124,6 +124,15 @@ test("full: true when the chosen node has no free slot, false otherwise", () => 
   assert.equal(nobody.full, false);
 });
 
+test("an agentless server is never full: its slot count is a guess, and its own queue is the one that counts", () => {
+  for (const kind of ["openai", "ollama"] as const) {
+    const d = decide([testNode("srv", { kind, slots: 4 })], request(), { outstanding: () => 40 });
+    assert.equal(d.node, "srv");
+    assert.equal(d.full, false);
+  }
+  assert.equal(decide([testNode("a", { kind: "local", slots: 4 })], request(), { outstanding: () => 4 }).full, true);
+});
+
 test("explainRoute lists an ejected node as skipped, with the reason given", () => {
   const nodes = [testNode("a"), testNode("b", { busy: 1 })];
   const d = explainRoute(request(), buildSnapshot(nodes), { ejected: ejected("a") }, sequence(0.5));

@@ -102,7 +102,7 @@ export interface RouteDecision {
   neededTokens: number;
   /** Set when node is null. */
   unavailable?: Unavailable;
-  /** The chosen node has no free slot (the request would wait there). */
+  /** The chosen node has no free slot by its own count (agents; agentless servers are never full). */
   full: boolean;
 }
 
@@ -190,7 +190,7 @@ export function route(
       if (p && problem === undefined) {
         const rated = rate(p, ctx);
         return {
-          ...base, tier: p.tier, node: p.name, model: p.model, affinity: true, full: !hasFreeSlot(rated),
+          ...base, tier: p.tier, node: p.name, model: p.model, affinity: true, full: isFull(rated),
           candidates: [candidate(rated, "the session's node (affinity)")],
           reason: `${notes[0] ?? ""}; kept the session on ${kept}`,
         };
@@ -283,6 +283,10 @@ function rate(p: Placement, ctx: Context): Rated {
 
 function hasFreeSlot(r: Rated): boolean {
   return r.outstanding < r.p.slots;
+}
+
+function isFull(r: Rated): boolean {
+  return r.p.capacityKnown && !hasFreeSlot(r);
 }
 
 function load(r: Rated): string {
@@ -397,7 +401,7 @@ function chosen(base: Base, tier: Tier, best: Rated, weighed: readonly Rated[], 
   for (const r of weighed) {
     if (r !== best) candidates.push(candidate(r, `tier ${r.p.tier}, not chosen`));
   }
-  return { ...base, tier, node: best.p.name, model: best.p.model, candidates, reason, affinity: false, full: !hasFreeSlot(best) };
+  return { ...base, tier, node: best.p.name, model: best.p.model, candidates, reason, affinity: false, full: isFull(best) };
 }
 
 function none(base: Base, unavailable: Unavailable, reason: string): RouteDecision {

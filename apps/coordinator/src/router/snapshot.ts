@@ -64,6 +64,12 @@ export interface Placement {
   readonly slots: number;
   /** Busy + queued slots at build time. */
   readonly outstanding: number;
+  /**
+   * Whether `slots` is the node's real capacity (agents report theirs). An
+   * agentless server's is a guess, good for scoring but not for holding
+   * requests back: such a node is never "full", its server queues.
+   */
+  readonly capacityKnown: boolean;
 }
 
 export interface TierIndex {
@@ -174,6 +180,7 @@ function placementOf(node: SnapshotNode, served: ServedModel): Placement {
     contextSize: served.contextSize,
     slots: Math.max(1, served.slots.total),
     outstanding: served.slots.busy + served.slots.queued,
+    capacityKnown: node.status.kind === "agent" || node.status.kind === "local",
   };
 }
 
