@@ -48,66 +48,66 @@ const QUEUE_WAIT_BUCKETS_S = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 const PREFIX = "flotilla_";
 
 export class GatewayMetrics implements DispatchObserver {
-  private readonly registry = new Registry();
+  readonly #registry = new Registry();
   /** Models some node has served: the only model names a client-chosen request may carry into a label. */
-  private readonly knownModels = new Set<string>();
-  private readonly requests: Counter<"node" | "model" | "tier" | "class" | "outcome">;
-  private readonly timeToFirstToken: Histogram<"node" | "model" | "tier">;
-  private readonly duration: Histogram<"node" | "model" | "tier">;
-  private readonly tokensPerSecond: Histogram<"node" | "model" | "tier">;
-  private readonly retries: Counter<"node" | "model">;
-  private readonly continuations: Counter<"node" | "model">;
-  private readonly failovers: Counter<"model">;
-  private readonly queueWait: Histogram<"exit">;
-  private readonly queueExits: Counter<"exit">;
+  readonly #knownModels = new Set<string>();
+  readonly #requests: Counter<"node" | "model" | "tier" | "class" | "outcome">;
+  readonly #timeToFirstToken: Histogram<"node" | "model" | "tier">;
+  readonly #duration: Histogram<"node" | "model" | "tier">;
+  readonly #tokensPerSecond: Histogram<"node" | "model" | "tier">;
+  readonly #retries: Counter<"node" | "model">;
+  readonly #continuations: Counter<"node" | "model">;
+  readonly #failovers: Counter<"model">;
+  readonly #queueWait: Histogram<"exit">;
+  readonly #queueExits: Counter<"exit">;
 
   constructor(sources: MetricsSources) {
-    const registers = [this.registry];
+    const registers = [this.#registry];
     // Memory, CPU, event-loop lag and GC of the coordinator process itself,
     // as flotilla_process_* and flotilla_nodejs_*.
-    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    collectDefaultMetrics({ register: this.#registry, prefix: PREFIX });
 
-    this.requests = new Counter({
+    this.#requests = new Counter({
       name: `${PREFIX}requests_total`,
       help: "Requests finished, by the node that answered (\"\" when none did) and how they ended.",
       labelNames: ["node", "model", "tier", "class", "outcome"],
       registers,
     });
-    this.timeToFirstToken = new Histogram({
+    this.#timeToFirstToken = new Histogram({
       name: `${PREFIX}time_to_first_token_seconds`,
       help: "From the start of a request to its first text, for every request that got text.",
       labelNames: ["node", "model", "tier"],
       buckets: LATENCY_BUCKETS_S,
       registers,
     });
-    this.duration = new Histogram({
+    this.#duration = new Histogram({
       name: `${PREFIX}request_duration_seconds`,
       help: "Duration of requests answered in full (outcome ok).",
       labelNames: ["node", "model", "tier"],
       buckets: LATENCY_BUCKETS_S,
       registers,
     });
-    this.tokensPerSecond = new Histogram({
+    this.#tokensPerSecond = new Histogram({
       name: `${PREFIX}tokens_per_second`,
       help: "Generation speed of requests answered in full, after the first token where that can be told.",
       labelNames: ["node", "model", "tier"],
       buckets: TOKENS_PER_SECOND_BUCKETS,
       registers,
     });
-    this.retries = new Counter({
+    this.#retries = new Counter({
       name: `${PREFIX}retries_total`,
       help: "Tries that failed on a node before any text reached the client, so another node was tried.",
       labelNames: ["node", "model"],
       registers,
     });
-    this.continuations = new Counter({
+    this.#continuations = new Counter({
       name: `${PREFIX}continuations_total`,
       help: "Streams whose node failed mid-answer and which went on on another node.",
       labelNames: ["node", "model"],
       registers,
     });
 
-    this.failovers = new Counter({
+    this.#failovers = new Counter({
       name: `${PREFIX}failovers_total`,
       help: "Requests answered in full although a node failed on the way (retried or resumed on another).",
       labelNames: ["model"],
@@ -122,14 +122,14 @@ export class GatewayMetrics implements DispatchObserver {
         this.set(sources.queueDepth());
       },
     });
-    this.queueWait = new Histogram({
+    this.#queueWait = new Histogram({
       name: `${PREFIX}queue_wait_seconds`,
       help: "Time requests spent in the busy queue, by how they left it.",
       labelNames: ["exit"],
       buckets: QUEUE_WAIT_BUCKETS_S,
       registers,
     });
-    this.queueExits = new Counter({
+    this.#queueExits = new Counter({
       name: `${PREFIX}queue_exits_total`,
       help: "Requests that left the busy queue, by how they left it.",
       labelNames: ["exit"],
@@ -140,41 +140,41 @@ export class GatewayMetrics implements DispatchObserver {
   }
 
   finished(outcome: RequestOutcome): void {
-    if (outcome.node !== null) this.knownModels.add(outcome.model);
+    if (outcome.node !== null) this.#knownModels.add(outcome.model);
     const where = {
       node: outcome.node ?? "",
-      model: this.knownModels.has(outcome.model) ? outcome.model : "",
+      model: this.#knownModels.has(outcome.model) ? outcome.model : "",
       tier: outcome.tier === null ? "" : String(outcome.tier),
     };
-    this.requests.inc({ ...where, class: outcome.class, outcome: outcome.outcome });
-    if (outcome.firstTokenS !== null) this.timeToFirstToken.observe(where, outcome.firstTokenS);
+    this.#requests.inc({ ...where, class: outcome.class, outcome: outcome.outcome });
+    if (outcome.firstTokenS !== null) this.#timeToFirstToken.observe(where, outcome.firstTokenS);
     // Errors and cancellations are timed by a budget or a client's patience,
     // not by the node: they are counted above, and kept out of the latencies.
     if (outcome.outcome !== "ok") return;
-    if (outcome.failedTries > 0) this.failovers.inc({ model: where.model });
-    this.duration.observe(where, outcome.totalS);
+    if (outcome.failedTries > 0) this.#failovers.inc({ model: where.model });
+    this.#duration.observe(where, outcome.totalS);
     const rate = tokensPerSecond(outcome);
-    if (rate !== undefined) this.tokensPerSecond.observe(where, rate);
+    if (rate !== undefined) this.#tokensPerSecond.observe(where, rate);
   }
 
   retried(node: string, model: string): void {
-    this.knownModels.add(model);
-    this.retries.inc({ node, model });
+    this.#knownModels.add(model);
+    this.#retries.inc({ node, model });
   }
 
   resumed(node: string, model: string): void {
-    this.knownModels.add(model);
-    this.continuations.inc({ node, model });
+    this.#knownModels.add(model);
+    this.#continuations.inc({ node, model });
   }
 
   dequeued(waitS: number, exit: QueueExit): void {
-    this.queueWait.observe({ exit }, waitS);
-    this.queueExits.inc({ exit });
+    this.#queueWait.observe({ exit }, waitS);
+    this.#queueExits.inc({ exit });
   }
 
   /** The exposition for GET /metrics. */
   async text(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    return { contentType: this.#registry.contentType, body: await this.#registry.metrics() };
   }
 }
 
