@@ -4,7 +4,15 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
+import { createRequire } from "node:module";
 import { startFlotilla, testModelPath, TEST_MODEL_ID, type FlotillaProcess } from "@flotilla/testkit";
+
+// The parser ships no types; this is the part of its output the test reads.
+interface MetricFamily {
+  name: string;
+  metrics: Array<{ value?: string; labels?: Record<string, string> }>;
+}
+const parsePrometheus = createRequire(import.meta.url)("parse-prometheus-text-format") as (text: string) => MetricFamily[];
 
 interface SlotView {
   nodes: Array<{ models: Array<{ id: string; slots: { total: number; busy: number; queued: number } }> }>;
@@ -143,5 +151,15 @@ describe("a full node", () => {
     assert.equal(served.status, 200, "the queued request was served once the slot freed");
     const result = (await served.json()) as { usage: { completion_tokens: number } };
     assert.equal(result.usage.completion_tokens, 3);
+
+    // /metrics, read with a Prometheus text parser, counted both ways out of the queue.
+    const metrics = await fetch(`${fl.url}/metrics`, { headers: { authorization: `Bearer ${fl.adminKey}` } });
+    assert.equal(metrics.status, 200);
+    const families = parsePrometheus(await metrics.text());
+    const exits = (exit: string) =>
+      families.find((f) => f.name === "flotilla_queue_exits_total")?.metrics.find((m) => m.labels?.exit === exit)?.value;
+    assert.equal(exits("dispatched"), "1");
+    assert.equal(exits("overflow"), "1");
+    assert.equal(families.find((f) => f.name === "flotilla_queue_depth")?.metrics[0]?.value, "0");
   });
 });

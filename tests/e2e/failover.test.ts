@@ -16,7 +16,6 @@ import { fetchClusterStatus, freePort, runCli, startFlotilla, testModelPath, TES
 const BEAT_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 600;
 const BASE_EJECTION_MS = 1_500;
-const QUEUE_DEPTH = 3;
 
 interface StatusNode {
   name: string;
@@ -101,7 +100,6 @@ describe("nodes failing under load", () => {
       "  timeouts:",
       `    "1": { connectMs: ${CONNECT_TIMEOUT_MS}, firstTokenMs: 20000, idleMs: 10000 }`,
       `  circuit: { failuresToOpen: 1, baseEjectionMs: ${BASE_EJECTION_MS} }`,
-      `  queue: { maxDepth: ${QUEUE_DEPTH}, maxWaitMs: 20000 }`,
       "",
     ].join("\n"));
     coordinator = await startFlotilla({
@@ -232,57 +230,5 @@ describe("nodes failing under load", () => {
       }
     }, (err: Error) => err.message.includes(`node ${first}`));
     await startAgent(first);
-  });
-
-  test("a full cluster queues requests and releases them as slots free; past the bound, 503 with Retry-After", async () => {
-    await allReady();
-    // A restarted node's half-open circuit takes one request at a time (its
-    // probe): send traffic until every probe has succeeded, so that all six
-    // slots are open to the load below.
-    for (let i = 0; i < 60 && (await status()).nodes.some((n) => n.circuit.state !== "closed"); i++) await ask(900 + i);
-    const before = await metrics();
-    const slots = 3 * 2;
-    const overflow = 3;
-    const post = (body: object, signal?: AbortSignal) =>
-      fetch(`${coordinator.url}/v1/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${adminKey}` },
-        body: JSON.stringify({ model: TEST_MODEL_ID, prompt: "Once", ...body }),
-        ...(signal ? { signal } : {}),
-      });
-    // Long streams hold every slot until the test lets them go.
-    const holder = new AbortController();
-    const running = await Promise.all(Array.from({ length: slots }, () => post({ max_tokens: 100_000, stream: true }, holder.signal)));
-    assert.deepEqual(running.map((r) => r.status), Array<number>(slots).fill(200));
-    // More requests than the queue holds arrive while the holders run (a
-    // second or more each): the queue takes what it can, the rest are refused
-    // at once. Exact counts are not asserted: with the whole suite running,
-    // one request of the five was sometimes served at once instead of waiting
-    // (cause not pinned down; see the closing note of 2026-11-25).
-    const late = Array.from({ length: QUEUE_DEPTH + overflow }, () => post({ max_tokens: 3 }));
-    await new Promise<void>((resolve) => {
-      let left = late.length;
-      for (const p of late) void p.then((r) => (r.status === 503 || --left === 0) && resolve(), () => resolve());
-    });
-    const depthWhileHeld = (await status()).queue.depth;
-    holder.abort();
-    for (const r of running) await r.body?.cancel().catch(() => undefined);
-    const responses = await Promise.all(late);
-    const refused = responses.filter((r) => r.status === 503);
-    const served = responses.filter((r) => r.status === 200);
-    const statuses = responses.map((r) => r.status).join(",");
-    assert.equal(refused.length + served.length, late.length, statuses);
-    assert.ok(refused.length >= 1, `past the bound, refused (${statuses})`);
-    assert.ok(depthWhileHeld >= 1 && depthWhileHeld <= QUEUE_DEPTH, `requests waited in the queue, within its bound (${depthWhileHeld})`);
-    for (const r of refused) {
-      assert.equal(r.headers.get("retry-after"), "1");
-      assert.equal(((await r.json()) as { error: { code: string } }).error.code, "server_busy");
-    }
-    for (const r of served) assert.equal(((await r.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens, 3);
-    const after = await metrics();
-    const exits = (exit: string) => sumOf(after, "flotilla_queue_exits_total", { exit }) - sumOf(before, "flotilla_queue_exits_total", { exit });
-    assert.equal(exits("overflow"), refused.length, "the metrics count each refusal");
-    assert.ok(exits("dispatched") >= depthWhileHeld, "and each queued request that was then served");
-    assert.equal((await status()).queue.depth, 0);
   });
 });
