@@ -4,6 +4,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { Agent as HttpAgent } from "undici";
+import { slotsOf } from "@flotilla/protocol";
 import { NodeRegistry } from "./registry/node-registry.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
@@ -113,7 +114,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       drained: s.drained,
       circuit: circuits.view(s.name, now).state,
       inFlight: router.inFlight(s.name),
-      slots: s.models.reduce((n, m) => n + m.slots.total, 0),
+      slots: slotsOf(s),
     }));
   };
   const metrics = new GatewayMetrics({ nodes: nodeViews, queueDepth: () => queue.depth });

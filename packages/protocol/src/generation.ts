@@ -117,6 +117,11 @@ export interface NodeStatus {
   error?: string;
 }
 
+/** Requests a node can run at once: its models' slots together. */
+export function slotsOf(status: Pick<NodeStatus, "models">): number {
+  return status.models.reduce((sum, m) => sum + m.slots.total, 0);
+}
+
 /** A node as the coordinator sees it. */
 export interface InferenceNode {
   readonly name: string;

@@ -1,5 +1,5 @@
 // `flotilla cluster status|drain|undrain|remove`: thin calls to the cluster API.
-import type { NodeStatus } from "@flotilla/protocol";
+import { slotsOf, type NodeStatus } from "@flotilla/protocol";
 import { adminRequest, type ClientTarget } from "../client.ts";
 import { table } from "../table.ts";
 
@@ -29,7 +29,7 @@ export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv
     hardwareSummary(n),
     n.models.map((m) => m.id).join(",") || "-",
     n.state,
-    `${n.inFlight}/${n.models.reduce((s, m) => s + m.slots.total, 0)}`,
+    `${n.inFlight}/${slotsOf(n)}`,
     n.lastSeenAgoMs === null ? "local" : `${(n.lastSeenAgoMs / 1000).toFixed(1)}s`,
     latencySummary(n),
     circuitSummary(n.circuit),

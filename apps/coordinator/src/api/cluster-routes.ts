@@ -2,7 +2,7 @@
 // tokens, drain and removal, and the client API keys behind `flotilla keys`.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { FlotillaError, nodeName, type NodeStatus } from "@flotilla/protocol";
+import { FlotillaError, nodeName, slotsOf, type NodeStatus } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import { LocalNode } from "../registry/local-node.ts";
 import type { Membership } from "../cluster/membership.ts";
@@ -54,7 +54,7 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
     const totals = {
       nodes: nodes.length,
       ready: nodes.filter((n) => n.state === "ready").length,
-      slots: nodes.reduce((sum, n) => sum + n.models.reduce((s, m) => s + m.slots.total, 0), 0),
+      slots: nodes.reduce((sum, n) => sum + slotsOf(n), 0),
       inFlight: nodes.reduce((sum, n) => sum + n.inFlight, 0),
     };
     // Seen on the LAN but not members: shown so a person can invite them,
