@@ -28,3 +28,14 @@ test("fields flotilla cannot honour are refused, not ignored", () => {
   assert.equal(completionRequest.safeParse({ model: "m", prompt: "a", suffix: "z" }).success, false);
   assert.equal(completionRequest.safeParse({ model: "m", prompt: ["a"], suffix: null }).success, true);
 });
+
+test("flotilla's own fields are kept when valid and refused, naming the field, when not", () => {
+  const base = { model: "m", messages: [{ role: "user", content: "x" }] };
+  const parsed = chatCompletionRequest.parse({ ...base, prefer_tier: 2, tier_fallback: false, continue_on_failure: true, priority: "high" });
+  assert.deepEqual([parsed.prefer_tier, parsed.tier_fallback, parsed.continue_on_failure, parsed.priority], [2, false, true, "high"]);
+  for (const [field, value] of [["prefer_tier", 3], ["continue_on_failure", "yes"], ["priority", "urgent"]] as const) {
+    const result = completionRequest.safeParse({ model: "m", prompt: "a", [field]: value });
+    assert.equal(result.success, false, field);
+    assert.equal(formatParam(result.error?.issues[0]?.path ?? []), field);
+  }
+});

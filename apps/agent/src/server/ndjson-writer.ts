@@ -1,8 +1,9 @@
 // Newline-delimited JSON events to the coordinator, written in batches: a
-// small model makes a token every half millisecond, and one chunked socket
-// write per token cost the agent a quarter of its speed (node-llama-cpp's
-// worker waits while the main thread writes; `npm run bench`, real-inference
-// suite). Lines queued within one turn of the event loop go out as one write.
+// small model makes a token every half millisecond, and node-llama-cpp's
+// worker waits while the main thread writes. One chunked socket write per
+// token was the largest part of the agent's overhead; batching took the
+// real-inference ratio from 0.75× to 0.82× (`npm run bench`, BENCHMARKS.md).
+// Lines queued within one turn of the event loop go out as one write.
 import type { ServerResponse } from "node:http";
 
 export class NdjsonWriter {

@@ -110,6 +110,21 @@ test("a bad tier names nodes[i].tier and the line it is on", async () => {
   assert.ok(message.endsWith(`(from ${file}:6)`), message);
 });
 
+test("the routing section's failure handling is checked, each bad value named with its line", async () => {
+  const ok = await withFile(
+    ['routing:', '  continueOnFailure: true', '  timeouts:', '    "2": { firstTokenMs: 90000 }', '  queue: { maxDepth: 8 }', '  classifier: { model: tiny }', ""].join("\n"),
+    (file) => loadClusterFile(file, {}),
+  );
+  assert.deepEqual(ok.routing, { continueOnFailure: true, timeouts: { 2: { firstTokenMs: 90000 } }, queue: { maxDepth: 8 }, classifier: { model: "tiny" } });
+  const timeout = await loadError(["routing:", "  timeouts:", '    "1": { idleMs: 0 }', ""].join("\n"));
+  assert.match(timeout.message, /^routing\.timeouts\.1\.idleMs: /);
+  assert.ok(timeout.message.endsWith(`(from ${timeout.file}:3)`), timeout.message);
+  assert.match((await loadError('routing:\n  timeouts:\n    "3": { idleMs: 10 }\n')).message, /^routing\.timeouts: .*3/);
+  assert.match((await loadError("routing:\n  circuit: { failuresToOpen: 0 }\n")).message, /^routing\.circuit\.failuresToOpen: /);
+  assert.match((await loadError("routing:\n  retryBudget: { ratio: 2 }\n")).message, /^routing\.retryBudget\.ratio: /);
+  assert.match((await loadError("routing:\n  queue: { maxDepth: -1 }\n")).message, /^routing\.queue\.maxDepth: /);
+});
+
 test("node names must be unique", async () => {
   const { message, file } = await loadError(
     ["nodes:", "  - name: box", "    url: http://10.0.0.1", "  - name: box", "    url: http://10.0.0.2", ""].join("\n"),

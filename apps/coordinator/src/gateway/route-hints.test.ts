@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FlotillaError } from "@flotilla/protocol";
-import { routeHeaders, routeHints } from "./route-hints.ts";
+import { dispatchHints, routeHeaders, routeHints } from "./route-hints.ts";
 import type { RouteDecision } from "../router/route.ts";
 
 test("a header beats the body; fallback defaults to allowed; the session comes from the header or `user`", () => {
@@ -22,6 +22,20 @@ test("bad hints are refused with 400 naming the header", () => {
   refused(() => routeHints({}, { "x-flotilla-tier": "3" }), "X-Flotilla-Tier");
   refused(() => routeHints({}, { "x-flotilla-tier-fallback": "maybe" }), "X-Flotilla-Tier-Fallback");
   refused(() => routeHints({}, { "x-flotilla-session": "x".repeat(257) }), "X-Flotilla-Session");
+});
+
+test("failure handling and priority: header beats body beats the cluster's default; bad values named", () => {
+  assert.deepEqual(dispatchHints({}, {}, false), { continueOnFailure: false, priority: "normal" });
+  assert.deepEqual(dispatchHints({}, {}, true), { continueOnFailure: true, priority: "normal" });
+  assert.deepEqual(dispatchHints({ continue_on_failure: false, priority: "low" }, {}, true), { continueOnFailure: false, priority: "low" });
+  assert.deepEqual(
+    dispatchHints({ continue_on_failure: false, priority: "low" }, { "x-flotilla-continue-on-failure": " TRUE ", "x-flotilla-priority": "High" }, false),
+    { continueOnFailure: true, priority: "high" },
+  );
+  const refused = (fn: () => unknown, param: string) =>
+    assert.throws(fn, (err: unknown) => err instanceof FlotillaError && err.status === 400 && err.param === param);
+  refused(() => dispatchHints({}, { "x-flotilla-continue-on-failure": "yes" }, false), "X-Flotilla-Continue-On-Failure");
+  refused(() => dispatchHints({}, { "x-flotilla-priority": "urgent" }, false), "X-Flotilla-Priority");
 });
 
 test("explanation headers carry only visible ASCII, at most 256 characters", () => {
