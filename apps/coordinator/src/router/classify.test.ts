@@ -10,7 +10,9 @@ import {
   type Classifier,
   type ComplexityClass,
 } from "./classify.ts";
-import { LABELLED_PROMPTS, prose, type LabelledPrompt, type Split } from "./labelled-prompts.ts";
+import { HEAD_CHARS, TAIL_CHARS, lineCount, viewOf } from "./ask-text.ts";
+import { longDocument } from "./labelled-documents.ts";
+import { HELD_OUT, LABELLED_PROMPTS, prose, type LabelledPrompt, type Split } from "./labelled-prompts.ts";
 import { CHAT_TURN_OVERHEAD, estimatePromptTokens, estimateTokens } from "./tokens.ts";
 
 const chat = (...messages: ChatTurn[]): GenerationInput => ({ kind: "chat", messages });
@@ -170,6 +172,91 @@ test("a classifier may answer later: the interface admits an async one (a small 
   assert.equal(heuristicClassifier.name, "heuristic");
 });
 
+// --- long asks: one document, one program -------------------------------------------------
+
+test("one long document with a plain ask is MEDIUM, before or after the text; judging it, or several texts, is COMPLEX", () => {
+  const paper = longDocument("paper", 3000);
+  for (const ask of [`Summarize this:\n\n${paper}`, `${paper}\n\nWhat is the main finding?`, `Extract the methods.\n\n${paper}`, `${prose(6000)}\n\nTL;DR?`]) {
+    assert.equal(classify(ask).class, "MEDIUM", ask.slice(0, 40));
+  }
+  assert.equal(classify(`Could you summarise this for me?\n\n${paper}`).class, "MEDIUM"); // politeness, not a hypothesis
+  assert.equal(classify(`Summarise this log:\n${"GET /api/items 200 12ms\n".repeat(2_000)}`).class, "MEDIUM"); // no blank line after the ask
+  // The size points alone would make it COMPLEX; the rule says why it is not.
+  assert.match(classify(`Summarize this:\n\n${prose(6000)}`).reason, /one document, plain ask: MEDIUM -/);
+  // A tiny max_tokens does not make thousands of tokens cheap to read.
+  assert.equal(classify(`Is this paper about quantisation? Answer yes or no.\n\n${paper}`, 3).class, "MEDIUM");
+  assert.equal(classify(`Critically evaluate the methodology of this paper.\n\n${paper}`).class, "COMPLEX");
+  assert.equal(classify(`Translate this paper into German:\n\n${paper}`, 8000).class, "COMPLEX");
+  assert.equal(classify(`${paper}\n\nWhich of its results would hold on GPUs, and why?`).class, "COMPLEX");
+});
+
+test("a pasted text that opens like an ask (\"This Agreement...\", \"From: ...?\") is material: the closing question is the instruction", () => {
+  const contract = longDocument("contract", 2500, { titled: false });
+  assert.match(contract, /^This Master Services Agreement/);
+  assert.equal(instructionOf(`${contract}\n\nWho are the parties?`), "who are the parties?");
+  const emails = longDocument("emails", 2500, { titled: false });
+  assert.match(emails.split("\n\n")[0] ?? "", /^From: .*\?$/s);
+  assert.equal(instructionOf(`${emails}\n\nWhen is the launch date now?`), "when is the launch date now?");
+  // An opening request still wins over a question that ends the pasted text.
+  assert.match(instructionOf(`Turn this thread into a plan.\n\n${emails}`), /^turn this thread into a plan\./);
+});
+
+test("five or more requirements for one program are COMPLEX, as a list or inline; a few for one function stay MEDIUM", () => {
+  const items = ["watches a folder", "validates each file", "loads rows into PostgreSQL", "retries with backoff", "logs as JSON", "has tests"];
+  const script = classify(`Write a Python script that:\n${items.map((i) => `- ${i}`).join("\n")}`);
+  assert.equal(script.class, "COMPLEX");
+  assert.match(script.reason, /6-item requirement list \+2, one program, 6 requirements \+1\.5/);
+  assert.equal(classify(`Requirements for the CLI:\n${items.map((i, n) => `${n + 1}. ${i}`).join("\n")}\n\nWrite it in Go.`).class, "COMPLEX");
+  assert.equal(classify(`Build a web scraper that ${items.slice(0, 5).join(", ")} and ${items[5] ?? ""}.`).class, "COMPLEX");
+  assert.equal(classify("Write a function that:\n- takes a list of orders\n- groups them by customer\n- returns the totals").class, "MEDIUM");
+  assert.equal(classify("Implement an LRU cache class with get, put, a max size, and O(1) operations, plus tests.").class, "MEDIUM");
+  // A bulleted list that is not code to write is not requirements.
+  assert.equal(classify("Which of these are prime?\n- 7\n- 9\n- 11\n- 15\n- 21").class, "SIMPLE");
+});
+
+test("a list to sort, rank or add is data, not requirements", () => {
+  for (const ask of ["Alphabetize: pears, apples, kiwis, figs, plums, dates", "Rank these by size: cat, horse, mouse, elephant, dog, ant", "Add bread, eggs, butter, jam and coffee to the shopping list"]) {
+    const c = classify(ask);
+    assert.equal(c.class, "SIMPLE", ask);
+    assert.doesNotMatch(c.reason, /requirement list/);
+  }
+  assert.match(classify("Set up monitoring, alerting, logging, backups and failover.").reason, /5-part requirement list \+2/);
+});
+
+// --- bounded cost: only the start and the end of a long ask are read ---------------------------
+
+test("a long ask is read as its first 8 KB and its last 2 KB; a short one whole", () => {
+  const short = "x".repeat(HEAD_CHARS + TAIL_CHARS);
+  assert.deepEqual(viewOf(short), { head: short, tail: "", length: short.length });
+  const long = `${"a".repeat(HEAD_CHARS)}${"b".repeat(5_000)}${"c".repeat(TAIL_CHARS)}`;
+  assert.deepEqual(viewOf(long), { head: "a".repeat(HEAD_CHARS), tail: "c".repeat(TAIL_CHARS), length: long.length });
+  // Lines in the skipped middle are estimated at the density of what was read.
+  const lines = "let x = 1;\n".repeat(10_000);
+  assert.ok(Math.abs(lineCount(viewOf(lines)) - 10_001) <= 2, String(lineCount(viewOf(lines))));
+});
+
+test("a 1 MB prompt is classified the same whatever its middle holds: the middle is never scanned", () => {
+  const mb = 1024 * 1024;
+  const head = `Summarise this report:\n\n${prose(2000)}`.slice(0, HEAD_CHARS);
+  const ending = "\n\nWhat is the main finding?";
+  const tail = prose(600, 3).slice(-(TAIL_CHARS - ending.length)) + ending;
+  assert.equal(tail.length, TAIL_CHARS);
+  const middleSize = mb - head.length - tail.length;
+  const fill = (text: string) => text.repeat(Math.ceil(middleSize / text.length)).slice(0, middleSize);
+  // Everything the classifier reacts to, packed into the middle: cue words, code, documents, lists, questions.
+  const loud = "Paper 7:\n```\nprove derive the trade-offs; critically design a distributed system\n```\n- refactor it\n- migrate it\n\nWhy? Then compare.\n\n";
+  const plain = classify(head + fill("The committee met on Tuesday. ") + tail);
+  const noisy = classify(head + fill(loud) + tail);
+  assert.equal(noisy.class, plain.class);
+  assert.equal(noisy.reason, plain.reason);
+  assert.equal(plain.class, "MEDIUM");
+  // The size still comes from the full length, not from what was read.
+  assert.match(plain.reason, new RegExp(`${Math.ceil(mb / 4)}-token ask`));
+  // The end is read: a closing question that asks for judgment changes the class.
+  const judged = classify(head + fill(loud) + tail.replace("What is the main finding?", "Which claims would fail elsewhere?"));
+  assert.equal(judged.class, "COMPLEX");
+});
+
 // --- accuracy on the labelled set -----------------------------------------------------------
 
 interface Tally {
@@ -200,7 +287,7 @@ const pct = (n: number, d: number): string => `${((100 * n) / d).toFixed(1)}%`;
 
 function report(name: string, t: Tally): string[] {
   const lines = [
-    `${name}: ${t.total} prompts, ${t.wrong} on the wrong tier (${pct(t.wrong, t.total)}), ` +
+    `${name}: ${t.total} prompts, ${t.total - t.wrong} right (${pct(t.total - t.wrong, t.total)}), ${t.wrong} on the wrong tier (${pct(t.wrong, t.total)}), ` +
       `SIMPLE kept on tier 0: ${t.simpleKept}/${t.simple} (${pct(t.simpleKept, t.simple)})`,
     `  label \\ got   ${COMPLEXITY_CLASSES.map((c) => c.padStart(8)).join("")}`,
   ];
@@ -210,23 +297,27 @@ function report(name: string, t: Tally): string[] {
   return lines;
 }
 
-test("the heuristic meets the promise on the labelled prompts: ≤10% on the wrong tier, ≥90% of SIMPLE kept on tier 0", (t) => {
+test("on the held-out labelled prompts the heuristic is ≥90% right and keeps ≥95% of SIMPLE on tier 0; the figures are printed", (t) => {
   const of = (...splits: Split[]) => LABELLED_PROMPTS.filter((p) => splits.includes(p.split));
   const all = tally(LABELLED_PROMPTS);
-  const untuned = tally(of("holdout", "fresh"));
+  const heldOut = tally(of(...HELD_OUT));
+  const tuned = tally(LABELLED_PROMPTS.filter((p) => !HELD_OUT.includes(p.split)));
   const lines = [
     ...report("all", all),
-    ...report("never tuned on (holdout + fresh)", untuned),
-    ...report("fresh (written before the last round, scored once)", tally(of("fresh"))),
-    ...report("tuned on (dev + late: optimistic)", tally(of("dev", "late"))),
+    ...report(`held out, never tuned on (${HELD_OUT.join(" + ")})`, heldOut),
+    ...report("held out, long documents and requirement lists (long-holdout + long-fresh)", tally(of("long-holdout", "long-fresh"))),
+    ...report("long-fresh (written last, scored once)", tally(of("long-fresh"))),
+    ...report("tuned on (dev + late + long-dev + long-late: optimistic)", tuned),
   ];
   for (const line of lines) {
     console.log(line);
     t.diagnostic(line);
   }
-  assert.ok(all.total >= 60);
-  for (const [name, s] of [["all", all], ["never tuned on", untuned]] as const) {
-    assert.ok(s.wrong / s.total <= 0.1, `${name}: ${pct(s.wrong, s.total)} on the wrong tier`);
-    assert.ok(s.simpleKept / s.simple >= 0.9, `${name}: ${pct(s.simpleKept, s.simple)} of SIMPLE kept`);
-  }
+  assert.ok(all.total >= 200);
+  assert.ok(all.wrong / all.total <= 0.1, `all: ${pct(all.wrong, all.total)} on the wrong tier`);
+  assert.ok(all.simpleKept / all.simple >= 0.9, `all: ${pct(all.simpleKept, all.simple)} of SIMPLE kept`);
+  // The issue's bar for routing quality, on the prompts no cue was chosen for.
+  assert.ok(heldOut.wrong / heldOut.total <= 0.1, `held out: ${pct(heldOut.total - heldOut.wrong, heldOut.total)} right`);
+  assert.ok(heldOut.simpleKept / heldOut.simple >= 0.95, `held out: ${pct(heldOut.simpleKept, heldOut.simple)} of SIMPLE kept`);
+  assert.ok(tuned.wrong / tuned.total <= 0.05, `tuned on: ${pct(tuned.wrong, tuned.total)} on the wrong tier`);
 });

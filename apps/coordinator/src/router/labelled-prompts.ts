@@ -24,11 +24,17 @@
 //   of round one, a gardening follow-up, was fixed by a round-two cue).
 // - "fresh": written before round two, scored once after it (27/30), and
 //   not tuned on; its three misses are left as they are.
+// - "long-dev", "long-holdout", "long-late", "long-fresh": the third round
+//   (labelled-long-prompts.ts, which says how each was used): long documents
+//   with a plain ask, long requirement lists for one program, and short
+//   prompts that look like them.
 //
 // The long documents are made of a few hand-written paragraphs repeated to a
 // size (the heuristic reads shape and length, not meaning); the asks are real.
+// The third round's documents are in labelled-documents.ts.
 import type { ChatTurn, GenerationInput } from "@flotilla/protocol";
 import type { ComplexityClass } from "./classify.ts";
+import { LONG_PROMPTS } from "./labelled-long-prompts.ts";
 
 export interface LabelledPrompt {
   input: GenerationInput;
@@ -37,7 +43,10 @@ export interface LabelledPrompt {
   split: Split;
 }
 
-export type Split = "dev" | "holdout" | "late" | "fresh";
+export type Split = "dev" | "holdout" | "late" | "fresh" | "long-dev" | "long-holdout" | "long-late" | "long-fresh";
+
+/** The items never used to choose a cue or a threshold. */
+export const HELD_OUT: readonly Split[] = ["holdout", "fresh", "long-holdout", "long-fresh"];
 
 const PARAGRAPHS = [
   "We study how small language models behave when they are quantised to four bits and run on commodity CPUs without vector extensions. Across five model families we measure perplexity, latency per token and memory use, and we find that the loss in quality is concentrated in long-range reasoning tasks while short factual answers are barely affected.",
@@ -331,4 +340,5 @@ export const LABELLED_PROMPTS: readonly LabelledPrompt[] = [
   c("Compare PostgreSQL, MongoDB and Cassandra for storing a social network's feeds: data model, read and write patterns, scaling, consistency and operational cost. Recommend one.", "fresh"),
   c("Solve this scheduling problem: 8 employees, 3 shifts a day, 7 days; each employee works 5 shifts a week, nobody works two shifts in a row, and Ana and Ben never share a shift. Give a valid schedule and explain how you found it.", "fresh"),
   c(`Read the attached three quarterly reports and explain what changed in the company's strategy and why, with evidence from each.\n\n${[1, 2, 3].map((i) => `Report ${i}:\n${prose(600, i)}`).join("\n\n")}`, "fresh"),
+  ...LONG_PROMPTS,
 ];
