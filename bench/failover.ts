@@ -79,11 +79,6 @@ interface Poll {
   retries: Map<string, number>;
   states: Map<string, { state: string; circuit: string }>;
 }
-interface StatusNode {
-  name: string;
-  state: string;
-  circuit: { state: string };
-}
 /** A phase: its victim, when the signal went (t0) and when its last poll ended (end), performance.now() ms. */
 interface Marks {
   victim: string;
@@ -310,7 +305,7 @@ function busiest(sent: Sent[], windowMs: number, among: ReadonlySet<string>): st
 async function waitForWhole(url: string, adminKey: string, n: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const status = await fetchClusterStatus<{ nodes: StatusNode[] }>(url, adminKey);
+    const status = await fetchClusterStatus(url, adminKey);
     if (status.nodes.filter((node) => node.state === "ready" && node.circuit.state !== "open").length === n) return;
     if (Date.now() > deadline) throw new Error(`the cluster did not get ${n} ready nodes back: ${JSON.stringify(status)}`);
     await sleep(50);
@@ -391,7 +386,7 @@ function startPoller(url: string, adminKey: string): Poller {
     const start = performance.now();
     const [metrics, status] = await Promise.all([
       fetch(`${url}/metrics`, { headers }).then((r) => r.text()),
-      fetchClusterStatus<{ nodes: StatusNode[] }>(url, adminKey),
+      fetchClusterStatus(url, adminKey),
     ]);
     const retries = new Map<string, number>();
     for (const match of metrics.matchAll(/^flotilla_retries_total\{([^}]*)\} (\S+)$/gm)) {

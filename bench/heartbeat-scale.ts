@@ -251,7 +251,7 @@ class SimulatedAgent {
 /** Node i's load: one model loaded, its slots idle. */
 function loadOf(i: number): AgentLoad {
   return {
-    models: [{ id: i % 2 === 0 ? "llama-3.2-3b" : "qwen2.5-7b", contextSize: 8_192, loadedAtMs: 1_700_000_000_000, slots: { total: 4, busy: 0, queued: 0 } }],
+    models: [{ id: i % 2 === 0 ? "llama-3.2-3b" : "qwen2.5-7b", contextSize: 8_192, loadedAtMs: 1_700_000_000_000, slots: { total: 4, busy: 0, queued: 0 }, capabilities: ["chat"] }],
     inFlight: 0,
     cpuPercent: 2,
     rssBytes: 300 * 2 ** 20,

@@ -23,7 +23,7 @@
 // (coordinator, the agent's HTTP side, the client) runs beside it.
 import OpenAI from "openai";
 import { loadLlamaCpp } from "@flotilla/agent";
-import type { GenerationRequest } from "@flotilla/protocol";
+import { generationResultOf, type GenerationRequest } from "@flotilla/protocol";
 import { startFlotilla, testModelPath, TEST_MODEL_ID, type FlotillaProcess } from "@flotilla/testkit";
 import { joinToken, waitForModel } from "./cluster.ts";
 import type { BenchResult, Mode } from "./report.ts";
@@ -126,7 +126,7 @@ async function startDirect(modelPath: string): Promise<{ side: Side; stop: () =>
       params: { maxTokens, temperature: 0, topP: undefined, seed: 1, stop: [], presencePenalty: undefined, frequencyPenalty: undefined },
     };
     // The agent streams every piece of text to the coordinator: so does this, to nothing.
-    const result = await backend.generate(request, { signal: new AbortController().signal, onText: () => undefined });
+    const result = generationResultOf(await backend.run(request, { signal: new AbortController().signal, onChunk: () => undefined }));
     return result.completionTokens;
   };
   return {

@@ -11,13 +11,11 @@
 // most every 250 ms, and on every route after a join or removal) is timed
 // separately, by moving the clock past the cache's age before a route.
 // Rounds alternate the sizes (10, 100, 1,000, 10,000, 10, …); rows show the
-// median of the per-round p50/p99 with their min–max.
-import type { GenerateOptions, GenerationRequest, GenerationResult, InferenceNode, NodeStatus, Tier } from "@flotilla/protocol";
-import { CircuitBook } from "../apps/coordinator/src/dispatch/circuit-breaker.ts";
-import { NodeRegistry } from "../apps/coordinator/src/registry/node-registry.ts";
-import type { RouteRequest } from "../apps/coordinator/src/router/route.ts";
-import { Router } from "../apps/coordinator/src/router/router.ts";
-import { testNode } from "../apps/coordinator/src/router/test-nodes.ts";
+// median of the per-round p50/p99 with their min–max. The suite ends with
+// the cost of classifying a request by prompt size (classify-cost.ts).
+import type { GenerationRequest, InferenceNode, NodeStatus, RunOptions, ServedModel, Tier, Workload, WorkloadResult } from "@flotilla/protocol";
+import { CircuitBook, NodeRegistry, Router, testNode, type RouteRequest } from "@flotilla/coordinator/routing";
+import { classifyCost } from "./classify-cost.ts";
 import type { BenchResult, Mode } from "./report.ts";
 import { infoRow } from "./rows.ts";
 import { ms, quantile, ratios, spread, times } from "./stats.ts";
@@ -48,8 +46,8 @@ class BenchNode implements InferenceNode {
   status(): NodeStatus {
     return this.#make();
   }
-  generate(_request: GenerationRequest, _options: GenerateOptions): Promise<GenerationResult> {
-    return Promise.reject(new Error("the routing bench never generates"));
+  run(_workload: Workload, _options: RunOptions): Promise<WorkloadResult> {
+    return Promise.reject(new Error("the routing bench never runs a workload"));
   }
 }
 
@@ -65,8 +63,9 @@ function fleetNode(i: number): BenchNode {
   const tier: Tier = bucket < 6 ? 0 : bucket < 9 ? 1 : 2;
   const busy = (i * 7) % 5; // 0–4 of 4 slots: some nodes full
   const slots = { total: 4, busy: Math.min(busy, 4), queued: busy > 4 ? busy - 4 : 0 };
-  const small = { id: "llama-3.2-3b", contextSize: [4_096, 8_192, 16_384][i % 3] ?? 4_096, loadedAtMs: 0, slots };
-  const large = { id: "qwen2.5-32b", contextSize: [16_384, 32_768][i % 2] ?? 16_384, loadedAtMs: 0, slots };
+  const capabilities: ServedModel["capabilities"] = ["chat"];
+  const small = { id: "llama-3.2-3b", contextSize: [4_096, 8_192, 16_384][i % 3] ?? 4_096, loadedAtMs: 0, slots, capabilities };
+  const large = { id: "qwen2.5-32b", contextSize: [16_384, 32_768][i % 2] ?? 16_384, loadedAtMs: 0, slots, capabilities };
   const models = tier === 0 ? [small] : tier === 1 ? [small, large] : [large];
   const firstTokenMs = 50 + (i % 13) * 10;
   return new BenchNode(name, () => ({ ...testNode(name, { tier, models, firstTokenMs, totalMs: firstTokenMs * 8 }), url: `http://10.0.${(i >> 8) & 255}.${i & 255}:7070` }));
@@ -189,5 +188,7 @@ export async function routingCost(mode: Mode): Promise<BenchResult[]> {
     met: ratio.median <= GOAL_RATIO,
   });
   results.push(infoRow(SUITE, "snapshot rebuild + route() at 10,000 nodes (at most every 250 ms, and after each join or removal)", rebuild, ms));
+  // Classifying (paid once per request, before route()) by prompt size: classify-cost.ts.
+  results.push(...classifyCost(mode));
   return results;
 }

@@ -42,9 +42,9 @@ describe("agentless nodes", () => {
     });
   const cli = async (...args: string[]) => runCli(args, adminEnv);
   const apiStatus = async (): Promise<StatusNode[]> =>
-    (await fetchClusterStatus<{ nodes: StatusNode[] }>(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "")).nodes;
+    (await fetchClusterStatus(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "")).nodes;
   const waitFor = async (what: string, check: (nodes: StatusNode[]) => boolean, timeoutMs = 10_000) =>
-    (await waitForClusterStatus<{ nodes: StatusNode[] }>(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "", what, (s) => check(s.nodes), timeoutMs)).nodes;
+    (await waitForClusterStatus(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "", what, (s) => check(s.nodes), timeoutMs)).nodes;
   const node = (nodes: StatusNode[], name: string) => nodes.find((n) => n.name === name);
   const addNode = (body: unknown) =>
     fetch(`${coordinator.url}/cluster/nodes`, {

@@ -69,9 +69,9 @@ describe("a coordinator and three agents", () => {
   // Polling goes straight to the API: a CLI run takes longer than the
   // suspect window lasts at this heartbeat interval.
   const apiStatus = async (): Promise<StatusNode[]> =>
-    (await fetchClusterStatus<{ nodes: StatusNode[] }>(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "")).nodes;
+    (await fetchClusterStatus(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "")).nodes;
   const waitFor = async (what: string, check: (nodes: StatusNode[]) => boolean, timeoutMs = 10_000) =>
-    (await waitForClusterStatus<{ nodes: StatusNode[] }>(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "", what, (s) => check(s.nodes), timeoutMs)).nodes;
+    (await waitForClusterStatus(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "", what, (s) => check(s.nodes), timeoutMs)).nodes;
   const stateOf = (nodes: StatusNode[], name: string) => nodes.find((n) => n.name === name)?.state;
 
   before(async () => {
@@ -265,7 +265,7 @@ describe("a coordinator and three agents", () => {
     for (const headers of attempts) {
       const statusRes = await fetch(`${node.url}/agent/v1/status`, { headers });
       assert.equal(statusRes.status, 401);
-      const gen = await fetch(`${node.url}/agent/v1/generate`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body });
+      const gen = await fetch(`${node.url}/agent/v1/run`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body });
       assert.equal(gen.status, 401);
     }
     assert.equal((await fetch(`${node.url}/healthz`)).status, 200);

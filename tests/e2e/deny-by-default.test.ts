@@ -121,7 +121,7 @@ describe("deny by default: every route but the health endpoints wants its own cr
         return heartbeatBody;
       case "/cluster/keys":
         return { name: "deny-probe" };
-      case "/agent/v1/generate":
+      case "/agent/v1/run":
         return { model: "deny-model", input: { kind: "completion", prompt: "hi" }, params: { stop: [] } };
       default:
         return {};
@@ -215,7 +215,7 @@ describe("deny by default: every route but the health endpoints wants its own cr
       assert.ok(coordinatorNames.includes(name), `${name} is missing from the coordinator's recorded routes`);
     }
     const agentNames = agentRoutes.map(describeRoute);
-    for (const name of ["GET /healthz", "GET /agent/v1/status", "POST /agent/v1/generate"]) {
+    for (const name of ["GET /healthz", "GET /agent/v1/status", "POST /agent/v1/run"]) {
       assert.ok(agentNames.includes(name), `${name} is missing from the agent's recorded routes`);
     }
   });

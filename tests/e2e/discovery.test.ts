@@ -17,7 +17,7 @@ describe("discovery: mdns", () => {
   const agents: FlotillaProcess[] = [];
 
   const waitFor = (what: string, check: (s: Status) => boolean) =>
-    waitForClusterStatus<Status>(coordinator.url, coordinator.adminKey, what, check, 15_000);
+    waitForClusterStatus(coordinator.url, coordinator.adminKey, what, check, 15_000);
 
   before(async () => {
     mdnsEnv = { FLOTILLA_MDNS_INTERFACE: "127.0.0.1", FLOTILLA_MDNS_PORT: String(await freeUdpPort()), FLOTILLA_HEARTBEAT_INTERVAL_MS: "500" };

@@ -57,10 +57,10 @@ describe("nodes failing under load", () => {
       agents.set(name, agent);
       return agent;
     });
-  const status = () => fetchClusterStatus<Status>(coordinator.url, adminKey);
+  const status = () => fetchClusterStatus(coordinator.url, adminKey);
   const nodeOf = async (name: string) => (await status()).nodes.find((n) => n.name === name);
   const waitFor = (what: string, check: (s: Status) => boolean, timeoutMs = 15_000) =>
-    waitForClusterStatus<Status>(coordinator.url, adminKey, what, check, timeoutMs);
+    waitForClusterStatus(coordinator.url, adminKey, what, check, timeoutMs);
   // A restarted node is ready once it heartbeats; its circuit stays half-open
   // until the next request to it (the probe) succeeds.
   const allReady = () => waitFor("three ready nodes, none ejected", (s) =>

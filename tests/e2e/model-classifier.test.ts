@@ -35,7 +35,7 @@ describe("a model-backed classifier", () => {
       dataDir: path.join(dir, "agent"),
       args: ["--join", coordinator.url, "--token", token.stdout.trim(), "--name", "small", "--tier", "0", "--model", await testModelPath(), "--threads", "1"],
     });
-    await waitForClusterStatus<{ nodes: Array<{ state: string }> }>(coordinator.url, adminKey, "the agent ready", (s) => s.nodes[0]?.state === "ready");
+    await waitForClusterStatus(coordinator.url, adminKey, "the agent ready", (s) => s.nodes[0]?.state === "ready");
   });
   after(async () => {
     await agent?.stop();

@@ -4,13 +4,14 @@
 // HTTP to a coordinator elsewhere.
 import { freemem } from "node:os";
 import {
+  capabilityOf,
   FLOTILLA_VERSION,
   FlotillaError,
   type AgentLoad,
-  type GenerateOptions,
-  type GenerationHost,
-  type GenerationRequest,
-  type GenerationResult,
+  type RunOptions,
+  type Workload,
+  type WorkloadHost,
+  type WorkloadResult,
 } from "@flotilla/protocol";
 import type { InferenceBackend } from "./backends/backend.ts";
 import { SlotPool } from "./slots/slot-pool.ts";
@@ -28,7 +29,7 @@ interface Served {
   loadedAtMs: number;
 }
 
-export class Agent implements GenerationHost {
+export class Agent implements WorkloadHost {
   readonly #queue: QueueOptions;
   readonly #served = new Map<string, Served>();
   readonly #cpu = new CpuMeter();
@@ -51,6 +52,7 @@ export class Agent implements GenerationHost {
       contextSize: backend.contextSize,
       loadedAtMs,
       slots: slots.status(),
+      capabilities: [...backend.capabilities],
     }));
     return {
       models,
@@ -63,12 +65,16 @@ export class Agent implements GenerationHost {
     };
   }
 
-  async generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
-    const served = this.#served.get(request.model);
-    if (!served) throw new FlotillaError("model_not_found", `this node does not serve "${request.model}"`, { param: "model" });
+  async run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
+    const served = this.#served.get(workload.model);
+    if (!served) throw new FlotillaError("model_not_found", `this node does not serve "${workload.model}"`, { param: "model" });
+    const needed = capabilityOf(workload.input.kind);
+    if (!served.backend.capabilities.includes(needed)) {
+      throw new FlotillaError("model_not_capable", `"${workload.model}" does not serve ${needed} requests`, { param: "model" });
+    }
     const release = await served.slots.acquire(options.signal);
     try {
-      return await served.backend.generate(request, options);
+      return await served.backend.run(workload, options);
     } finally {
       release();
     }

@@ -1,7 +1,12 @@
 // The CLI is a thin client of the coordinator's cluster API. It finds the
 // admin key the same way the server does: FLOTILLA_ADMIN_KEY, else the key
-// file in the data directory.
+// file in the data directory. Every answer is parsed with its schema from
+// @flotilla/protocol (cluster-api.ts) before a command reads it: a
+// coordinator of another version gets one clear line, never a TypeError
+// from a field that is not there.
+import type { z } from "zod";
 import { readAdminKey } from "@flotilla/coordinator/admin-key";
+import { errorAnswer, formatParam } from "@flotilla/protocol";
 
 export interface ClientTarget {
   url: string;
@@ -12,13 +17,53 @@ export class CliError extends Error {
   override name = "CliError";
 }
 
-export async function adminRequest(
+type Method = "GET" | "POST" | "DELETE";
+
+/**
+ * Calls the cluster API with the admin key and returns its answer as the
+ * schema parses it. A non-2xx answer, an unreachable coordinator and an
+ * answer the schema refuses are all a CliError.
+ */
+export async function adminRequest<S extends z.ZodType>(
   target: ClientTarget,
   env: NodeJS.ProcessEnv,
-  method: "GET" | "POST" | "DELETE",
+  method: Method,
   route: string,
+  schema: S,
   body?: unknown,
-): Promise<unknown> {
+): Promise<z.output<S>> {
+  return (await adminAnswer(target, env, method, route, schema, body)).data;
+}
+
+/**
+ * The same, with the answer's JSON as it came as well: for `--json` output,
+ * which shows what the coordinator said (fields a newer coordinator added
+ * included, which parsing drops) once the schema accepted it.
+ */
+export async function adminAnswer<S extends z.ZodType>(
+  target: ClientTarget,
+  env: NodeJS.ProcessEnv,
+  method: Method,
+  route: string,
+  schema: S,
+  body?: unknown,
+): Promise<{ data: z.output<S>; json: unknown }> {
+  const json = await send(target, env, method, route, body);
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { data: parsed.data, json };
+  throw new CliError(`the coordinator answered something this CLI does not understand: ${describeIssue(parsed.error)} — is it a different version?`);
+}
+
+/** The first problem, named by its path the way the server names a bad param (`nodes[0].health`). */
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "its answer";
+  const where = formatParam(issue.path);
+  return `${where === "" ? "the answer" : where}: ${issue.message}`;
+}
+
+/** The answer's JSON (its text when it is not JSON; undefined when empty), or a CliError for a failure. */
+async function send(target: ClientTarget, env: NodeJS.ProcessEnv, method: Method, route: string, body: unknown): Promise<unknown> {
   const key = env.FLOTILLA_ADMIN_KEY || (await readAdminKey(target.dataDir));
   if (!key) {
     throw new CliError(`no admin key: set FLOTILLA_ADMIN_KEY or run on the coordinator's machine (looked in ${target.dataDir})`);
@@ -34,20 +79,28 @@ export async function adminRequest(
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    throw new CliError(`cannot reach the coordinator at ${target.url} (${(err as Error).message}); is \`flotilla up\` running?`);
+    const why = err instanceof Error ? err.message : String(err);
+    throw new CliError(`cannot reach the coordinator at ${target.url} (${why}); is \`flotilla up\` running?`);
   }
-  const text = await response.text();
-  const parsed: unknown = text === "" ? undefined : safeJson(text);
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (err) {
+    // The connection broke after the head: as good as no answer.
+    throw new CliError(`the coordinator at ${target.url} stopped answering (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const parsed = text === "" ? undefined : safeJson(text);
   if (!response.ok) {
-    const message = (parsed as { error?: { message?: unknown } } | undefined)?.error?.message;
-    throw new CliError(`the coordinator answered ${response.status}: ${typeof message === "string" ? message : text}`);
+    const error = errorAnswer.safeParse(parsed);
+    throw new CliError(`the coordinator answered ${response.status}: ${error.success ? error.data.error.message : text}`);
   }
   return parsed;
 }
 
 function safeJson(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    const value: unknown = JSON.parse(text);
+    return value;
   } catch {
     return text;
   }

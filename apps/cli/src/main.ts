@@ -56,6 +56,7 @@ function withServeOptions(command: Command, defaultPort: number): Command {
     .option("--data-dir <dir>", "where the store, keys and downloaded models live (default ~/.flotilla)")
     .option("--config <file>", "a YAML or JSON file of the same settings")
     .option("--heartbeat-interval-ms <ms>", "how often agents report (default 5000); a node is down after 3 missed")
+    .option("--max-tokens-limit <n>", "the most tokens one answer may have; a larger max_tokens is capped (default 4096)")
     .addOption(new Option("--discovery <mode>", "mdns: find each other on the LAN (default); explicit: only --join URLs").choices(["mdns", "explicit"]))
     .addOption(new Option("--log-level <level>").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]));
 }
@@ -87,6 +88,7 @@ async function serveConfig(flags: Flags, defaultPort: number): Promise<UpConfig>
     contextSize: flags.ctxSize,
     maxQueued: flags.maxQueued,
     queueWaitMs: flags.queueWaitMs,
+    maxTokensLimit: flags.maxTokensLimit,
     gpu: flags.gpu,
     logLevel: flags.logLevel,
     heartbeatIntervalMs: flags.heartbeatIntervalMs,

@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { Agent as HttpAgent } from "undici";
-import { slotsOf } from "@flotilla/protocol";
+import { DEFAULT_MAX_TOKENS_LIMIT, generationResultOf, nodeStateOf, slotsOf } from "@flotilla/protocol";
 import { NodeRegistry } from "./registry/node-registry.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
@@ -13,7 +13,7 @@ import { loadOrCreateSecretFile } from "./auth/secret-file.ts";
 import { healthPolicy } from "./registry/node-health.ts";
 import { Membership } from "./cluster/membership.ts";
 import { AgentlessNodes } from "./cluster/agentless-nodes.ts";
-import { buildGateway } from "./gateway/app.ts";
+import { buildGateway } from "./app.ts";
 import { Router } from "./router/router.ts";
 import type { DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
 import { NetworkAllowlist, checkedLookup, resolveAndCheckNodeUrl } from "./config/url-policy.ts";
@@ -50,6 +50,8 @@ export interface CoordinatorOptions {
   routing?: Partial<ClusterFile["routing"]>;
   /** FLOTILLA_METRICS_KEY, when the environment sets it: a key that may read /metrics and nothing else. */
   metricsKey?: string | undefined;
+  /** A client's max_tokens is capped to this; default DEFAULT_MAX_TOKENS_LIMIT (4096). */
+  maxTokensLimit?: number;
   logger: FastifyBaseLogger;
 }
 
@@ -62,7 +64,7 @@ export interface Coordinator {
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const store = new SqliteStore(path.join(options.dataDir, "flotilla.db"));
-  const apiKeys = await ApiKeys.load(store);
+  const apiKeys = await ApiKeys.load(store.apiKeys);
   const adminKey = await loadOrCreateAdminKey(options.dataDir, options.adminKeyFromEnv);
   const clusterSecret = await loadOrCreateSecretFile(options.dataDir, "cluster.key", "cluster");
   const registry = new NodeRegistry();
@@ -81,7 +83,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   };
   const policy = healthPolicy(options.heartbeatIntervalMs);
   const membership = await Membership.load({
-    store,
+    nodes: store.nodes,
+    joinTokens: store.joinTokens,
     registry,
     clusterSecret,
     policy,
@@ -91,7 +94,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   });
   const agentless = await AgentlessNodes.load(
     {
-      store,
+      records: store.agentlessNodes,
       registry,
       policy,
       dispatcher,
@@ -110,8 +113,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       name: s.name,
       pool: s.pool,
       tier: s.tier,
-      health: s.health,
-      drained: s.drained,
+      state: nodeStateOf(s),
       circuit: circuits.view(s.name, now).state,
       inFlight: router.inFlight(s.name),
       slots: slotsOf(s),
@@ -150,9 +152,10 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     router,
     dispatcher: generations,
     continueOnFailure: routing.continueOnFailure ?? false,
+    maxTokensLimit: options.maxTokensLimit ?? DEFAULT_MAX_TOKENS_LIMIT,
     metrics,
     metricsKey: options.metricsKey,
-    store,
+    conversations: store.conversations,
     dispatchState: {
       circuit: (name, now) => circuits.view(name, now),
       inFlight: (name) => router.inFlight(name),
@@ -186,7 +189,7 @@ function modelClassifier(options: { model: string; timeoutMs?: number | undefine
     timeoutMs: options.timeoutMs ?? 2_000,
     ask: async (prompt, signal) => {
       const answer = await dispatcher().run({
-        generation: {
+        workload: {
           model: options.model,
           input: { kind: "chat", messages: [{ role: "user", content: prompt }] },
           params: { maxTokens: 4, temperature: 0, topP: undefined, seed: 0, stop: ["\n"], presencePenalty: undefined, frequencyPenalty: undefined },
@@ -197,7 +200,7 @@ function modelClassifier(options: { model: string; timeoutMs?: number | undefine
         continueOnFailure: false,
         signal,
       });
-      return { text: answer.result.text, node: answer.decision.node };
+      return { text: generationResultOf(answer.result).text, node: answer.decision.node };
     },
   });
 }

@@ -1,7 +1,8 @@
 // One catalogue of errors with stable codes. Each entry fixes the HTTP status,
-// the OpenAI error `type`, and whether retrying elsewhere can help, so that
-// callers read `err.retryable` instead of parsing messages. The mapping to the
-// OpenAI body happens once, at the gateway's edge.
+// the OpenAI error `type`, whether retrying elsewhere can help, and whether
+// the failure is the node's fault (ADR 0018), so that the dispatcher reads
+// `err.retryable` and `err.nodeFault` instead of parsing messages or status
+// codes. The mapping to the OpenAI body happens once, at the gateway's edge.
 
 export type OpenAIErrorType =
   | "invalid_request_error"
@@ -11,28 +12,38 @@ export type OpenAIErrorType =
 interface CatalogueEntry {
   readonly status: number;
   readonly type: OpenAIErrorType;
+  /** Retrying on another node may succeed. */
   readonly retryable: boolean;
+  /** The node failed (counts against its circuit); false: the request or the cluster's load did. */
+  readonly nodeFault: boolean;
 }
 
+const request = { type: "invalid_request_error", retryable: false, nodeFault: false } as const;
+
 export const errorCatalogue = {
-  invalid_json: { status: 400, type: "invalid_request_error", retryable: false },
-  invalid_request: { status: 400, type: "invalid_request_error", retryable: false },
-  unsupported_parameter: { status: 400, type: "invalid_request_error", retryable: false },
-  context_length_exceeded: { status: 400, type: "invalid_request_error", retryable: false },
-  invalid_api_key: { status: 401, type: "authentication_error", retryable: false },
-  model_not_found: { status: 404, type: "invalid_request_error", retryable: false },
-  not_found: { status: 404, type: "invalid_request_error", retryable: false },
+  invalid_json: { status: 400, ...request },
+  invalid_request: { status: 400, ...request },
+  unsupported_parameter: { status: 400, ...request },
+  context_length_exceeded: { status: 400, ...request },
+  /** The model exists but does not do what was asked (embeddings from a chat-only model). */
+  model_not_capable: { status: 400, ...request },
+  invalid_api_key: { status: 401, type: "authentication_error", retryable: false, nodeFault: false },
+  model_not_found: { status: 404, ...request },
+  not_found: { status: 404, ...request },
   /** The name or resource is already taken (a second node with the same name). */
-  conflict: { status: 409, type: "invalid_request_error", retryable: false },
-  method_not_allowed: { status: 405, type: "invalid_request_error", retryable: false },
-  payload_too_large: { status: 413, type: "invalid_request_error", retryable: false },
-  unsupported_media_type: { status: 415, type: "invalid_request_error", retryable: false },
-  server_busy: { status: 503, type: "server_error", retryable: true },
-  no_backend: { status: 503, type: "server_error", retryable: true },
-  backend_error: { status: 502, type: "server_error", retryable: true },
+  conflict: { status: 409, ...request },
+  method_not_allowed: { status: 405, ...request },
+  payload_too_large: { status: 413, ...request },
+  unsupported_media_type: { status: 415, ...request },
+  /** A node (or an agentless server) refused the request as malformed: its 4xx, passed on as it was. */
+  rejected_by_node: { status: 400, ...request },
+  /** Every slot is taken and the busy queue is full, or a node said so (its 408, 429 or 503). */
+  server_busy: { status: 503, type: "server_error", retryable: true, nodeFault: false },
+  no_backend: { status: 503, type: "server_error", retryable: true, nodeFault: false },
+  backend_error: { status: 502, type: "server_error", retryable: true, nodeFault: true },
   /** The deadline the client set (`timeout` of /cluster/execute) passed before the answer was complete. */
-  timeout: { status: 504, type: "server_error", retryable: true },
-  internal_error: { status: 500, type: "server_error", retryable: false },
+  timeout: { status: 504, type: "server_error", retryable: false, nodeFault: false },
+  internal_error: { status: 500, type: "server_error", retryable: false, nodeFault: false },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
@@ -42,6 +53,11 @@ export interface FlotillaErrorOptions {
   readonly param?: string | null;
   /** Seconds a client should wait before retrying; sent as `Retry-After`. */
   readonly retryAfterS?: number;
+  /**
+   * Only for `rejected_by_node`: the node's own 4xx status, passed on as it
+   * was (a 422 stays a 422). Anything outside 400–499 is ignored.
+   */
+  readonly status?: number;
   readonly cause?: unknown;
 }
 
@@ -50,6 +66,7 @@ export class FlotillaError extends Error {
   readonly status: number;
   readonly type: OpenAIErrorType;
   readonly retryable: boolean;
+  readonly nodeFault: boolean;
   readonly param: string | null;
   readonly retryAfterS: number | undefined;
 
@@ -58,9 +75,11 @@ export class FlotillaError extends Error {
     this.name = "FlotillaError";
     const entry: CatalogueEntry = errorCatalogue[code];
     this.code = code;
-    this.status = entry.status;
+    const passedOn = code === "rejected_by_node" && options.status !== undefined && options.status >= 400 && options.status < 500;
+    this.status = passedOn ? (options.status ?? entry.status) : entry.status;
     this.type = entry.type;
     this.retryable = entry.retryable;
+    this.nodeFault = entry.nodeFault;
     this.param = options.param ?? null;
     this.retryAfterS = options.retryAfterS;
   }

@@ -64,6 +64,40 @@ export const completionRequest = z.object({
 });
 export type CompletionRequest = z.infer<typeof completionRequest>;
 
+/** OpenAI's own limit: 2048 inputs a request. */
+export const MAX_EMBEDDING_INPUTS = 2048;
+
+const tokenArray = z.array(z.int().min(0).max(10_000_000)).min(1, { error: "a token array must not be empty" });
+
+export const embeddingRequest = z.object({
+  model: z.string().min(1).max(256),
+  input: z.union([
+    z.string().min(1, { error: "input must not be empty" }),
+    z.array(z.string().min(1, { error: "input must not be empty" })).min(1).max(MAX_EMBEDDING_INPUTS),
+    tokenArray,
+    z.array(tokenArray).min(1).max(MAX_EMBEDDING_INPUTS),
+  ], { error: "input must be a string, an array of strings, an array of tokens, or an array of token arrays" }),
+  encoding_format: z.enum(["float", "base64"]).nullish(),
+  dimensions: z.int().min(1).max(65_536).nullish(),
+  user: z.string().max(256).optional(),
+  priority: z.enum(["high", "normal", "low"]).nullish(),
+});
+export type EmbeddingRequestBody = z.infer<typeof embeddingRequest>;
+
+export interface EmbeddingObject {
+  object: "embedding";
+  index: number;
+  /** Floats, or base64 of little-endian float32s (encoding_format: base64). */
+  embedding: number[] | string;
+}
+
+export interface EmbeddingList {
+  object: "list";
+  data: EmbeddingObject[];
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+}
+
 /** `messages[0].role`: the notation OpenAI uses for the `param` of an error. */
 export function formatParam(path: readonly PropertyKey[]): string {
   let out = "";

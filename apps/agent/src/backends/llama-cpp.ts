@@ -12,14 +12,20 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import {
+  DEFAULT_MAX_TOKENS_LIMIT,
   FlotillaError,
+  isGeneration,
+  type Capability,
   type ChatTurn,
   type FinishReason,
-  type GenerateOptions,
   type GenerationRequest,
   type GenerationResult,
+  type RunOptions,
+  type Workload,
+  type WorkloadResult,
 } from "@flotilla/protocol";
 import type { InferenceBackend } from "./backend.ts";
+import { LlamaEmbedder } from "./llama-embeddings.ts";
 import { StopMatcher } from "./stop-matcher.ts";
 
 export type GpuChoice = "auto" | "off" | "cuda" | "vulkan" | "metal";
@@ -63,37 +69,56 @@ export async function loadLlamaModel(llama: Llama, options: LlamaModelOptions): 
       threads: { ideal: options.threads, min: 1 },
     });
     const sequences = Array.from({ length: options.parallelSequences }, () => context.getSequence());
-    return new LlamaCppBackend(options.modelId, model, context, sequences);
+    const embedder = new LlamaEmbedder(model, context.contextSize, options.threads);
+    return new LlamaCppBackend(options.modelId, model, context, sequences, embedder);
   } catch (err) {
     await model.dispose();
     throw err;
   }
 }
 
+/**
+ * Encoder-only architectures (BERT and its kin: nomic-embed, bge, e5, jina)
+ * only embed; every other model llama.cpp runs both generates and embeds
+ * (its last hidden state, pooled, as Ollama does for any model).
+ */
+export function capabilitiesOf(architecture: string): Capability[] {
+  return /bert|t5encoder/i.test(architecture) ? ["embed"] : ["chat", "embed"];
+}
+
 export class LlamaCppBackend implements InferenceBackend {
   readonly modelId: string;
   readonly parallelSequences: number;
+  readonly capabilities: readonly Capability[];
   readonly #model: LlamaModel;
   readonly #context: LlamaContext;
+  readonly #embedder: LlamaEmbedder;
   /**
    * Sequences are created once and reused: llama.cpp frees a disposed
    * sequence's id only later, so creating one per request runs out.
    */
   readonly #idle: LlamaContextSequence[];
 
-  constructor(modelId: string, model: LlamaModel, context: LlamaContext, sequences: LlamaContextSequence[]) {
+  constructor(modelId: string, model: LlamaModel, context: LlamaContext, sequences: LlamaContextSequence[], embedder: LlamaEmbedder) {
     this.modelId = modelId;
     this.#model = model;
     this.#context = context;
     this.#idle = sequences;
+    this.#embedder = embedder;
     this.parallelSequences = sequences.length;
+    this.capabilities = capabilitiesOf(model.fileInfo.metadata.general.architecture);
   }
 
   get contextSize(): number {
     return this.#context.contextSize;
   }
 
-  async generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+  async run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
+    if (!isGeneration(workload)) return { kind: "embedding", ...(await this.#embedder.embed(workload.input, options.signal)) };
+    return { kind: "generation", ...(await this.#generate(workload, options)) };
+  }
+
+  async #generate(request: GenerationRequest, options: RunOptions): Promise<GenerationResult> {
     this.#checkPromptFits(request);
     const sequence = this.#idle.pop();
     // The agent's SlotPool admits at most parallelSequences requests.
@@ -106,20 +131,28 @@ export class LlamaCppBackend implements InferenceBackend {
     }
   }
 
-  async #run(sequence: LlamaContextSequence, request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+  async #run(sequence: LlamaContextSequence, request: GenerationRequest, options: RunOptions): Promise<GenerationResult> {
     const { params } = request;
     // Stop sequences are matched here rather than by node-llama-cpp, which
     // drops the text of a token that only partly precedes the stop sequence.
     const stopper = new StopMatcher(params.stop);
     const stopNow = new AbortController();
     let text = "";
+    let promptTokens: number | undefined;
+    let completionTokens = 0;
+    let tokensSent = 0;
     const send = (piece: string) => {
       if (piece === "") return;
       text += piece;
-      options.onText?.(piece);
+      // The tokens generated since the last piece: the stop matcher may hold
+      // text back, so a piece can stand for several tokens, or for none.
+      options.onChunk?.({ type: "text", text: piece, tokens: completionTokens - tokensSent });
+      tokensSent = completionTokens;
     };
-    let promptTokens: number | undefined;
-    let completionTokens = 0;
+    // The answer ends where the context is full, whatever max_tokens says:
+    // node-llama-cpp would otherwise shift the context and go on for as long
+    // as a client asked, holding the slot (ADR 0017).
+    let contextFull = false;
     const common = {
       signal: AbortSignal.any([options.signal, stopNow.signal]),
       stopOnAbortSignal: true,
@@ -132,8 +165,12 @@ export class LlamaCppBackend implements InferenceBackend {
         // holds exactly the prompt as llama.cpp evaluated it.
         promptTokens ??= sequence.contextTokens.length;
         completionTokens += tokens.length;
+        if (promptTokens + completionTokens >= this.contextSize) {
+          contextFull = true;
+          stopNow.abort();
+        }
       },
-      maxTokens: params.maxTokens ?? this.contextSize,
+      maxTokens: Math.min(params.maxTokens ?? DEFAULT_MAX_TOKENS_LIMIT, this.contextSize),
       temperature: params.temperature ?? 1,
       topP: params.topP,
       seed: params.seed,
@@ -163,7 +200,7 @@ export class LlamaCppBackend implements InferenceBackend {
     send(stopper.flush());
     return {
       text,
-      finishReason: stopper.stopped || stopReason === "abort" ? "stop" : toFinishReason(stopReason),
+      finishReason: contextFull ? "length" : stopper.stopped || stopReason === "abort" ? "stop" : toFinishReason(stopReason),
       promptTokens: promptTokens ?? sequence.contextTokens.length,
       completionTokens,
     };
@@ -186,6 +223,7 @@ export class LlamaCppBackend implements InferenceBackend {
   }
 
   async dispose(): Promise<void> {
+    await this.#embedder.dispose();
     await this.#context.dispose();
     await this.#model.dispose();
   }

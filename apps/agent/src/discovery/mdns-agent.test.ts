@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Bonjour } from "bonjour-service";
-import type { MdnsTransportOptions } from "@flotilla/protocol";
+import { DISCOVERY_PROTOCOL_VERSION, type MdnsTransportOptions } from "@flotilla/protocol";
 import { CoordinatorNotFound, MdnsAgent, findCoordinator, preferredAddress } from "./mdns-agent.ts";
 import { freeUdpPort } from "@flotilla/testkit";
 
@@ -46,9 +46,9 @@ describe("findCoordinator on loopback multicast", () => {
 
   test("skips malformed and incompatible announcements and finds the valid coordinator", async () => {
     peers.push(
-      announce(mdns, "bad-port", 7001, { v: "1", role: "coordinator", name: "bad-port", port: "nope" }),
-      announce(mdns, "wrong-role", 7002, { v: "1", role: "agent", name: "wrong-role", port: "7002" }),
-      announce(mdns, "lying-port", 7003, { v: "1", role: "coordinator", name: "lying-port", port: "9999" }),
+      announce(mdns, "bad-port", 7001, { v: DISCOVERY_PROTOCOL_VERSION, role: "coordinator", name: "bad-port", port: "nope" }),
+      announce(mdns, "wrong-role", 7002, { v: DISCOVERY_PROTOCOL_VERSION, role: "agent", name: "wrong-role", port: "7002" }),
+      announce(mdns, "lying-port", 7003, { v: DISCOVERY_PROTOCOL_VERSION, role: "coordinator", name: "lying-port", port: "9999" }),
       announce(mdns, "future", 7004, { v: "99", role: "coordinator", name: "future", port: "7004" }),
     );
     // They are heard (the incompatible one is named) and none is taken.
@@ -57,7 +57,7 @@ describe("findCoordinator on loopback multicast", () => {
       assert.match(error.message, /"future" v99/);
       return true;
     });
-    peers.push(announce(mdns, "lab-coordinator", 7005, { v: "1", role: "coordinator", name: "lab-coordinator", port: "7005" }));
+    peers.push(announce(mdns, "lab-coordinator", 7005, { v: DISCOVERY_PROTOCOL_VERSION, role: "coordinator", name: "lab-coordinator", port: "7005" }));
 
     const agent = new MdnsAgent({ name: "finder", port: 7100, mdns });
     try {

@@ -1,23 +1,25 @@
 // The agent's HTTP API, for its coordinator only: every route but /healthz
-// needs the credential the coordinator was given at join. Generation answers
-// as newline-delimited JSON events; a closed connection cancels the work.
+// needs the credential the coordinator was given at join. A workload answers
+// as newline-delimited JSON events (agent-api.ts in the protocol); a closed
+// connection cancels the work.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import {
+  chunkEvent,
   FlotillaError,
   formatParam,
-  generationRequest,
   resultEvent,
-  toGenerationRequest,
   toOpenAIErrorBody,
+  toWorkload,
+  workloadWire,
   type AgentEvent,
-  type GenerationHost,
+  type WorkloadHost,
 } from "@flotilla/protocol";
 import { bearerToken, hashSecret } from "@flotilla/security";
 import { recordRoutes } from "@flotilla/security/route-table";
 import { NdjsonWriter } from "./ndjson-writer.ts";
 
 export interface AgentServerOptions {
-  host: GenerationHost;
+  host: WorkloadHost;
   /** sha256 of the coordinator's credential; null until the agent has joined. */
   coordinatorCredentialHash: () => string | null;
   logger: FastifyBaseLogger;
@@ -53,8 +55,8 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
 
     api.get("/agent/v1/status", () => options.host.load());
 
-    api.post("/agent/v1/generate", async (request, reply) => {
-      const parsed = generationRequest.safeParse(request.body);
+    api.post("/agent/v1/run", async (request, reply) => {
+      const parsed = workloadWire.safeParse(request.body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         throw new FlotillaError("invalid_request", `${formatParam(issue?.path ?? [])}: ${issue?.message ?? "invalid"}`);
@@ -71,17 +73,18 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
       const out = new NdjsonWriter(reply.raw);
       const send = (event: AgentEvent) => out.send(event);
       try {
-        const result = await options.host.generate(toGenerationRequest(parsed.data), {
+        const result = await options.host.run(toWorkload(parsed.data), {
           signal: controller.signal,
-          onText: (text) => send({ type: "text", text }),
+          onChunk: (chunk) => send(chunkEvent(chunk)),
         });
         send(resultEvent(result));
       } catch (err) {
         if (controller.signal.aborted) return;
-        const failure = err instanceof FlotillaError ? err : new FlotillaError("internal_error", "generation failed on the agent");
+        // Anything unexpected is this node failing: the coordinator retries it elsewhere and counts it.
+        const failure = err instanceof FlotillaError ? err : new FlotillaError("backend_error", "the workload failed on the agent");
         if (!(err instanceof FlotillaError)) request.log.error({ err }, "generation failed");
         send({
-          type: "error",
+          event: "failed",
           code: failure.code,
           message: failure.message,
           param: failure.param,

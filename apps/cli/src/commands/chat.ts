@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline/promises";
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from "openai";
 import { readAdminKey } from "@flotilla/coordinator/admin-key";
+import { errorAnswer } from "@flotilla/protocol";
 import { CliError, type ClientTarget } from "../client.ts";
 
 export interface ChatFlags {
@@ -140,8 +141,9 @@ function asCliError(err: unknown, url: string, noKey: boolean): unknown {
     return new CliError(`cannot reach the coordinator at ${url} (${err.message}); is \`flotilla up\` running?`);
   }
   if (err instanceof APIError) {
-    const message = (err.error as { message?: unknown } | undefined)?.message;
-    const detail = typeof message === "string" ? message : err.message;
+    // The SDK keeps the `error` member of the body, whatever it held.
+    const body = errorAnswer.shape.error.safeParse(err.error);
+    const detail = body.success ? body.data.message : err.message;
     const hint = err.status === 401 && noKey ? " (pass --api-key or set FLOTILLA_API_KEY)" : "";
     return new CliError(err.status === undefined ? detail : `the coordinator answered ${err.status}: ${detail}${hint}`);
   }

@@ -3,7 +3,7 @@
 // with no agent on it. The coordinator validates the URL against its
 // allowlist, checks the server once and answers with what it found.
 import { InvalidArgumentError, Option, type Command } from "commander";
-import type { NodeStatus } from "@flotilla/protocol";
+import { presentedNode } from "@flotilla/protocol";
 import { adminRequest, type ClientTarget } from "../client.ts";
 import { collect } from "../option-parsers.ts";
 
@@ -62,7 +62,7 @@ export async function addNode(target: ClientTarget, env: NodeJS.ProcessEnv, url:
     labels: flags.label,
     apiKeyEnv: flags.apiKeyEnv,
   };
-  const node = (await adminRequest(target, env, "POST", "/cluster/nodes", body)) as NodeStatus & { state: string };
+  const node = await adminRequest(target, env, "POST", "/cluster/nodes", presentedNode, body);
   // The name alone on stdout, for scripts; it may have been chosen from the URL.
   process.stdout.write(`${node.name}\n`);
   const serving = node.models.map((m) => m.id).join(", ") || "no model";

@@ -2,14 +2,14 @@
 // completion; a table of what each did (or why it failed). Sequential on
 // purpose: nodes sharing a machine would otherwise slow each other down and
 // the tokens/s would lie. Exits 1 when any node that should answer did not.
-import type { NodeStatus, NodeTestResult } from "@flotilla/protocol";
+import { clusterStatusResponse, nodeTestResult, type NodeTestResult, type PresentedNode } from "@flotilla/protocol";
 import { adminRequest, CliError, type ClientTarget } from "../client.ts";
 import { table } from "../table.ts";
 
-type Outcome = { node: NodeStatus & { state: string } } & ({ ok: true; result: NodeTestResult } | { ok: false; reason: string });
+type Outcome = { node: PresentedNode } & ({ ok: true; result: NodeTestResult } | { ok: false; reason: string });
 
 export async function clusterTest(target: ClientTarget, env: NodeJS.ProcessEnv, json: boolean): Promise<string> {
-  const { nodes } = (await adminRequest(target, env, "GET", "/cluster/status")) as { nodes: Array<NodeStatus & { state: string }> };
+  const { nodes } = await adminRequest(target, env, "GET", "/cluster/status", clusterStatusResponse);
   const outcomes: Outcome[] = [];
   for (const node of nodes) {
     if (node.models.length === 0) {
@@ -17,7 +17,7 @@ export async function clusterTest(target: ClientTarget, env: NodeJS.ProcessEnv, 
       continue;
     }
     try {
-      const result = (await adminRequest(target, env, "POST", `/cluster/nodes/${encodeURIComponent(node.name)}/test`, {})) as NodeTestResult;
+      const result = await adminRequest(target, env, "POST", `/cluster/nodes/${encodeURIComponent(node.name)}/test`, nodeTestResult, {});
       outcomes.push({ node, ok: true, result });
     } catch (err) {
       outcomes.push({ node, ok: false, reason: err instanceof Error ? err.message : String(err) });

@@ -1,27 +1,19 @@
 // `flotilla cluster status|drain|undrain|remove`: thin calls to the cluster API.
-import { slotsOf, type NodeStatus } from "@flotilla/protocol";
-import { adminRequest, type ClientTarget } from "../client.ts";
+import {
+  clusterStatusResponse,
+  drainResponse,
+  noContent,
+  slotsOf,
+  type CircuitViewBody,
+  type ClusterStatusResponse,
+  type PresentedNode,
+} from "@flotilla/protocol";
+import { adminAnswer, adminRequest, type ClientTarget } from "../client.ts";
 import { table } from "../table.ts";
 
-interface CircuitView {
-  state: "closed" | "open" | "half-open";
-  consecutiveFailures: number;
-  ejectionLeftMs: number;
-}
-
-/** Fields after `state` are optional so that an older coordinator, which does not send them, still lists. */
-type PresentedNode = NodeStatus & { state: string; circuit?: CircuitView; dispatched?: number };
-
-interface StatusBody {
-  nodes: PresentedNode[];
-  totals: { nodes: number; ready: number; slots: number; inFlight: number };
-  queue?: { depth: number; maxDepth: number };
-  discovered: Array<{ name: string; addresses: string[]; port: number; lastSeenAgoMs: number }>;
-}
-
 export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv, json: boolean): Promise<string> {
-  const status = (await adminRequest(target, env, "GET", "/cluster/status")) as StatusBody;
-  if (json) return `${JSON.stringify(status, null, 2)}\n`;
+  const { data: status, json: answer } = await adminAnswer(target, env, "GET", "/cluster/status", clusterStatusResponse);
+  if (json) return `${JSON.stringify(answer, null, 2)}\n`;
   const rows = status.nodes.map((n) => [
     n.name,
     String(n.tier),
@@ -38,13 +30,13 @@ export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv
   return (
     table(["NAME", "TIER", "POOL", "HARDWARE", "MODELS", "STATE", "LOAD", "HEARTBEAT", "LATENCY", "CIRCUIT"], rows) +
     `${t.ready}/${t.nodes} nodes ready, ${t.inFlight} requests in flight, ${t.slots} slots` +
-    (status.queue ? `, ${status.queue.depth}/${status.queue.maxDepth} waiting in the busy queue` : "") +
+    `, ${status.queue.depth}/${status.queue.maxDepth} waiting in the busy queue` +
     "\n" +
     discoveredLines(status.discovered)
   );
 }
 
-function discoveredLines(discovered: StatusBody["discovered"]): string {
+function discoveredLines(discovered: ClusterStatusResponse["discovered"]): string {
   if (discovered.length === 0) return "";
   const rows = discovered.map((a) => [a.name, a.addresses.map((ip) => `${ip}:${a.port}`).join(" "), `${(a.lastSeenAgoMs / 1000).toFixed(0)}s`]);
   return (
@@ -56,18 +48,16 @@ function discoveredLines(discovered: StatusBody["discovered"]): string {
 /**
  * First token / total, averaged over recent requests (see the coordinator's
  * registry/latency.ts). Whole milliseconds: the averages move more than that
- * between requests. `-` before any request succeeded; `latency` is optional
- * here only so an older coordinator, which does not send it, still lists.
+ * between requests. `-` before any request succeeded.
  */
 function latencySummary(node: PresentedNode): string {
-  const l = (node as Partial<PresentedNode>).latency;
-  if (!l || l.samples === 0 || l.firstTokenMs === null || l.totalMs === null) return "-";
+  const l = node.latency;
+  if (l.samples === 0 || l.firstTokenMs === null || l.totalMs === null) return "-";
   return `${Math.round(l.firstTokenMs)}ms/${Math.round(l.totalMs)}ms`;
 }
 
 /** Why a node may be skipped: its circuit, with the ejection time left while open. */
-function circuitSummary(circuit: CircuitView | undefined): string {
-  if (!circuit) return "-";
+function circuitSummary(circuit: CircuitViewBody): string {
   switch (circuit.state) {
     case "closed":
       return circuit.consecutiveFailures === 0 ? "closed" : `closed (${circuit.consecutiveFailures} failed)`;
@@ -91,18 +81,18 @@ function hardwareSummary(node: PresentedNode): string {
 
 export async function watchStatus(target: ClientTarget, env: NodeJS.ProcessEnv, intervalMs: number): Promise<never> {
   for (;;) {
-    const text = await clusterStatus(target, env, false).catch((err: unknown) => `${(err as Error).message}\n`);
+    const text = await clusterStatus(target, env, false).catch((err: unknown) => `${err instanceof Error ? err.message : String(err)}\n`);
     process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}\n${text}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
 export async function setDrain(target: ClientTarget, env: NodeJS.ProcessEnv, name: string, drained: boolean): Promise<void> {
-  await adminRequest(target, env, "POST", `/cluster/nodes/${encodeURIComponent(name)}/${drained ? "drain" : "undrain"}`);
+  await adminRequest(target, env, "POST", `/cluster/nodes/${encodeURIComponent(name)}/${drained ? "drain" : "undrain"}`, drainResponse);
   process.stderr.write(drained ? `${name} is draining: no new work; work in flight finishes\n` : `${name} takes new work again\n`);
 }
 
 export async function removeNode(target: ClientTarget, env: NodeJS.ProcessEnv, name: string): Promise<void> {
-  await adminRequest(target, env, "DELETE", `/cluster/nodes/${encodeURIComponent(name)}`);
+  await adminRequest(target, env, "DELETE", `/cluster/nodes/${encodeURIComponent(name)}`, noContent);
   process.stderr.write(`${name} removed (an agent needs a new join token to come back)\n`);
 }

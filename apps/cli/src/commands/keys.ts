@@ -1,24 +1,17 @@
 // `flotilla keys create|list|revoke`: client API keys for /v1.
-import { adminRequest, CliError, type ClientTarget } from "../client.ts";
+import { apiKeyCreated, apiKeyList, noContent } from "@flotilla/protocol";
+import { adminRequest, type ClientTarget } from "../client.ts";
 import { table } from "../table.ts";
 
-interface KeyRecord {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAtMs: number;
-}
-
 export async function createKey(target: ClientTarget, env: NodeJS.ProcessEnv, name: string): Promise<void> {
-  const created = (await adminRequest(target, env, "POST", "/cluster/keys", { name })) as KeyRecord & { key?: unknown };
-  if (typeof created.key !== "string") throw new CliError("the coordinator did not return a key");
+  const created = await adminRequest(target, env, "POST", "/cluster/keys", apiKeyCreated, { name });
   // The key alone on stdout, for scripts; it is shown this once and never again.
   process.stdout.write(`${created.key}\n`);
   process.stderr.write(`created API key "${created.name}" (id ${created.id}); store it now, it cannot be shown again\n`);
 }
 
 export async function listKeys(target: ClientTarget, env: NodeJS.ProcessEnv, json: boolean): Promise<void> {
-  const { keys } = (await adminRequest(target, env, "GET", "/cluster/keys")) as { keys: KeyRecord[] };
+  const { keys } = await adminRequest(target, env, "GET", "/cluster/keys", apiKeyList);
   if (json) {
     process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
     return;
@@ -32,6 +25,6 @@ export async function listKeys(target: ClientTarget, env: NodeJS.ProcessEnv, jso
 }
 
 export async function revokeKey(target: ClientTarget, env: NodeJS.ProcessEnv, id: string): Promise<void> {
-  await adminRequest(target, env, "DELETE", `/cluster/keys/${encodeURIComponent(id)}`);
+  await adminRequest(target, env, "DELETE", `/cluster/keys/${encodeURIComponent(id)}`, noContent);
   process.stderr.write(`revoked API key ${id}\n`);
 }

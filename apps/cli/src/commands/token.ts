@@ -1,13 +1,10 @@
 // `flotilla token create`: a join token for one more machine.
-import { adminRequest, CliError, type ClientTarget } from "../client.ts";
+import { joinTokenCreated } from "@flotilla/protocol";
+import { adminRequest, type ClientTarget } from "../client.ts";
 
 export async function createToken(target: ClientTarget, env: NodeJS.ProcessEnv, ttlMs: number, uses: number): Promise<void> {
-  const created = (await adminRequest(target, env, "POST", "/cluster/tokens", { ttlMs, uses })) as {
-    token?: unknown;
-    expiresAtMs?: unknown;
-  };
-  if (typeof created.token !== "string") throw new CliError("the coordinator did not return a token");
+  const created = await adminRequest(target, env, "POST", "/cluster/tokens", joinTokenCreated, { ttlMs, uses });
   process.stdout.write(`${created.token}\n`);
-  const expires = typeof created.expiresAtMs === "number" ? new Date(created.expiresAtMs).toISOString() : "?";
-  process.stderr.write(`join token for ${uses} machine(s), valid until ${expires}: flotilla agent --join ${target.url} --token <token>\n`);
+  const expires = new Date(created.expiresAtMs).toISOString();
+  process.stderr.write(`join token for ${created.uses} machine(s), valid until ${expires}: flotilla agent --join ${target.url} --token <token>\n`);
 }

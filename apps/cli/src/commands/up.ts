@@ -80,6 +80,7 @@ async function startCoordinator(
     adminKeyFromEnv: env.FLOTILLA_ADMIN_KEY,
     metricsKey: env.FLOTILLA_METRICS_KEY?.trim() || undefined,
     bodyLimitBytes: config.bodyLimitBytes,
+    maxTokensLimit: config.maxTokensLimit,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     // The file's list, default included, when there is a file: its nodes
     // were checked against it, so the coordinator must call with the same.

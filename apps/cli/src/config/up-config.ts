@@ -4,7 +4,7 @@
 import { availableParallelism, homedir, hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { nodeName, poolName, tier } from "@flotilla/protocol";
+import { DEFAULT_MAX_TOKENS_LIMIT, nodeName, poolName, tier } from "@flotilla/protocol";
 import { DEFAULT_ALLOWED_NETWORKS, loadClusterFile, loadConfigFile, validate, type LoadedFile } from "@flotilla/coordinator/config";
 
 /** Whole numbers may come as strings from flags and the environment. */
@@ -23,6 +23,8 @@ export const upConfigSchema = z.object({
   maxQueued: int(0, 100_000),
   queueWaitMs: int(0, 3_600_000),
   bodyLimitBytes: int(1024, 1024 * 1024 * 1024),
+  /** A client's max_tokens is capped to this (ADR 0017). */
+  maxTokensLimit: int(1, 1_000_000),
   gpu: z.enum(["auto", "off", "cuda", "vulkan", "metal"]),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   hfEndpoint: z.url({ protocol: /^https?$/ }),
@@ -57,6 +59,7 @@ export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
     maxQueued: 64,
     queueWaitMs: 30_000,
     bodyLimitBytes: 4 * 1024 * 1024,
+    maxTokensLimit: DEFAULT_MAX_TOKENS_LIMIT,
     gpu: "auto",
     logLevel: "info",
     hfEndpoint: "https://huggingface.co",
@@ -82,6 +85,7 @@ const ENV: Record<string, keyof UpConfig> = {
   FLOTILLA_DATA_DIR: "dataDir",
   FLOTILLA_THREADS: "threads",
   FLOTILLA_SLOTS: "slots",
+  FLOTILLA_MAX_TOKENS_LIMIT: "maxTokensLimit",
   FLOTILLA_GPU: "gpu",
   FLOTILLA_LOG_LEVEL: "logLevel",
   HF_ENDPOINT: "hfEndpoint",

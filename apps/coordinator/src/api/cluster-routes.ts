@@ -2,7 +2,20 @@
 // tokens, drain and removal, and the client API keys behind `flotilla keys`.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { FlotillaError, nodeName, slotsOf, type NodeStatus } from "@flotilla/protocol";
+import {
+  FlotillaError,
+  holdsLoad,
+  nodeName,
+  nodeStateOf,
+  slotsOf,
+  type ApiKeyCreated,
+  type ApiKeyList,
+  type ClusterStatusResponse,
+  type DrainResponse,
+  type JoinTokenCreated,
+  type NodeStatus,
+  type PresentedNode,
+} from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import { LocalNode } from "../registry/local-node.ts";
 import type { Membership } from "../cluster/membership.ts";
@@ -39,23 +52,27 @@ const createTokenBody = z.object({
 });
 const nameParams = z.object({ name: nodeName });
 
+// Every reply is typed with its schema in @flotilla/protocol (cluster-api.ts),
+// which the CLI parses it with: a change here that the CLI would not
+// understand fails type-check instead of failing at a user's terminal.
+
 /** What `cluster status` shows: the node, the one word a person reads, and the dispatcher's view of it. */
-function present(status: NodeStatus, dispatch: DispatchState, nowMs: number) {
-  const state = status.health !== "ready" ? status.health : status.drained ? "draining" : "ready";
-  return { ...status, state, circuit: dispatch.circuit(status.name, nowMs), dispatched: dispatch.inFlight(status.name) };
+function present(status: NodeStatus, dispatch: DispatchState, nowMs: number): PresentedNode {
+  return { ...status, state: nodeStateOf(status), circuit: dispatch.circuit(status.name, nowMs), dispatched: dispatch.inFlight(status.name) };
 }
 
 export function registerClusterRoutes(app: FastifyInstance, options: ClusterRoutesOptions): void {
   const { registry, apiKeys, membership, agentless } = options;
 
-  app.get("/cluster/status", () => {
+  app.get("/cluster/status", (): ClusterStatusResponse => {
     const now = options.nowMs();
     const nodes = registry.statuses(now).map((s) => present(s, options.dispatch, now));
     const totals = {
       nodes: nodes.length,
       ready: nodes.filter((n) => n.state === "ready").length,
-      slots: nodes.reduce((sum, n) => sum + slotsOf(n), 0),
-      inFlight: nodes.reduce((sum, n) => sum + n.inFlight, 0),
+      // A node that is down serves nothing: its slots and last load count nowhere.
+      slots: nodes.reduce((sum, n) => sum + (holdsLoad(n.state) ? slotsOf(n) : 0), 0),
+      inFlight: nodes.reduce((sum, n) => sum + (holdsLoad(n.state) ? n.inFlight : 0), 0),
     };
     // Seen on the LAN but not members: shown so a person can invite them,
     // never contacted (anyone can announce anything by mDNS).
@@ -66,7 +83,7 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
     return { nodes, totals, queue: options.dispatch.queue(), discovered };
   });
 
-  app.get("/cluster/nodes/:name", (request) => {
+  app.get("/cluster/nodes/:name", (request): PresentedNode => {
     const { name } = parseBody(nameParams, request.params);
     const node = registry.get(name);
     if (!node) throw new FlotillaError("not_found", `no node is named ${name}`, { param: "name" });
@@ -79,12 +96,12 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
     else if (node instanceof AgentlessNode) await agentless.setDrained(name, drained);
     else await membership.setDrained(name, drained);
   };
-  app.post("/cluster/nodes/:name/drain", async (request) => {
+  app.post("/cluster/nodes/:name/drain", async (request): Promise<DrainResponse> => {
     const { name } = parseBody(nameParams, request.params);
     await drain(name, true);
     return { name, drained: true };
   });
-  app.post("/cluster/nodes/:name/undrain", async (request) => {
+  app.post("/cluster/nodes/:name/undrain", async (request): Promise<DrainResponse> => {
     const { name } = parseBody(nameParams, request.params);
     await drain(name, false);
     return { name, drained: false };
@@ -108,15 +125,17 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
 
   app.post("/cluster/tokens", async (request, reply) => {
     const body = parseBody(createTokenBody, request.body ?? {});
-    return reply.code(201).send(await membership.createJoinToken(body));
+    const created: JoinTokenCreated = await membership.createJoinToken(body);
+    return reply.code(201).send(created);
   });
 
-  app.get("/cluster/keys", async () => ({ keys: await apiKeys.list() }));
+  app.get("/cluster/keys", async (): Promise<ApiKeyList> => ({ keys: await apiKeys.list() }));
 
   app.post("/cluster/keys", async (request, reply) => {
     const { name } = parseBody(createKeyBody, request.body ?? {});
     const { record, secret } = await apiKeys.create(name, options.nowMs());
-    return reply.code(201).send({ ...record, key: secret });
+    const created: ApiKeyCreated = { ...record, key: secret };
+    return reply.code(201).send(created);
   });
 
   app.delete<{ Params: { id: string } }>("/cluster/keys/:id", async (request, reply) => {

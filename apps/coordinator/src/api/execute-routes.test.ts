@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
-import { FlotillaError, toOpenAIErrorBody } from "@flotilla/protocol";
+import { FlotillaError, toOpenAIErrorBody, type GenerationRequest } from "@flotilla/protocol";
 import type { DispatchRequest, DispatchResult, GenerationDispatcher } from "../dispatch/types.ts";
 import type { RouteDecision } from "../router/route.ts";
 import { toFlotillaError } from "../gateway/errors.ts";
@@ -46,7 +46,7 @@ function decision(overrides: Partial<RouteDecision> = {}): RouteDecision {
 
 function result(text: string, _request: DispatchRequest, overrides: Partial<DispatchResult> = {}): DispatchResult {
   return {
-    result: { text, finishReason: "stop", promptTokens: 5, completionTokens: 2 },
+    result: { kind: "generation", text, finishReason: "stop", promptTokens: 5, completionTokens: 2 },
     decision: decision(),
     nodes: ["desk"],
     failedTries: 0,
@@ -82,12 +82,12 @@ describe("POST /cluster/execute", () => {
     store = new SqliteStore(path.join(dir, "flotilla.db"));
     dispatcher = new FakeDispatcher();
     app = Fastify();
-    // The gateway's error edge (gateway/app.ts), so statuses and bodies are the real ones.
+    // The gateway's error edge (src/app.ts), so statuses and bodies are the real ones.
     app.setErrorHandler((err, request, reply) => {
       const failure = toFlotillaError(err, request.log);
       return reply.code(failure.status).send(toOpenAIErrorBody(failure));
     });
-    registerExecuteRoutes(app, { dispatcher, store, nowMs: () => 1_000 });
+    registerExecuteRoutes(app, { dispatcher, conversations: store.conversations, nowMs: () => 1_000 });
     await app.ready();
   });
   afterEach(async () => {
@@ -124,7 +124,7 @@ describe("POST /cluster/execute", () => {
     const third = await execute({ query: "The end?", conversation_id: one.conversation_id, context: "Answer in French." });
     assert.equal(third.statusCode, 200, third.body);
 
-    const sent = dispatcher.requests.map((r) => (r.generation.input.kind === "chat" ? r.generation.input.messages : []));
+    const sent = dispatcher.requests.map((r) => (r.workload.input.kind === "chat" ? r.workload.input.messages : []));
     assert.deepEqual(sent[0], [
       { role: "system", content: "Be brief." },
       { role: "user", content: "Hello" },
@@ -150,18 +150,18 @@ describe("POST /cluster/execute", () => {
     );
     const request = dispatcher.requests[0];
     assert.ok(request);
-    assert.equal(request.generation.model, "", "no model: the router's default");
-    assert.equal(request.generation.params.maxTokens, undefined);
+    assert.equal(request.workload.model, "", "no model: the router's default");
+    assert.equal((request.workload as GenerationRequest).params.maxTokens, undefined);
     assert.equal(request.priority, "normal");
   });
 
   test("only the newest turns are sent with a long conversation", async () => {
-    await store.createConversation("long", 0);
-    for (let i = 0; i < MAX_HISTORY_TURNS; i++) await store.appendTurns("long", [{ role: i % 2 === 0 ? "user" : "assistant", content: `t${i}` }], i);
-    await store.appendTurns("long", [{ role: "user", content: "newest" }], 100);
+    await store.conversations.create("long", 0);
+    for (let i = 0; i < MAX_HISTORY_TURNS; i++) await store.conversations.append("long", [{ role: i % 2 === 0 ? "user" : "assistant", content: `t${i}` }], i);
+    await store.conversations.append("long", [{ role: "user", content: "newest" }], 100);
     const res = await execute({ query: "q", conversation_id: "long" });
     assert.equal(res.statusCode, 200, res.body);
-    const input = dispatcher.requests[0]?.generation.input;
+    const input = dispatcher.requests[0]?.workload.input;
     assert.ok(input?.kind === "chat");
     assert.equal(input.messages.length, MAX_HISTORY_TURNS + 1);
     assert.equal(input.messages[0]?.content, "t1", "the oldest turn is the one left out");
@@ -175,8 +175,8 @@ describe("POST /cluster/execute", () => {
     const [a, b, c] = dispatcher.requests;
     assert.deepEqual(a?.hints.forceTier, { tier: 0, fallback: true });
     assert.deepEqual(b?.hints.forceTier, { tier: 2, fallback: false });
-    assert.equal(b?.generation.model, "big");
-    assert.equal(b?.generation.params.maxTokens, 8);
+    assert.equal(b?.workload.model, "big");
+    assert.equal((b?.workload as GenerationRequest | undefined)?.params.maxTokens, 8);
     assert.equal(c?.hints.forceTier, undefined);
   });
 
@@ -231,7 +231,7 @@ describe("POST /cluster/execute", () => {
     const failed = await execute({ query: "two", conversation_id: first.conversation_id });
     assert.equal(failed.statusCode, 503);
     assert.equal(failed.json<ErrorAnswer>().error.code, "no_backend");
-    assert.deepEqual(await store.conversationTurns(first.conversation_id, 10), [
+    assert.deepEqual(await store.conversations.turns(first.conversation_id, 10), [
       { role: "user", content: "one" },
       { role: "assistant", content: "answer 1" },
     ]);
@@ -239,7 +239,7 @@ describe("POST /cluster/execute", () => {
     const sessions = dispatcher.requests.map((r) => r.hints.session ?? "");
     const freshId = sessions[2] ?? "";
     assert.notEqual(freshId, first.conversation_id);
-    assert.equal(await store.conversationTurns(freshId, 10), null, "no conversation was created for it");
+    assert.equal(await store.conversations.turns(freshId, 10), null, "no conversation was created for it");
   });
 
   test("a query past its timeout is aborted and answered 504, storing nothing", async () => {
@@ -251,7 +251,7 @@ describe("POST /cluster/execute", () => {
     assert.equal(body.error.code, "timeout");
     assert.equal(body.error.param, "timeout");
     assert.equal(dispatcher.requests[0]?.signal.aborted, true, "the dispatcher was told to stop");
-    assert.equal(await store.conversationTurns(dispatcher.requests[0]?.hints.session ?? "", 10), null);
+    assert.equal(await store.conversations.turns(dispatcher.requests[0]?.hints.session ?? "", 10), null);
   });
 
   test("other methods are 405", async () => {

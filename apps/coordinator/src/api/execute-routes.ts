@@ -7,11 +7,11 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { FlotillaError, type ChatTurn, type GenerationRequest, type Tier, type Usage } from "@flotilla/protocol";
+import { FlotillaError, generationResultOf, type ChatTurn, type GenerationRequest, type Tier, type Usage } from "@flotilla/protocol";
 import type { DispatchResult, GenerationDispatcher } from "../dispatch/types.ts";
 import type { RouteHints } from "../router/router.ts";
 import type { ComplexityClass } from "../router/classify.ts";
-import type { Store } from "../store/store.ts";
+import type { Conversations } from "../store/conversations.ts";
 import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
 import { usageOf } from "../gateway/translate.ts";
@@ -62,17 +62,17 @@ export interface ExecuteResponse {
 
 export interface ExecuteRoutesOptions {
   dispatcher: GenerationDispatcher;
-  store: Store;
+  conversations: Conversations;
   nowMs: () => number;
 }
 
 export function registerExecuteRoutes(app: FastifyInstance, options: ExecuteRoutesOptions): void {
-  const { dispatcher, store, nowMs } = options;
+  const { dispatcher, conversations, nowMs } = options;
 
   app.post("/cluster/execute", async (request, reply) => {
     const body = parseBody(executeBody, request.body);
     const given = body.conversation_id ?? undefined;
-    const history = given === undefined ? [] : await store.conversationTurns(given, MAX_HISTORY_TURNS);
+    const history = given === undefined ? [] : await conversations.turns(given, MAX_HISTORY_TURNS);
     if (history === null) {
       throw new FlotillaError("not_found", `no conversation has the id ${JSON.stringify(given)}`, { param: "conversation_id" });
     }
@@ -92,7 +92,7 @@ export function registerExecuteRoutes(app: FastifyInstance, options: ExecuteRout
     let done: DispatchResult;
     try {
       done = await dispatcher.run({
-        generation: generationOf(body, history, question),
+        workload: generationOf(body, history, question),
         hints: hintsOf(body, conversationId),
         priority: "normal",
         // Nothing is streamed to this client: a node failing half-way is
@@ -111,18 +111,19 @@ export function registerExecuteRoutes(app: FastifyInstance, options: ExecuteRout
     // An answer the client never received is not part of its conversation.
     if (hangUp.signal.aborted) return reply.hijack();
 
-    const answer: ChatTurn = { role: "assistant", content: done.result.text };
-    await remember(store, conversationId, given === undefined, [question, answer], nowMs());
+    const result = generationResultOf(done.result);
+    const answer: ChatTurn = { role: "assistant", content: result.text };
+    await remember(conversations, conversationId, given === undefined, [question, answer], nowMs());
     const response: ExecuteResponse = {
       conversation_id: conversationId,
-      answer: done.result.text,
+      answer: result.text,
       node: done.decision.node,
       tier: done.decision.tier,
       class: done.decision.class,
       model: done.decision.model,
       resumed: done.resumed,
-      finish_reason: done.result.finishReason,
-      usage: usageOf(done.result),
+      finish_reason: result.finishReason,
+      usage: usageOf(result),
     };
     return response;
   });
@@ -157,12 +158,12 @@ function hintsOf(body: ExecuteBody, conversationId: string): RouteHints {
   };
 }
 
-async function remember(store: Store, id: string, isNew: boolean, turns: ChatTurn[], nowMs: number): Promise<void> {
-  if (isNew && !(await store.createConversation(id, nowMs))) {
+async function remember(conversations: Conversations, id: string, isNew: boolean, turns: ChatTurn[], nowMs: number): Promise<void> {
+  if (isNew && !(await conversations.create(id, nowMs))) {
     // A random UUID already taken: never expected; refuse rather than mix two conversations.
     throw new FlotillaError("internal_error", "could not create a new conversation");
   }
-  if (!(await store.appendTurns(id, turns, nowMs))) {
+  if (!(await conversations.append(id, turns, nowMs))) {
     throw new FlotillaError("not_found", `no conversation has the id ${JSON.stringify(id)}`, { param: "conversation_id" });
   }
 }

@@ -4,7 +4,7 @@
 // the admin-protected plugin).
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { FlotillaError, nodeName, type GenerationRequest, type NodeTestResult } from "@flotilla/protocol";
+import { FlotillaError, generationResultOf, nodeName, type GenerationRequest, type NodeTestResult } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
@@ -47,17 +47,17 @@ export function registerNodeTestRoutes(app: FastifyInstance, registry: NodeRegis
     const started = performance.now();
     let firstTokenMs: number | null = null;
     const signal = AbortSignal.timeout(options.timeoutMs);
-    const result = await node
-      .generate(generation, {
+    const result = generationResultOf(await node
+      .run(generation, {
         signal,
-        onText: () => {
+        onChunk: () => {
           firstTokenMs ??= performance.now() - started;
         },
       })
       .catch((err: unknown) => {
         if (signal.aborted) throw new FlotillaError("backend_error", `node ${name} did not finish within ${options.timeoutMs} ms`);
         throw err;
-      });
+      }));
     const totalMs = performance.now() - started;
     // Decoding speed: the tokens after the first, over the time after it.
     const decodeMs = totalMs - (firstTokenMs ?? 0);

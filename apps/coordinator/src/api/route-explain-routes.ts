@@ -3,7 +3,7 @@
 // a request would land where it lands (and why other nodes would not).
 // Admin-only (registered inside the admin-protected plugin).
 import type { FastifyInstance } from "fastify";
-import { chatCompletionRequest } from "@flotilla/protocol";
+import { chatCompletionRequest, type RouteExplanation } from "@flotilla/protocol";
 import type { Router } from "../router/router.ts";
 import { chatToGeneration } from "../gateway/translate.ts";
 import { parseBody } from "../gateway/validate.ts";
@@ -11,7 +11,9 @@ import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
 import { routeHints } from "../gateway/route-hints.ts";
 
 export function registerRouteExplainRoutes(app: FastifyInstance, router: Router): void {
-  app.post("/cluster/route", async (request) => {
+  // Typed with the schema readers parse it with (cluster-api.ts): the
+  // router's decision may grow, this answer changes only on purpose.
+  app.post("/cluster/route", async (request): Promise<RouteExplanation> => {
     const body = parseBody(chatCompletionRequest, request.body);
     const decision = await router.explain(chatToGeneration(body), routeHints(body, request.headers));
     return {

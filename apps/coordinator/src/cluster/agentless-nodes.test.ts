@@ -48,7 +48,7 @@ async function open(file: string, fileNodes: ClusterNode[] = [], registry = new 
   const allowlist = NetworkAllowlist.default();
   const nodes = await AgentlessNodes.load(
     {
-      store,
+      records: store.agentlessNodes,
       registry,
       policy: healthPolicy(60_000),
       dispatcher,
@@ -160,11 +160,11 @@ test("a file node takes the place of a stored node of its name; one named like a
   const second = await open("shadow.db", [fileNode("shared")]);
   assert.equal(second.nodes.get("shared")?.origin, "file");
   assert.match(second.warnings.join("\n"), /cluster file now declares shared/);
-  assert.deepEqual(await second.store.listStaticNodes(), []);
+  assert.deepEqual(await second.store.agentlessNodes.list(), []);
   await second.close();
 
   const registry = new NodeRegistry();
-  registry.add({ name: "desk", status: () => { throw new Error("unused"); }, generate: () => Promise.reject(new Error("unused")) });
+  registry.add({ name: "desk", status: () => { throw new Error("unused"); }, run: () => Promise.reject(new Error("unused")) });
   await assert.rejects(open("agent.db", [fileNode("other"), fileNode("desk")], registry), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
     assert.match(err.message, /^nodes\[1\]\.name: "desk" is already the name of a joined agent/);

@@ -6,7 +6,7 @@
 import type { Dispatcher } from "undici";
 import type { z } from "zod";
 import { FlotillaError, nodeName, type NodeStatus } from "@flotilla/protocol";
-import type { Store, StaticNodeRecord } from "../store/store.ts";
+import type { AgentlessNodeRecord, AgentlessNodeRecords } from "../store/agentless-node-records.ts";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import type { HealthPolicy } from "../registry/node-health.ts";
 import { AgentlessNode, type AgentlessNodeSpec } from "../registry/agentless-node.ts";
@@ -19,7 +19,8 @@ export const addNodeBody = clusterNode.extend({ name: nodeName.optional() });
 export type AddNodeInput = z.output<typeof addNodeBody>;
 
 export interface AgentlessNodesOptions {
-  store: Store;
+  /** The nodes added through the API; the file's nodes are never stored. */
+  records: AgentlessNodeRecords;
   registry: NodeRegistry;
   policy: HealthPolicy;
   dispatcher: Dispatcher;
@@ -68,9 +69,9 @@ export class AgentlessNodes {
       }
     });
     for (const node of fileNodes) nodes.#admit(specOf(node, node.apiKey), { origin: "file", drained: false });
-    for (const record of await options.store.listStaticNodes()) {
+    for (const record of await options.records.list()) {
       if (nodes.#nodes.has(record.name)) {
-        await options.store.removeStaticNode(record.name);
+        await options.records.remove(record.name);
         options.warn(`the cluster file now declares ${record.name}; the node of that name added through the API is forgotten`);
         continue;
       }
@@ -93,7 +94,7 @@ export class AgentlessNodes {
     const name = input.name ?? defaultNodeName(new URL(input.url));
     const token = this.#token(input.apiKeyEnv ?? null);
     if (token.missing) throw new FlotillaError("invalid_request", `apiKeyEnv: ${token.missing}`, { param: "apiKeyEnv" });
-    const record: StaticNodeRecord = {
+    const record: AgentlessNodeRecord = {
       name,
       url: input.url,
       kind: input.kind,
@@ -106,7 +107,7 @@ export class AgentlessNodes {
       drained: false,
       addedAtMs: this.#o.nowMs(),
     };
-    if (this.#o.registry.get(name) || !(await this.#o.store.addStaticNode(record))) {
+    if (this.#o.registry.get(name) || !(await this.#o.records.add(record))) {
       throw new FlotillaError("conflict", `a node named ${name} already exists; choose another name`, { param: "name" });
     }
     const node = this.#admit(specOf(record, token.value), { origin: "api", drained: false });
@@ -121,14 +122,14 @@ export class AgentlessNodes {
         param: "name",
       });
     }
-    await this.#o.store.removeStaticNode(name);
+    await this.#o.records.remove(name);
     this.#nodes.delete(name);
     this.#o.registry.remove(name);
   }
 
   async setDrained(name: string, drained: boolean): Promise<void> {
     const node = this.#require(name);
-    if (node.origin === "api") await this.#o.store.setStaticNodeDrained(name, drained);
+    if (node.origin === "api") await this.#o.records.setDrained(name, drained);
     node.drained = drained;
   }
 

@@ -13,14 +13,17 @@ import {
   type JoinRequest,
   type JoinResponse,
 } from "@flotilla/protocol";
-import type { NodeRecord, Store } from "../store/store.ts";
+import type { JoinTokens } from "../store/join-tokens.ts";
+import type { NodeRecord, NodeRecords } from "../store/node-records.ts";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import { RemoteNode, type RemoteNodeRecord } from "../registry/remote-node.ts";
 import type { HealthPolicy } from "../registry/node-health.ts";
 import { deriveCoordinatorCredential, generateSecret, hashSecret } from "@flotilla/security";
 
 export interface MembershipOptions {
-  store: Store;
+  /** The joined agents, kept across restarts. */
+  nodes: NodeRecords;
+  joinTokens: JoinTokens;
   registry: NodeRegistry;
   clusterSecret: string;
   policy: HealthPolicy;
@@ -47,7 +50,7 @@ export class Membership {
 
   static async load(options: MembershipOptions): Promise<Membership> {
     const membership = new Membership(options);
-    for (const record of await options.store.listNodes()) membership.#admit(record);
+    for (const record of await options.nodes.list()) membership.#admit(record);
     return membership;
   }
 
@@ -55,7 +58,7 @@ export class Membership {
     const token = generateSecret("join");
     const createdAtMs = this.#o.nowMs();
     const expiresAtMs = createdAtMs + options.ttlMs;
-    await this.#o.store.addJoinToken({ id: randomUUID(), expiresAtMs, usesLeft: options.uses, createdAtMs }, hashSecret(token));
+    await this.#o.joinTokens.add({ id: randomUUID(), expiresAtMs, usesLeft: options.uses, createdAtMs }, hashSecret(token));
     return { token, expiresAtMs, uses: options.uses };
   }
 
@@ -66,7 +69,7 @@ export class Membership {
    * spent only at the end of join(), so a refused join leaves it usable.
    */
   joinTokenUsable(token: string): Promise<boolean> {
-    return this.#o.store.joinTokenUsable(hashSecret(token), this.#o.nowMs());
+    return this.#o.joinTokens.usable(hashSecret(token), this.#o.nowMs());
   }
 
   async join(token: string, request: JoinRequest): Promise<JoinResponse> {
@@ -85,7 +88,7 @@ export class Membership {
       });
     }
     // Spent atomically: of two agents racing for its last use, one gets 401.
-    if (!(await this.#o.store.spendJoinToken(hashSecret(token), this.#o.nowMs()))) {
+    if (!(await this.#o.joinTokens.spend(hashSecret(token), this.#o.nowMs()))) {
       throw new FlotillaError("invalid_api_key", "the join token is not valid: unknown, expired or used up");
     }
     const nodeCredential = generateSecret("node");
@@ -100,7 +103,7 @@ export class Membership {
       drained: false,
       joinedAtMs: this.#o.nowMs(),
     };
-    await this.#o.store.putNode(record);
+    await this.#o.nodes.put(record);
     this.#forget(record.name);
     this.#admit(record).heard(request.load, this.#o.nowMs());
     return {
@@ -122,11 +125,11 @@ export class Membership {
     if (beat.agentUrl !== node.record.url) {
       await this.#requireAllowedUrl(beat.agentUrl);
       node.record = { ...node.record, url: beat.agentUrl };
-      await this.#o.store.setNodeUrl(nodeName, beat.agentUrl);
+      await this.#o.nodes.setUrl(nodeName, beat.agentUrl);
     }
     if (beat.hardware) {
       node.record = { ...node.record, hardware: beat.hardware };
-      await this.#o.store.setNodeHardware(nodeName, JSON.stringify(beat.hardware));
+      await this.#o.nodes.setHardware(nodeName, JSON.stringify(beat.hardware));
     }
     node.heard(beat.load, this.#o.nowMs());
     return { heartbeatIntervalMs: this.#o.policy.heartbeatIntervalMs };
@@ -134,12 +137,12 @@ export class Membership {
 
   async setDrained(name: string, drained: boolean): Promise<void> {
     const node = this.#nodes.get(name);
-    if (!node || !(await this.#o.store.setNodeDrained(name, drained))) throw unknownNode(name);
+    if (!node || !(await this.#o.nodes.setDrained(name, drained))) throw unknownNode(name);
     node.record = { ...node.record, drained };
   }
 
   async remove(name: string): Promise<void> {
-    if (!(await this.#o.store.removeNode(name))) throw unknownNode(name);
+    if (!(await this.#o.nodes.remove(name))) throw unknownNode(name);
     this.#forget(name);
   }
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { Bonjour } from "bonjour-service";
-import type { MdnsTransportOptions } from "@flotilla/protocol";
+import { DISCOVERY_PROTOCOL_VERSION, type MdnsTransportOptions } from "@flotilla/protocol";
 import { MdnsAgent } from "../../../agent/src/discovery/mdns-agent.ts";
 import { MdnsCoordinator, type DiscoveredAgent } from "./mdns-coordinator.ts";
 
@@ -46,8 +46,8 @@ test("an agent finds the coordinator, and the coordinator lists the agent", asyn
   // Announcements anyone on the LAN could send: the coordinator must ignore them.
   const stranger = new Bonjour({ ...mdns });
   stranger.publish({ name: "no-txt", type: "flotilla-agent", port: 9001 });
-  stranger.publish({ name: "bad-name", type: "flotilla-agent", port: 9002, txt: { v: "1", role: "agent", name: "bad name!", port: "9002" } });
-  stranger.publish({ name: "not-agent", type: "flotilla-agent", port: 9003, txt: { v: "1", role: "coordinator", name: "not-agent", port: "9003" } });
+  stranger.publish({ name: "bad-name", type: "flotilla-agent", port: 9002, txt: { v: DISCOVERY_PROTOCOL_VERSION, role: "agent", name: "bad name!", port: "9002" } });
+  stranger.publish({ name: "not-agent", type: "flotilla-agent", port: 9003, txt: { v: DISCOVERY_PROTOCOL_VERSION, role: "coordinator", name: "not-agent", port: "9003" } });
   stranger.publish({ name: "old-agent", type: "flotilla-agent", port: 9004, txt: { v: "0", role: "agent", name: "old-agent", port: "9004" } });
   try {
     coordinator.start();
@@ -64,7 +64,7 @@ test("an agent finds the coordinator, and the coordinator lists the agent", asyn
       name: "desk-3",
       addresses: listed.addresses,
       port: 8788,
-      protocolVersion: "1",
+      protocolVersion: DISCOVERY_PROTOCOL_VERSION,
       lastSeenMs: now,
     } satisfies DiscoveredAgent);
     assert.equal(listed.addresses[0], "127.0.0.1");

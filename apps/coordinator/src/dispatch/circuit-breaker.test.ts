@@ -27,7 +27,7 @@ test("a circuit opens after failuresToOpen consecutive failures, not before", ()
   circuit.failed(0, noJitter);
   assert.equal(circuit.state(0), "open");
   assert.equal(circuit.allows(0), false);
-  assert.deepEqual(circuit.view(0), { state: "open", consecutiveFailures: 3, ejectionLeftMs: 1_000, openings: 1 });
+  assert.deepEqual(circuit.view(0), { state: "open", consecutiveFailures: 3, ejectionLeftMs: 1_000, openings: 1, pausedByNode: false });
 });
 
 test("a success between failures resets the count: failures must be consecutive", () => {
@@ -76,11 +76,11 @@ test("a successful probe closes the circuit and forgets earlier openings", () =>
   assert.equal(circuit.view(1_000).openings, 2);
   circuit.sent(3_000);
   circuit.succeeded();
-  assert.deepEqual(circuit.view(3_000), { state: "closed", consecutiveFailures: 0, ejectionLeftMs: 0, openings: 0 });
+  assert.deepEqual(circuit.view(3_000), { state: "closed", consecutiveFailures: 0, ejectionLeftMs: 0, openings: 0, pausedByNode: false });
   assert.equal(circuit.allows(3_000), true);
   // The next opening starts again from the base ejection, not 4 s.
   for (let i = 0; i < policy.failuresToOpen; i++) circuit.failed(10_000, noJitter);
-  assert.deepEqual(circuit.view(10_000), { state: "open", consecutiveFailures: 3, ejectionLeftMs: 1_000, openings: 1 });
+  assert.deepEqual(circuit.view(10_000), { state: "open", consecutiveFailures: 3, ejectionLeftMs: 1_000, openings: 1, pausedByNode: false });
 });
 
 test("a failed probe re-opens the circuit with double the ejection, capped at maxEjectionMs", () => {
@@ -156,9 +156,27 @@ test("CircuitBook.forget() drops a removed node's circuit", () => {
   assert.deepEqual([...book.blocked(0)], ["gone"]);
   book.forget("gone");
   assert.deepEqual([...book.blocked(0)], []);
-  assert.deepEqual(book.view("gone", 0), { state: "closed", consecutiveFailures: 0, ejectionLeftMs: 0, openings: 0 });
+  assert.deepEqual(book.view("gone", 0), { state: "closed", consecutiveFailures: 0, ejectionLeftMs: 0, openings: 0, pausedByNode: false });
   // A node of the same name that joins later starts with a clean record.
   book.failed("gone", 0, noJitter);
   assert.equal(book.view("gone", 0).consecutiveFailures, 1);
   assert.equal(book.view("gone", 0).state, "closed");
+});
+
+test("a node that asks for time is paused until then without a failure counted, then probed once", () => {
+  const circuit = new Circuit(policy);
+  circuit.pause(30_000);
+  assert.deepEqual(circuit.view(0), { state: "open", consecutiveFailures: 0, ejectionLeftMs: 30_000, openings: 0, pausedByNode: true });
+  assert.equal(circuit.allows(29_999), false);
+  assert.equal(circuit.allows(30_000), true, "half-open: one request finds out");
+  circuit.sent(30_000);
+  assert.equal(circuit.allows(30_001), false, "only the one probe");
+  circuit.succeeded();
+  assert.deepEqual(circuit.view(30_002), { state: "closed", consecutiveFailures: 0, ejectionLeftMs: 0, openings: 0, pausedByNode: false });
+  // A pause shorter than an ejection already running does not shorten it.
+  for (let i = 0; i < 3; i++) circuit.failed(40_000, () => 0.5);
+  const ejectedUntil = 40_000 + circuit.view(40_000).ejectionLeftMs;
+  circuit.pause(40_001);
+  assert.equal(40_000 + circuit.view(40_000).ejectionLeftMs, ejectedUntil);
+  assert.equal(circuit.view(40_000).pausedByNode, false);
 });

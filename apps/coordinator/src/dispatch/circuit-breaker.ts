@@ -41,6 +41,8 @@ export interface CircuitView {
   ejectionLeftMs: number;
   /** Times it opened in a row without a success in between. */
   openings: number;
+  /** Open because the node itself asked for time (a 429 or 503 with Retry-After), not for failing. */
+  pausedByNode: boolean;
 }
 
 export class Circuit {
@@ -50,9 +52,23 @@ export class Circuit {
   /** Set while open (half-open once it has passed). */
   #openUntilMs: number | null = null;
   #probing = false;
+  #pausedByNode = false;
 
   constructor(policy: CircuitPolicy = DEFAULT_CIRCUIT_POLICY) {
     this.#policy = policy;
+  }
+
+  /**
+   * The node said "busy, come back in N s" (429/503 with Retry-After): no
+   * request goes to it until then, and none of its failures are counted. A
+   * longer ejection already running is kept. Afterwards it is half-open like
+   * any ejected node: one request finds out whether it is free again.
+   */
+  pause(untilMs: number): void {
+    if (this.#openUntilMs !== null && this.#openUntilMs >= untilMs) return;
+    this.#openUntilMs = untilMs;
+    this.#probing = false;
+    this.#pausedByNode = true;
   }
 
   state(nowMs: number): CircuitState {
@@ -76,6 +92,7 @@ export class Circuit {
     this.#openings = 0;
     this.#openUntilMs = null;
     this.#probing = false;
+    this.#pausedByNode = false;
   }
 
   failed(nowMs: number, random: () => number = Math.random): void {
@@ -96,12 +113,14 @@ export class Circuit {
       consecutiveFailures: this.#failures,
       ejectionLeftMs: this.#openUntilMs === null ? 0 : Math.max(0, Math.ceil(this.#openUntilMs - nowMs)),
       openings: this.#openings,
+      pausedByNode: this.#pausedByNode,
     };
   }
 
   #open(nowMs: number, random: () => number): void {
     this.#openings++;
     this.#probing = false;
+    this.#pausedByNode = false;
     const { baseEjectionMs, maxEjectionMs, jitter } = this.#policy;
     const ejection = Math.min(maxEjectionMs, baseEjectionMs * 2 ** (this.#openings - 1));
     this.#openUntilMs = nowMs + ejection * (1 + jitter * (2 * random() - 1));
@@ -147,8 +166,14 @@ export class CircuitBook {
     this.#circuits.get(name)?.abandoned();
   }
 
+  /** See Circuit.pause. */
+  pause(name: string, untilMs: number): void {
+    this.#circuit(name).pause(untilMs);
+    this.#tripped.add(name);
+  }
+
   view(name: string, nowMs: number): CircuitView {
-    return this.#circuits.get(name)?.view(nowMs) ?? { state: "closed", consecutiveFailures: 0, ejectionLeftMs: 0, openings: 0 };
+    return this.#circuits.get(name)?.view(nowMs) ?? { state: "closed", consecutiveFailures: 0, ejectionLeftMs: 0, openings: 0, pausedByNode: false };
   }
 
   /** A node removed from the cluster takes its circuit with it. */

@@ -4,7 +4,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ChatTurn, GenerationRequest } from "@flotilla/protocol";
-import { estimateTokens } from "../router/tokens.ts";
 import { continuation } from "./continuation.ts";
 
 const params = (maxTokens: number | undefined): GenerationRequest["params"] => ({
@@ -34,7 +33,7 @@ test("chat: the text sent so far becomes an open assistant turn after the conver
     { role: "system", content: "Be brief." },
     { role: "user", content: "Name three colours." },
   ], 100);
-  const next = continuation(original, "Red, green");
+  const next = continuation(original, "Red, green", 3);
   assert.ok(next);
   assert.equal(next.model, "llama3");
   assert.deepEqual(next.input, {
@@ -52,7 +51,7 @@ test("chat: a client's own trailing assistant prefix gets the sent text appended
     { role: "user", content: "Write JSON." },
     { role: "assistant", content: "{\"a\": " },
   ], 100);
-  const next = continuation(original, "1, \"b\": ");
+  const next = continuation(original, "1, \"b\": ", 4);
   assert.ok(next);
   assert.deepEqual(next.input, {
     kind: "chat",
@@ -64,34 +63,30 @@ test("chat: a client's own trailing assistant prefix gets the sent text appended
 });
 
 test("completion: the sent text is appended to the prompt", () => {
-  const next = continuation(completion("Once upon", 100), " a time");
+  const next = continuation(completion("Once upon", 100), " a time", 2);
   assert.ok(next);
   assert.deepEqual(next.input, { kind: "completion", prompt: "Once upon a time" });
 });
 
-test("max_tokens shrinks by the estimated tokens already sent; the other parameters stay", () => {
-  const sent = "x".repeat(40); // 10 tokens by the estimate
-  const next = continuation(chat([{ role: "user", content: "go" }], 100), sent);
+test("max_tokens shrinks by the tokens the sent chunks say they used; the other parameters stay", () => {
+  const next = continuation(chat([{ role: "user", content: "go" }], 100), "x".repeat(40), 10);
   assert.ok(next);
-  assert.equal(next.params.maxTokens, 100 - estimateTokens(sent));
   assert.equal(next.params.maxTokens, 90);
   assert.deepEqual({ ...next.params, maxTokens: 100 }, params(100));
 
-  const rounded = continuation(completion("p", 10), "x".repeat(37)); // 37 chars: 10 tokens, rounded up
-  assert.equal(rounded, undefined);
-  const oneLeft = continuation(completion("p", 10), "x".repeat(36));
-  assert.equal(oneLeft?.params.maxTokens, 1);
+  assert.equal(continuation(completion("p", 10), "anything", 10), undefined, "all ten used");
+  assert.equal(continuation(completion("p", 10), "anything", 9)?.params.maxTokens, 1);
 });
 
 test("no max_tokens stays no max_tokens", () => {
-  const next = continuation(completion("p", undefined), "a long text already sent ".repeat(100));
+  const next = continuation(completion("p", undefined), "a long text already sent ".repeat(100), 500);
   assert.ok(next);
   assert.equal(next.params.maxTokens, undefined);
 });
 
 test("undefined when max_tokens is used up: the answer ends where it is", () => {
-  assert.equal(continuation(chat([{ role: "user", content: "go" }], 10), "x".repeat(40)), undefined);
-  assert.equal(continuation(completion("p", 10), "x".repeat(400)), undefined);
+  assert.equal(continuation(chat([{ role: "user", content: "go" }], 10), "x".repeat(40), 10), undefined);
+  assert.equal(continuation(completion("p", 10), "x".repeat(400), 100), undefined);
 });
 
 test("the original request is not changed", () => {
@@ -100,11 +95,11 @@ test("the original request is not changed", () => {
     { role: "assistant", content: "Hel" },
   ], 100);
   const chatBefore = structuredClone(originalChat);
-  continuation(originalChat, "lo there");
+  continuation(originalChat, "lo there", 2);
   assert.deepEqual(originalChat, chatBefore);
 
   const originalCompletion = completion("Once upon", 100);
   const completionBefore = structuredClone(originalCompletion);
-  continuation(originalCompletion, " a time");
+  continuation(originalCompletion, " a time", 2);
   assert.deepEqual(originalCompletion, completionBefore);
 });

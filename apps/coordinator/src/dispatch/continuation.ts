@@ -4,17 +4,16 @@
 // assistant turn, which agents (toChatHistory) and OpenAI-style servers
 // continue; completion: it is appended to the prompt. Pure.
 import type { GenerationRequest } from "@flotilla/protocol";
-import { estimateTokens } from "../router/tokens.ts";
 
 /**
  * The request that continues `original` after `sent`, or undefined when
  * max_tokens is already used up (the answer ends there, with "length").
- * Tokens already generated are estimated from the text: the failed node
- * never reported its count.
+ * `sentTokens` is what the chunks sent say they used (Chunk.tokens), so the
+ * budget holds exactly across the seam.
  */
-export function continuation(original: GenerationRequest, sent: string): GenerationRequest | undefined {
+export function continuation(original: GenerationRequest, sent: string, sentTokens: number): GenerationRequest | undefined {
   const maxTokens = original.params.maxTokens;
-  const left = maxTokens === undefined ? undefined : maxTokens - estimateTokens(sent);
+  const left = maxTokens === undefined ? undefined : maxTokens - sentTokens;
   if (left !== undefined && left <= 0) return undefined;
   const params = { ...original.params, maxTokens: left };
   if (original.input.kind === "completion") {

@@ -6,11 +6,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   FlotillaError,
-  type GenerateOptions,
+  generationResultOf,
+  isGeneration,
   type GenerationRequest,
-  type GenerationResult,
   type InferenceNode,
   type NodeStatus,
+  type RunOptions,
+  type Workload,
+  type WorkloadResult,
 } from "@flotilla/protocol";
 import { NodeRegistry } from "../registry/node-registry.ts";
 import { Router } from "../router/router.ts";
@@ -38,23 +41,25 @@ class PlayedNode implements InferenceNode {
   status(): NodeStatus {
     return testNode(this.name, { tier: 0, slots: this.slots });
   }
-  async generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
-    this.asked.push(request);
+  async run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
+    assert.ok(isGeneration(workload));
+    this.asked.push(workload);
     for (const piece of this.pieces) {
       await Promise.resolve();
-      options.onText?.(piece);
+      // One token a piece, as the node says.
+      options.onChunk?.({ type: "text", text: piece, tokens: 1 });
     }
     const ending = this.ending;
     if (ending === "hang") {
       return new Promise((_, reject) => options.signal.addEventListener("abort", () => reject(options.signal.reason as Error)));
     }
     if ("fail" in ending) throw ending.fail;
-    return { text: this.pieces.join(""), finishReason: ending.finish, promptTokens: 5, completionTokens: this.pieces.length };
+    return { kind: "generation", text: this.pieces.join(""), finishReason: ending.finish, promptTokens: 5, completionTokens: this.pieces.length };
   }
 }
 
 const request = (overrides: Partial<DispatchRequest> = {}): DispatchRequest => ({
-  generation: {
+  workload: {
     model: "m",
     input: { kind: "chat", messages: [{ role: "user", content: "Tell me a story" }] },
     params: { maxTokens: 100, temperature: 0, topP: undefined, seed: undefined, stop: [], presencePenalty: undefined, frequencyPenalty: undefined },
@@ -98,7 +103,7 @@ test("a node failing before any text: the request is answered by another node, a
   // Without a stream, a's half answer never reaches the client.
   for (let i = 0; i < 3; i++) {
     const answer = await dispatcher.run(request());
-    assert.equal(answer.result.text, "Once upon");
+    assert.equal(generationResultOf(answer.result).text, "Once upon");
     assert.equal(answer.decision.node, "b", "the answer names the node that gave it");
     assert.deepEqual(answer.nodes, ["b"]);
     assert.equal(answer.failedTries, i === 0 ? 1 : 0);
@@ -133,7 +138,7 @@ test("a stream whose node fails after text: an error without continue_on_failure
     b.pieces = [" a", " time"];
     const busyB = router.dispatched("b", undefined); // a is tried first
     const streamed: string[] = [];
-    const run = dispatcher.run(request({ continueOnFailure: resume, onText: (t) => streamed.push(t) }));
+    const run = dispatcher.run(request({ continueOnFailure: resume, onChunk: (c) => streamed.push(c.type === "text" ? c.text : "") }));
     if (!resume) {
       await assert.rejects(run, { code: "backend_error" });
       busyB();
@@ -147,7 +152,7 @@ test("a stream whose node fails after text: an error without continue_on_failure
     assert.equal(answer.resumed, true);
     assert.deepEqual(answer.nodes, ["a", "b"]);
     assert.equal(answer.decision.node, "a", "the head named the node that began the answer");
-    assert.equal(answer.result.text, "Once upon a time");
+    assert.equal(generationResultOf(answer.result).text, "Once upon a time");
     assert.deepEqual(streamed, ["Once", " upon", " a", " time"]);
     const continued = b.asked[0];
     assert.ok(continued?.input.kind === "chat");
@@ -163,9 +168,9 @@ test("a node that sends nothing is abandoned at the first-token timeout and the 
   a.ending = "hang";
   b.pieces = ["hi"];
   const busyB = router.dispatched("b", undefined); // a is tried first
-  const answer = await dispatcher.run(request({ onText: () => {} }));
+  const answer = await dispatcher.run(request({ onChunk: () => {} }));
   busyB();
-  assert.equal(answer.result.text, "hi");
+  assert.equal(generationResultOf(answer.result).text, "hi");
   assert.deepEqual(answer.nodes, ["b"]);
   assert.equal(a.asked.length, 1, "a was tried, and given up on");
 });
@@ -185,7 +190,7 @@ test("when every node is full the request waits in the queue and goes as soon as
   assert.equal(done, false, "it waits while the slot is taken");
   assert.equal(a.asked.length, 0, "and the node is not sent more than its slots");
   release();
-  assert.equal((await waiting).result.text, "hi");
+  assert.equal(generationResultOf((await waiting).result).text, "hi");
 });
 
 test("a full queue refuses at once with 503 server_busy", async () => {
@@ -198,4 +203,62 @@ test("a full queue refuses at once with 503 server_busy", async () => {
   controller.abort(new Error("client gone"));
   await assert.rejects(first, /client gone/);
   release();
+});
+
+test("a busy node (its 429/503) is tried elsewhere, does not count against its circuit, and gets nothing until its Retry-After", async () => {
+  const { nodes, dispatcher, circuits, router } = cluster(["a", "b"]);
+  const [a, b] = nodes as [PlayedNode, PlayedNode];
+  a.ending = { fail: new FlotillaError("server_busy", "node a answered HTTP 429", { retryAfterS: 30 }) };
+  b.pieces = ["hi"];
+  const busyB = router.dispatched("b", undefined); // a is tried first
+  const answer = await dispatcher.run(request());
+  busyB();
+  assert.equal(generationResultOf(answer.result).text, "hi");
+  assert.equal(answer.failedTries, 1);
+  const view = circuits.view("a", Date.now());
+  assert.equal(view.consecutiveFailures, 0, "busy is not a failure");
+  assert.equal(view.pausedByNode, true);
+  assert.ok(view.ejectionLeftMs > 29_000 && view.ejectionLeftMs <= 30_000, `paused for its Retry-After (${view.ejectionLeftMs} ms left)`);
+  // b is busier again, yet a is not tried while it asked for time.
+  const busyAgain = router.dispatched("b", undefined);
+  await dispatcher.run(request());
+  busyAgain();
+  assert.equal(a.asked.length, 1);
+});
+
+test("when the only node is busy the client gets its 503 with the node's Retry-After", async () => {
+  const { nodes, dispatcher } = cluster(["a"]);
+  (nodes[0] as PlayedNode).ending = { fail: new FlotillaError("server_busy", "node a answered HTTP 503", { retryAfterS: 7 }) };
+  await assert.rejects(dispatcher.run(request()), (err: FlotillaError) => err.status === 503 && err.retryAfterS === 7);
+});
+
+test("a node's refusal of the request (its 4xx) goes to the client as it is, tried once, and the circuit stays closed", async () => {
+  const { nodes, dispatcher, circuits } = cluster(["a", "b"]);
+  for (const n of nodes) n.ending = { fail: new FlotillaError("rejected_by_node", "temperature must be at most 2", { status: 422 }) };
+  await assert.rejects(dispatcher.run(request()), (err: FlotillaError) => err.status === 422 && err.message === "temperature must be at most 2");
+  assert.equal(nodes.reduce((sum, n) => sum + n.asked.length, 0), 1);
+  for (const n of nodes) assert.equal(circuits.view(n.name, Date.now()).state, "closed");
+});
+
+test("a resumed stream keeps max_tokens exactly across the seam, and its usage counts the whole answer", async () => {
+  const { nodes, dispatcher, router } = cluster(["a", "b"]);
+  const [a, b] = nodes as [PlayedNode, PlayedNode];
+  a.pieces = ["Once", " upon", " a"]; // three tokens, as a says
+  a.ending = broken();
+  b.pieces = [" time", " there"];
+  b.ending = { finish: "length" };
+  const busyB = router.dispatched("b", undefined);
+  const base = request();
+  const answer = await dispatcher.run({
+    ...base,
+    workload: { ...(base.workload as GenerationRequest), params: { ...(base.workload as GenerationRequest).params, maxTokens: 5 } },
+    continueOnFailure: true,
+    onChunk: () => {},
+  });
+  busyB();
+  const continued = b.asked[0];
+  assert.equal(continued?.params.maxTokens, 2, "5 asked, 3 already sent");
+  const result = generationResultOf(answer.result);
+  assert.equal(result.completionTokens, 5, "the failed node's tokens and the new node's");
+  assert.equal(result.text, "Once upon a time there");
 });

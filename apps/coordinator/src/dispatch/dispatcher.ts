@@ -1,17 +1,20 @@
-// Runs one generation on the cluster so that failures stay out of the
-// client's sight where they can (ADR 0014):
-// - route it (router/), waiting in the busy queue while every node able to
-//   take it is full;
+// Runs one workload on the cluster so that failures stay out of the
+// client's sight where they can (ADR 0014, ADR 0018):
+// - route it (router/) by capability and model, waiting in the busy queue
+//   while every node able to take it is full;
 // - run it on the node under the tier's connect / first-token / idle
 //   timeouts (try-node.ts);
-// - a node failure (unreachable, timeout, 5xx, busy) counts against its
-//   circuit; before any text reached the client the request is retried on
-//   another node, within the retry budget; after, a stream is resumed on
-//   another node when continue_on_failure asks for it, else the failure is
-//   the caller's to report;
-// - a client error (4xx: context too long, a bad parameter) is not the
-//   node's fault: it goes back to the client at once and counts for nothing.
-import { FlotillaError, type GenerationRequest, type GenerationResult } from "@flotilla/protocol";
+// - the error says what to do (FlotillaError.retryable, .nodeFault): a node
+//   failure (unreachable, timeout, 5xx) counts against its circuit; a busy
+//   node (its 408/429/503) does not, and one that said Retry-After gets no
+//   request until then; either is retried on another node, within the retry
+//   budget, before any chunk reached the client; after, a stream is resumed
+//   on another node when continue_on_failure asks for it, else the failure
+//   is the caller's to report;
+// - an error retrying cannot help (the request's own fault: a 4xx, context
+//   too long, a bad parameter) goes back to the client at once; the node did
+//   answer, so it counts as a success for its circuit.
+import { FlotillaError, isGeneration, type GenerationRequest, type WorkloadResult } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import type { Router } from "../router/router.ts";
 import type { RouteDecision, RouteRequest } from "../router/route.ts";
@@ -54,18 +57,19 @@ export class Dispatcher implements GenerationDispatcher {
     const { nowMs, budget, circuits, observer } = this.#p;
     const startedMs = nowMs();
     budget.request(startedMs);
-    const plan = await this.#p.router.plan(req.generation, req.hints, req.classification);
+    const plan = await this.#p.router.plan(req.workload, req.hints, req.classification);
     const exclude = new Set<string>();
     const nodes: string[] = [];
     let answering: RouteDecision | undefined;
     let sent = ""; // text the client has been given
-    let sentTokens = 0; // by estimate, from nodes that then failed
-    let firstTextMs: number | null = null;
+    let chunksSent = 0;
+    let sentTokens = 0; // what the chunks sent say they used, from nodes that then failed
+    let firstChunkMs: number | null = null;
     let failedTries = 0;
     let resumed = false;
-    let generation: GenerationRequest = req.generation;
+    let workload = req.workload;
     let lastFailure: FlotillaError | undefined;
-    let model = req.generation.model;
+    let model = req.workload.model;
 
     const finish = (outcome: RequestOutcomeKind, completionTokens: number): void => {
       const ended = nowMs();
@@ -75,7 +79,7 @@ export class Dispatcher implements GenerationDispatcher {
         tier: answering?.tier ?? null,
         class: plan.classification.class,
         outcome,
-        firstTokenS: firstTextMs === null ? null : (firstTextMs - startedMs) / 1000,
+        firstTokenS: firstChunkMs === null ? null : (firstChunkMs - startedMs) / 1000,
         totalS: (ended - startedMs) / 1000,
         completionTokens,
         failedTries,
@@ -101,74 +105,87 @@ export class Dispatcher implements GenerationDispatcher {
       const node = this.#p.registry.get(name);
       const tier = decision.tier ?? 0;
       const sentBefore = sent.length;
-      let tryFirstTextMs: number | undefined;
+      let tryTokens = 0;
+      let tryFirstChunkMs: number | undefined;
       try {
         if (!node) throw new FlotillaError("backend_error", `node ${name} left the cluster`);
-        const result = await tryNode(node, { ...generation, model }, {
+        const result = await tryNode(node, { ...workload, model }, {
           signal: req.signal,
           timeouts: this.#p.timeouts[tier],
-          onText: (text) => {
-            tryFirstTextMs ??= nowMs();
+          onChunk: (chunk) => {
+            tryFirstChunkMs ??= nowMs();
             // Without a stream nothing reaches the client until the answer is
             // whole: a try that fails half-way leaves no trace in it.
-            if (!req.onText) return;
+            if (!req.onChunk) return;
             announce(decision);
-            firstTextMs ??= tryFirstTextMs;
+            firstChunkMs ??= tryFirstChunkMs;
             if (nodes.at(-1) !== name) nodes.push(name);
-            sent += text;
-            req.onText(text);
+            chunksSent++;
+            if (chunk.type === "text") {
+              sent += chunk.text;
+              tryTokens += chunk.tokens ?? estimateTokens(chunk.text);
+            }
+            req.onChunk(chunk);
           },
         });
         circuits.succeeded(name);
-        firstTextMs ??= tryFirstTextMs ?? nowMs();
+        firstChunkMs ??= tryFirstChunkMs ?? nowMs();
         announce(decision);
         if (nodes.at(-1) !== name) nodes.push(name);
-        const whole: GenerationResult = resumed
-          ? { ...result, text: sent.slice(0, sentBefore) + result.text, completionTokens: sentTokens + result.completionTokens }
+        const whole: WorkloadResult = resumed && result.kind === "generation"
+          ? {
+            ...result,
+            text: sent.slice(0, sentBefore) + result.text,
+            // The resumed request's prompt held the text already sent.
+            promptTokens: Math.max(0, result.promptTokens - sentTokens),
+            completionTokens: sentTokens + result.completionTokens,
+          }
           : result;
-        finish("ok", whole.completionTokens);
+        finish("ok", whole.kind === "generation" ? whole.completionTokens : 0);
         return { result: whole, decision: answering ?? decision, nodes, failedTries, resumed };
       } catch (err) {
         if (req.signal.aborted) {
           circuits.abandoned(name);
-          finish("cancelled", sentTokens);
+          finish("cancelled", sentTokens + tryTokens);
           throw err;
         }
         const failure = asFailure(err, name);
-        if (failure.status < 500) {
-          // The request's fault, not the node's: another node would say the same.
-          circuits.succeeded(name);
-          finish("error", sentTokens);
+        if (!failure.retryable) {
+          // The request's fault, not the node's (it answered): another node would say the same.
+          if (failure.nodeFault) circuits.failed(name, nowMs());
+          else circuits.succeeded(name);
+          finish("error", sentTokens + tryTokens);
           throw failure;
         }
-        circuits.failed(name, nowMs());
+        if (failure.nodeFault) circuits.failed(name, nowMs());
+        else if (failure.retryAfterS !== undefined) circuits.pause(name, nowMs() + failure.retryAfterS * 1000);
+        else circuits.abandoned(name);
         exclude.add(name);
         failedTries++;
         lastFailure = failure;
-        const fresh = sent.slice(sentBefore);
-        if (sent.length > 0 && !req.continueOnFailure) {
-          // Text reached the client: a retry from scratch would repeat it.
-          finish("error", sentTokens + estimateTokens(fresh));
+        if (chunksSent > 0 && !(req.continueOnFailure && isGeneration(req.workload))) {
+          // Chunks reached the client: a retry from scratch would repeat them.
+          finish("error", sentTokens + tryTokens);
           throw failure;
         }
         if (!budget.tryRetry(nowMs())) {
-          finish("error", sentTokens + estimateTokens(fresh));
+          finish("error", sentTokens + tryTokens);
           throw new FlotillaError(failure.code, `${failure.message} (not retried: the retry budget is spent)`, { cause: failure, ...(failure.retryAfterS === undefined ? {} : { retryAfterS: failure.retryAfterS }) });
         }
-        if (sent.length > 0) {
-          sentTokens += estimateTokens(fresh);
-          const next = continuation(req.generation, sent);
+        if (chunksSent > 0 && isGeneration(req.workload)) {
+          sentTokens += tryTokens;
+          const next = continuation(req.workload, sent, sentTokens);
           resumed = true;
           observer.resumed(name, model);
           if (!next) {
             // max_tokens was reached as the node died: the answer is complete.
             finish("ok", sentTokens);
             return {
-              result: { text: sent, finishReason: "length", promptTokens: 0, completionTokens: sentTokens },
+              result: { kind: "generation", text: sent, finishReason: "length", promptTokens: 0, completionTokens: sentTokens },
               decision: answering ?? decision, nodes, failedTries, resumed,
             };
           }
-          generation = next;
+          workload = next satisfies GenerationRequest;
         } else {
           observer.retried(name, model);
         }
@@ -182,7 +199,7 @@ export class Dispatcher implements GenerationDispatcher {
   async #take(request: RouteRequest, req: DispatchRequest, lastFailure: FlotillaError | undefined): Promise<Taken> {
     const { router, queue } = this.#p;
     const refuse = (decision: RouteDecision): FlotillaError =>
-      lastFailure ?? unroutable(req.generation.model, decision);
+      lastFailure ?? unroutable(req.workload.model, decision);
     const take = (decision: RouteDecision): Taken => ({ decision, release: router.dispatched(decision.node as string, req.hints.session) });
 
     const decision = router.route(request);

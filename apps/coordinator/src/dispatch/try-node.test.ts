@@ -8,11 +8,13 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   FlotillaError,
-  type GenerateOptions,
+  generationResultOf,
   type GenerationRequest,
-  type GenerationResult,
   type InferenceNode,
   type NodeStatus,
+  type RunOptions,
+  type Workload,
+  type WorkloadResult,
 } from "@flotilla/protocol";
 import { testNode } from "../router/test-nodes.ts";
 import type { TierTimeouts } from "./timeouts.ts";
@@ -35,8 +37,8 @@ class ScriptedNode implements InferenceNode {
   readonly #pieces: readonly Piece[];
   readonly #thenMs: number;
   readonly #abortError: Error | undefined;
-  /** The options of the last generate() call. */
-  options: GenerateOptions | undefined;
+  /** The options of the last run() call. */
+  options: RunOptions | undefined;
 
   constructor(name: string, script: { pieces: Piece[]; thenMs?: number; abortError?: Error }) {
     this.name = name;
@@ -49,7 +51,7 @@ class ScriptedNode implements InferenceNode {
     return testNode(this.name);
   }
 
-  async generate(_request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+  async run(_workload: Workload, options: RunOptions): Promise<WorkloadResult> {
     this.options = options;
     const { signal } = options;
     let text = "";
@@ -57,14 +59,14 @@ class ScriptedNode implements InferenceNode {
       for (const piece of this.#pieces) {
         await sleep(piece.afterMs, undefined, { signal });
         text += piece.text;
-        options.onText?.(piece.text);
+        options.onChunk?.({ type: "text", text: piece.text });
       }
       await sleep(this.#thenMs, undefined, { signal });
     } catch (err) {
       if (signal.aborted) throw this.#abortError ?? signal.reason;
       throw err;
     }
-    return { text, finishReason: "stop", promptTokens: 3, completionTokens: this.#pieces.length };
+    return { kind: "generation", text, finishReason: "stop", promptTokens: 3, completionTokens: this.#pieces.length };
   }
 }
 
@@ -81,7 +83,7 @@ test("a node that sends no text within firstTokenMs fails with a timeout naming 
   const texts: string[] = [];
   const started = Date.now();
   await assert.rejects(
-    tryNode(node, generation, { signal: new AbortController().signal, timeouts: timeouts({ firstTokenMs: 30 }), onText: (t) => texts.push(t) }),
+    tryNode(node, generation, { signal: new AbortController().signal, timeouts: timeouts({ firstTokenMs: 30 }), onChunk: (c) => texts.push(c.type === "text" ? c.text : "") }),
     (err: unknown) => {
       assert.ok(err instanceof FlotillaError, "the limit is the reason, not what the node threw on abort");
       assert.equal(err.code, "backend_error");
@@ -100,10 +102,10 @@ test("a node that stalls between two pieces fails with the idle timeout after th
   const node = new ScriptedNode("slow-box", { pieces: [{ afterMs: 5, text: "Once" }, { afterMs: 5_000, text: " more" }] });
   const texts: string[] = [];
   await assert.rejects(
-    tryNode(node, generation, { signal: new AbortController().signal, timeouts: timeouts({ firstTokenMs: 1_000, idleMs: 30 }), onText: (t) => texts.push(t) }),
+    tryNode(node, generation, { signal: new AbortController().signal, timeouts: timeouts({ firstTokenMs: 1_000, idleMs: 30 }), onChunk: (c) => texts.push(c.type === "text" ? c.text : "") }),
     (err: unknown) => {
       assert.ok(err instanceof FlotillaError);
-      assert.match(err.message, /node slow-box stalled between two pieces of text/);
+      assert.match(err.message, /node slow-box stalled between two chunks/);
       assert.match(err.message, /timeout/);
       return true;
     },
@@ -119,9 +121,9 @@ test("a steady stream outlasting firstTokenMs succeeds: each piece re-arms the i
   const result = await tryNode(node, generation, {
     signal: new AbortController().signal,
     timeouts: timeouts({ firstTokenMs: 60, idleMs: 60 }),
-    onText: (t) => texts.push(t),
+    onChunk: (c) => texts.push(c.type === "text" ? c.text : ""),
   });
-  assert.equal(result.text, "01234567");
+  assert.equal(generationResultOf(result).text, "01234567");
   assert.deepEqual(texts, ["0", "1", "2", "3", "4", "5", "6", "7"]);
   assert.equal(node.options?.signal.aborted, false, "a finished try is not cancelled");
 });
@@ -133,7 +135,7 @@ test("the client's abort cancels the node and fails with the client's reason, no
   const trying = tryNode(node, generation, {
     signal: client.signal,
     timeouts: timeouts({ firstTokenMs: 1_000, idleMs: 1_000 }),
-    onText: () => client.abort(reason),
+    onChunk: () => client.abort(reason),
   });
   await assert.rejects(trying, (err: unknown) => {
     assert.equal(err, reason);
@@ -144,6 +146,6 @@ test("the client's abort cancels the node and fails with the client's reason, no
 
 test("the tier's connect limit is passed to the node", async () => {
   const node = new ScriptedNode("gpu-box", { pieces: [{ afterMs: 0, text: "ok" }] });
-  await tryNode(node, generation, { signal: new AbortController().signal, timeouts: timeouts({ connectMs: 1_234 }), onText: () => {} });
+  await tryNode(node, generation, { signal: new AbortController().signal, timeouts: timeouts({ connectMs: 1_234 }), onChunk: () => {} });
   assert.equal(node.options?.connectTimeoutMs, 1_234);
 });

@@ -1,17 +1,17 @@
-// One try of a generation on one node, under its tier's timeouts. The node
+// One try of a workload on one node, under its tier's timeouts. The node
 // is cancelled the moment a limit passes (its slot is freed there too) and
 // the try fails with an error that names the limit.
-import { FlotillaError, type GenerationRequest, type GenerationResult, type InferenceNode } from "@flotilla/protocol";
+import { FlotillaError, type Chunk, type InferenceNode, type Workload, type WorkloadResult } from "@flotilla/protocol";
 import type { TierTimeouts } from "./timeouts.ts";
 
 export interface TryOptions {
   /** The client's: aborting it cancels the try. */
   signal: AbortSignal;
   timeouts: TierTimeouts;
-  onText: (text: string) => void;
+  onChunk: (chunk: Chunk) => void;
 }
 
-export async function tryNode(node: InferenceNode, generation: GenerationRequest, options: TryOptions): Promise<GenerationResult> {
+export async function tryNode(node: InferenceNode, workload: Workload, options: TryOptions): Promise<WorkloadResult> {
   const { firstTokenMs, idleMs, connectMs } = options.timeouts;
   const timeout = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -21,18 +21,19 @@ export async function tryNode(node: InferenceNode, generation: GenerationRequest
       timeout.abort(new FlotillaError("backend_error", `node ${node.name} ${what} (timeout ${(ms / 1000).toFixed(1)} s)`));
     }, ms);
   };
-  arm(firstTokenMs, "sent no text in time");
-  let texts = 0;
+  // An embedding answers all at once: its whole answer is its first token.
+  arm(firstTokenMs, workload.input.kind === "embedding" ? "sent no answer in time" : "sent no text in time");
+  let chunks = 0;
   try {
-    return await node.generate(generation, {
+    return await node.run(workload, {
       signal: AbortSignal.any([options.signal, timeout.signal]),
       connectTimeoutMs: connectMs,
-      onText: (text) => {
-        // The idle limit is the same for every gap: after the first piece the
+      onChunk: (chunk) => {
+        // The idle limit is the same for every gap: after the first chunk the
         // timer is only pushed back (refresh), not replaced, per token.
-        if (texts++ === 0) arm(idleMs, "stalled between two pieces of text");
+        if (chunks++ === 0) arm(idleMs, "stalled between two chunks");
         else timer?.refresh();
-        options.onText(text);
+        options.onChunk(chunk);
       },
     });
   } catch (err) {

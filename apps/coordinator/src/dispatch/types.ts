@@ -1,8 +1,9 @@
 // What the gateway (and /cluster/execute) asks of the dispatcher, and what it
-// gets back: one generation, routed, retried on other nodes when a node fails
-// before any text reached the client, resumed on another node when one dies
-// mid-stream (continue_on_failure), queued while every node is full.
-import type { GenerationRequest, GenerationResult } from "@flotilla/protocol";
+// gets back: one workload of any kind, routed, retried on other nodes when a
+// node fails before any chunk reached the client, resumed on another node
+// when one dies mid-stream (continue_on_failure, generations only), queued
+// while every node is full.
+import type { Chunk, Workload, WorkloadResult } from "@flotilla/protocol";
 import type { RouteHints } from "../router/router.ts";
 import type { RouteDecision } from "../router/route.ts";
 import type { Classification } from "../router/classify.ts";
@@ -14,7 +15,7 @@ export type Priority = "high" | "normal" | "low";
 export type QueueExit = "dispatched" | "timeout" | "overflow" | "cancelled";
 
 export interface DispatchRequest {
-  generation: GenerationRequest;
+  workload: Workload;
   hints: RouteHints;
   priority: Priority;
   /** A stream whose node fails after text was sent goes on on another node serving the model. */
@@ -22,11 +23,11 @@ export interface DispatchRequest {
   /** The client hung up (or its deadline passed): stop at once, wherever the request is. */
   signal: AbortSignal;
   /**
-   * Streaming: each piece of text, in order, as nodes confirm it. Text given
-   * here counts as sent to the client: after it a failure can no longer be
+   * Streaming: each chunk, in order, as nodes confirm it. A chunk given here
+   * counts as sent to the client: after it a failure can no longer be
    * retried from scratch, only resumed or reported.
    */
-  onText?: (text: string) => void;
+  onChunk?: (chunk: Chunk) => void;
   /** Skips classifying: the classifier's own queries to a model must not be classified by it. */
   classification?: Classification;
   /** Called once, before the first text (or the result), with the decision of the node that answers. */
@@ -35,8 +36,8 @@ export interface DispatchRequest {
 
 export interface DispatchResult {
   /** The whole answer: text from every node that contributed, usage summed. */
-  result: GenerationResult;
-  /** The decision for the node that produced the first text. */
+  result: WorkloadResult;
+  /** The decision for the node that produced the first chunk. */
   decision: RouteDecision;
   /** Nodes that contributed text, in order (more than one only when resumed). */
   nodes: string[];

@@ -7,8 +7,11 @@ export function unroutable(model: string, decision: RouteDecision): FlotillaErro
     case "tier-unavailable":
     case "no-healthy-node":
       return new FlotillaError("no_backend", `no node can take this request now: ${decision.reason}`, { retryAfterS: 1 });
-    case "unknown-model":
     case "context-too-long":
+      return new FlotillaError("context_length_exceeded", `the prompt is far larger than any node serving \`${model}\` can hold: ${decision.reason}`, { param: "messages" });
+    case "not-capable":
+      return new FlotillaError("model_not_capable", `The model \`${model}\` cannot serve this request: ${decision.reason}`, { param: "model" });
+    case "unknown-model":
     case undefined:
       return modelNotFound(model);
   }

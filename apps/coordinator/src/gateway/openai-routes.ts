@@ -1,5 +1,6 @@
-// /v1: the OpenAI-compatible surface. Each generation route validates its
-// body, translates it, picks a node, and answers as JSON or as SSE.
+// /v1: the OpenAI-compatible surface. Each route validates its body,
+// translates it into a workload, hands it to the dispatcher (which picks the
+// node, retries and resumes), and answers as JSON or, for generations, SSE.
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type {
@@ -7,6 +8,9 @@ import type {
 import {
   chatCompletionRequest,
   completionRequest,
+  embeddingRequest,
+  embeddingResultOf,
+  generationResultOf,
   toOpenAIErrorBody,
   type GenerationRequest,
   type GenerationResult,
@@ -26,6 +30,8 @@ import {
   chatToGeneration,
   chatUsageChunk,
   completionToGeneration,
+  embeddingList,
+  embeddingToWorkload,
   textCompletion,
   usageOf,
   type ResponseIdentity,
@@ -39,6 +45,8 @@ export interface OpenAIRoutesOptions {
   dispatcher: GenerationDispatcher;
   /** The cluster file's routing.continueOnFailure: the default for requests that do not say. */
   continueOnFailure: boolean;
+  /** The most tokens one answer may have: a client's larger max_tokens is capped to it. */
+  maxTokensLimit: number;
   nowMs: () => number;
 }
 
@@ -93,19 +101,42 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     const body = parseBody(chatCompletionRequest, request.body);
     const hints = routeHints(body, request.headers);
     const handling = dispatchHints(body, request.headers, options.continueOnFailure);
-    return generate(request, reply, chatToGeneration(body), hints, handling, body.stream === true, body.stream_options?.include_usage === true, chatRendering);
+    return generate(request, reply, chatToGeneration(body, options.maxTokensLimit), hints, handling, body.stream === true, body.stream_options?.include_usage === true, chatRendering);
   });
 
   app.post("/v1/completions", (request, reply) => {
     const body = parseBody(completionRequest, request.body);
-    const generation = completionToGeneration(body);
+    const generation = completionToGeneration(body, options.maxTokensLimit);
     const echo = body.echo === true && generation.input.kind === "completion" ? generation.input.prompt : "";
     const hints = routeHints(body, request.headers);
     const handling = dispatchHints(body, request.headers, options.continueOnFailure);
     return generate(request, reply, generation, hints, handling, body.stream === true, body.stream_options?.include_usage === true, completionRendering(echo));
   });
 
+  app.post("/v1/embeddings", async (request, reply) => {
+    const body = parseBody(embeddingRequest, request.body);
+    const workload = embeddingToWorkload(body);
+    const controller = new AbortController();
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) controller.abort(new Error("client disconnected"));
+    });
+    try {
+      const answer = await options.dispatcher.run({
+        workload,
+        hints: routeHints(body, request.headers),
+        ...dispatchHints(body, request.headers, false),
+        signal: controller.signal,
+      });
+      void reply.headers(routeHeaders(answer.decision));
+      return embeddingList(answer.decision.model ?? workload.model, embeddingResultOf(answer.result), body.encoding_format ?? "float");
+    } catch (err) {
+      if (controller.signal.aborted) return reply.hijack();
+      throw err;
+    }
+  });
+
   rejectOtherMethods(app, "/v1/models", ["GET"]);
+  rejectOtherMethods(app, "/v1/embeddings", ["POST"]);
   rejectOtherMethods(app, "/v1/models/:id", ["GET"]);
   rejectOtherMethods(app, "/v1/chat/completions", ["POST"]);
   rejectOtherMethods(app, "/v1/completions", ["POST"]);
@@ -132,7 +163,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
       model: generation.model,
     };
     const dispatch = {
-      generation,
+      workload: generation,
       hints,
       priority: handling.priority,
       continueOnFailure: handling.continueOnFailure,
@@ -144,7 +175,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
         const answer = await options.dispatcher.run(dispatch);
         who.model = answer.decision.model ?? who.model;
         void reply.headers(routeHeaders(answer.decision));
-        return rendering.body(who, answer.result);
+        return rendering.body(who, generationResultOf(answer.result));
       } catch (err) {
         // Nobody is left to answer; keep Fastify from writing to a closed socket.
         if (controller.signal.aborted) return reply.hijack();
@@ -167,13 +198,15 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
           who.model = decision.model ?? who.model;
           sse.addHeaders(routeHeaders(decision));
         },
-        onText: (text) => {
+        onChunk: (chunk) => {
+          // Generations produce text chunks only, for now (tool calls come with their own rendering).
+          if (chunk.type !== "text") return;
           begin();
-          sse.send(rendering.textEvent(who, text));
+          sse.send(rendering.textEvent(who, chunk.text));
         },
       });
       begin();
-      const finals = rendering.finalEvents(who, answer.result, includeUsage);
+      const finals = rendering.finalEvents(who, generationResultOf(answer.result), includeUsage);
       // The finishing chunk says when the answer was resumed on another node, and where.
       if (answer.resumed) finals[0] = { ...(finals[0] as object), flotilla: { resumed: true, nodes: answer.nodes } };
       for (const event of finals) sse.send(event);

@@ -1,5 +1,12 @@
 // OpenAI bodies ⇄ flotilla's GenerationRequest/Result. Pure functions: the
 // wire format is decided here and nowhere else.
+import {
+  DEFAULT_MAX_TOKENS_LIMIT,
+  type EmbeddingList,
+  type EmbeddingRequest,
+  type EmbeddingRequestBody,
+  type EmbeddingResult,
+} from "@flotilla/protocol";
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -34,7 +41,12 @@ function params(body: SamplingFields, maxTokens: number | undefined): Generation
   };
 }
 
-export function chatToGeneration(body: ChatCompletionRequest): GenerationRequest {
+/** A client's max_tokens, capped at the server's limit (ADR 0017); undefined stays undefined. */
+function capped(requested: number | null | undefined, limit: number): number | undefined {
+  return requested == null ? undefined : Math.min(requested, limit);
+}
+
+export function chatToGeneration(body: ChatCompletionRequest, maxTokensLimit: number = DEFAULT_MAX_TOKENS_LIMIT): GenerationRequest {
   const messages = body.messages.map((m): ChatTurn => {
     const content = m.content == null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("");
     // `developer` is OpenAI's newer name for `system`; tool results are read as user turns.
@@ -44,16 +56,16 @@ export function chatToGeneration(body: ChatCompletionRequest): GenerationRequest
   return {
     model: body.model,
     input: { kind: "chat", messages },
-    params: params(body, body.max_completion_tokens ?? body.max_tokens ?? undefined),
+    params: params(body, capped(body.max_completion_tokens ?? body.max_tokens, maxTokensLimit)),
   };
 }
 
-export function completionToGeneration(body: CompletionRequest): GenerationRequest {
+export function completionToGeneration(body: CompletionRequest, maxTokensLimit: number = DEFAULT_MAX_TOKENS_LIMIT): GenerationRequest {
   const prompt = typeof body.prompt === "string" ? body.prompt : (body.prompt[0] ?? "");
   return {
     model: body.model,
     input: { kind: "completion", prompt },
-    params: params(body, body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
+    params: params(body, capped(body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS, maxTokensLimit)),
   };
 }
 
@@ -111,4 +123,33 @@ export function textCompletion(
     choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }],
     ...(usage ? { usage } : {}),
   };
+}
+
+/** An OpenAI embeddings body → the embedding workload: one item per input, in order. */
+export function embeddingToWorkload(body: EmbeddingRequestBody): EmbeddingRequest {
+  const { input } = body;
+  let items: (string | number[])[];
+  if (typeof input === "string") items = [input];
+  else if (input.every((x): x is number => typeof x === "number")) items = [input];
+  else items = input;
+  return { model: body.model, input: { kind: "embedding", items, dimensions: body.dimensions ?? undefined } };
+}
+
+export function embeddingList(model: string, result: EmbeddingResult, encoding: "float" | "base64"): EmbeddingList {
+  return {
+    object: "list",
+    data: result.vectors.map((vector, index) => ({
+      object: "embedding",
+      index,
+      embedding: encoding === "base64" ? base64Floats(vector) : vector,
+    })),
+    model,
+    usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
+  };
+}
+
+/** OpenAI's base64 encoding: the vector as little-endian float32s. */
+export function base64Floats(vector: readonly number[]): string {
+  const floats = new Float32Array(vector);
+  return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString("base64");
 }

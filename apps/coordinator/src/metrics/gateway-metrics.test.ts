@@ -64,7 +64,7 @@ class Scrape {
 }
 
 function node(name: string, overrides: Partial<NodeMetricsView> = {}): NodeMetricsView {
-  return { name, pool: "lab", tier: 1, health: "ready", drained: false, circuit: "closed", inFlight: 0, slots: 2, ...overrides };
+  return { name, pool: "lab", tier: 1, state: "ready", circuit: "closed", inFlight: 0, slots: 2, ...overrides };
 }
 
 function outcome(overrides: Partial<RequestOutcome> = {}): RequestOutcome {
@@ -194,15 +194,15 @@ describe("GatewayMetrics", () => {
   test("node state sets, load and slots, and a node that leaves leaves the output", async () => {
     const { metrics, nodes } = fixture([
       node("a", { inFlight: 2, slots: 4 }),
-      node("b", { tier: 2, pool: "gpu", health: "suspect", circuit: "half-open" }),
-      node("c", { drained: true }),
+      node("b", { tier: 2, pool: "gpu", state: "suspect", circuit: "half-open" }),
+      node("c", { state: "draining" }),
     ]);
 
     let s = await scrape(metrics);
     const health = (n: string) => Object.fromEntries(s.series("flotilla_node_health", { node: n }).map((m): [string, number] => [m.labels.state ?? "", m.value]));
-    assert.deepEqual(health("a"), { ready: 1, suspect: 0, down: 0, drained: 0 });
-    assert.deepEqual(health("b"), { ready: 0, suspect: 1, down: 0, drained: 0 });
-    assert.deepEqual(health("c"), { ready: 0, suspect: 0, down: 0, drained: 1 });
+    assert.deepEqual(health("a"), { ready: 1, suspect: 0, down: 0, draining: 0 });
+    assert.deepEqual(health("b"), { ready: 0, suspect: 1, down: 0, draining: 0 });
+    assert.deepEqual(health("c"), { ready: 0, suspect: 0, down: 0, draining: 1 });
     assert.equal(s.value("flotilla_node_circuit_state", { node: "b", state: "half-open" }), 1);
     assert.equal(s.value("flotilla_node_circuit_state", { node: "b", state: "closed" }), 0);
     assert.equal(s.value("flotilla_node_in_flight", { node: "a" }), 2);
@@ -210,7 +210,7 @@ describe("GatewayMetrics", () => {
     assert.equal(s.value("flotilla_node_info", { node: "b", pool: "gpu", tier: "2" }), 1);
 
     nodes.splice(1, 1);
-    nodes[0] = node("a", { health: "down", circuit: "open" });
+    nodes[0] = node("a", { state: "down", circuit: "open" });
     s = await scrape(metrics);
     for (const name of ["flotilla_node_info", "flotilla_node_health", "flotilla_node_circuit_state", "flotilla_node_in_flight", "flotilla_node_slots"]) {
       assert.equal(s.series(name, { node: "b" }).length, 0, `${name} still shows node b`);

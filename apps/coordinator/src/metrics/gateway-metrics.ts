@@ -9,7 +9,7 @@
 // has served is labelled "" instead, so that made-up model names cannot grow
 // the series without bound.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { NodeHealth } from "@flotilla/protocol";
+import { NODE_STATES, type NodeState } from "@flotilla/protocol";
 import type { DispatchObserver, QueueExit, RequestOutcome } from "../dispatch/observer.ts";
 import type { CircuitState } from "../dispatch/circuit-breaker.ts";
 
@@ -18,8 +18,8 @@ export interface NodeMetricsView {
   name: string;
   pool: string;
   tier: number;
-  health: NodeHealth;
-  drained: boolean;
+  /** node-state.ts: the same word status and the CLI show. */
+  state: NodeState;
   circuit: CircuitState;
   inFlight: number;
   slots: number;
@@ -30,8 +30,6 @@ export interface MetricsSources {
   queueDepth: () => number;
 }
 
-/** Drained is shown as a health state of its own: a drained node takes no new work whatever its health. */
-const HEALTH_STATES = ["ready", "suspect", "down", "drained"] as const;
 const CIRCUIT_STATES: readonly CircuitState[] = ["closed", "open", "half-open"];
 
 /**
@@ -211,14 +209,13 @@ function registerNodeGauges(registers: Registry[], sources: MetricsSources): voi
   });
   new Gauge({
     name: `${PREFIX}node_health`,
-    help: "1 for the node's current state (drained overrides its health), 0 for the others.",
+    help: "1 for the node's current state (ready, suspect, down, draining), 0 for the others.",
     labelNames: ["node", "state"],
     registers,
     collect() {
       this.reset();
       for (const n of sources.nodes()) {
-        const current = n.drained ? "drained" : n.health;
-        for (const state of HEALTH_STATES) this.set({ node: n.name, state }, state === current ? 1 : 0);
+        for (const state of NODE_STATES) this.set({ node: n.name, state }, state === n.state ? 1 : 0);
       }
     },
   });

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { once } from "node:events";
 import { Agent } from "undici";
-import { FlotillaError, type GenerationRequest } from "@flotilla/protocol";
+import { FlotillaError, generationResultOf, type GenerationRequest } from "@flotilla/protocol";
 import { AgentlessNode, type AgentlessNodeSpec } from "./agentless-node.ts";
 import { healthPolicy } from "./node-health.ts";
-import { errorMessageOf } from "./agentless/node-http.ts";
+import { errorMessageOf, refusal, retryAfterSeconds } from "./agentless/node-http.ts";
 
 const dispatcher = new Agent();
 const servers: Server[] = [];
@@ -103,9 +103,9 @@ test("openai: a health check lists the models with the bearer token; a chat stre
   assert.equal(status.error, undefined);
 
   const texts: string[] = [];
-  const result = await n.generate(chat, { signal: new AbortController().signal, onText: (t) => texts.push(t) });
+  const result = await n.run(chat, { signal: new AbortController().signal, onChunk: (c) => texts.push(c.type === "text" ? c.text : "") });
   assert.deepEqual(texts, ["Hel", "lo"]);
-  assert.deepEqual(result, { text: "Hello", finishReason: "length", promptTokens: 3, completionTokens: 2 });
+  assert.deepEqual(result, { kind: "generation", text: "Hello", finishReason: "length", promptTokens: 3, completionTokens: 2 });
   const post = server.seen.find((s) => s.method === "POST");
   assert.equal(post?.url, "/v1/chat/completions");
   assert.equal(post?.authorization, "Bearer sk-box");
@@ -117,8 +117,8 @@ test("openai: a server that sends no usage gives counts of 0; one without [DONE]
   const server = await fakeServer((_req, res) => {
     sse(res, [JSON.stringify({ choices: [{ index: 0, text: "x", finish_reason: "stop" }] })]);
   });
-  const result = await node({ url: server.url }).generate(chat, { signal: new AbortController().signal });
-  assert.deepEqual(result, { text: "x", finishReason: "stop", promptTokens: 0, completionTokens: 0 });
+  const result = await node({ url: server.url }).run(chat, { signal: new AbortController().signal });
+  assert.deepEqual(result, { kind: "generation", text: "x", finishReason: "stop", promptTokens: 0, completionTokens: 0 });
 });
 
 test("ollama: /api/tags, then /api/chat streamed as NDJSON with the counts of its last line", async () => {
@@ -138,15 +138,15 @@ test("ollama: /api/tags, then /api/chat streamed as NDJSON with the counts of it
   assert.equal(status.health, "ready");
   assert.deepEqual(status.models.map((m) => m.id), ["llama3"]);
   assert.match(status.error ?? "", /does not serve the declared model\(s\) mistral/);
-  const result = await n.generate({ ...chat, model: "llama3" }, { signal: new AbortController().signal });
-  assert.deepEqual(result, { text: "Hi!", finishReason: "stop", promptTokens: 7, completionTokens: 2 });
+  const result = await n.run({ ...chat, model: "llama3" }, { signal: new AbortController().signal });
+  assert.deepEqual(result, { kind: "generation", text: "Hi!", finishReason: "stop", promptTokens: 7, completionTokens: 2 });
   const post = server.seen.find((s) => s.method === "POST");
   assert.equal(post?.url, "/ollama/api/chat");
   assert.equal(post?.authorization, undefined, "no token configured, none sent");
   assert.deepEqual((post?.body as { options: unknown }).options, { num_predict: 2 });
 });
 
-test("failures are backend errors naming the node: an HTTP error with its message, a stream cut short", async () => {
+test("a server's 4xx is the request's fault, passed on as it is; a stream cut short is the node's", async () => {
   const server = await fakeServer((req, res) => {
     if (req.url === "/v1/chat/completions") {
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "model m not found" } }));
@@ -156,14 +156,17 @@ test("failures are backend errors naming the node: an HTTP error with its messag
     res.end(`data: ${JSON.stringify({ choices: [{ index: 0, text: "partial", finish_reason: null }] })}\n\n`);
   });
   const n = node({ url: server.url });
-  await assert.rejects(n.generate(chat, { signal: new AbortController().signal }), (err: unknown) => {
+  await assert.rejects(n.run(chat, { signal: new AbortController().signal }), (err: unknown) => {
     assert.ok(err instanceof FlotillaError);
-    assert.equal(err.code, "backend_error");
-    assert.equal(err.message, "node box answered HTTP 404: model m not found");
+    assert.equal(err.code, "rejected_by_node");
+    assert.equal(err.status, 404);
+    assert.equal(err.message, "model m not found");
+    assert.equal(err.retryable, false);
+    assert.equal(err.nodeFault, false);
     return true;
   });
   const completion: GenerationRequest = { ...chat, input: { kind: "completion", prompt: "x" } };
-  await assert.rejects(n.generate(completion, { signal: new AbortController().signal }), /node box ended its answer without finishing it/);
+  await assert.rejects(n.run(completion, { signal: new AbortController().signal }), /node box ended its answer without finishing it/);
   assert.equal(n.status(Date.now()).inFlight, 0, "in-flight counts go back down after failures");
 });
 
@@ -172,7 +175,7 @@ test("an error event in the stream fails the generation with the server's messag
     res.writeHead(200, { "content-type": "text/event-stream" });
     res.end('error: {"code":500,"message":"the context is full","type":"server_error"}\n\n');
   });
-  await assert.rejects(node({ url: server.url }).generate(chat, { signal: new AbortController().signal }), /node box failed: .*the context is full/);
+  await assert.rejects(node({ url: server.url }).run(chat, { signal: new AbortController().signal }), /node box failed: .*the context is full/);
 });
 
 test("a failed health check is recorded; a server that does not answer times out", async () => {
@@ -203,7 +206,7 @@ test("while a generation runs it counts as a busy slot; aborting it closes the c
   const n = node({ url: server.url });
   const controller = new AbortController();
   const started = new Promise<void>((resolve) => {
-    void n.generate(chat, { signal: controller.signal, onText: () => resolve() }).catch(() => undefined);
+    void n.run(chat, { signal: controller.signal, onChunk: () => resolve() }).catch(() => undefined);
   });
   await started;
   assert.equal(n.status(Date.now()).inFlight, 1);
@@ -213,9 +216,10 @@ test("while a generation runs it counts as a busy slot; aborting it closes the c
   assert.equal(n.status(Date.now()).inFlight, 0);
 });
 
-test("error bodies: OpenAI's and Ollama's shapes, else the text", () => {
+test("error bodies: OpenAI's, vLLM's and Ollama's shapes, else the text", () => {
   assert.equal(errorMessageOf('{"error":{"message":"bad key","type":"auth"}}'), "bad key");
   assert.equal(errorMessageOf('{"error":"no such model"}'), "no such model");
+  assert.equal(errorMessageOf('{"object":"error","message":"too long","type":"BadRequestError","code":400}'), "too long", "vLLM's");
   assert.equal(errorMessageOf("  Forbidden \n"), "Forbidden");
 });
 
@@ -227,8 +231,59 @@ test("openai: a body left open after [DONE] is cut off, not waited on", async ()
     res.write(`data: ${chunk("Hello", null)}\n\ndata: ${chunk("", "stop")}\n\ndata: [DONE]\n\n`);
   });
   const started = Date.now();
-  const result = await node({ url: server.url }).generate(chat, { signal: AbortSignal.timeout(5_000) });
+  const result = generationResultOf(await node({ url: server.url }).run(chat, { signal: AbortSignal.timeout(5_000) }));
   assert.equal(result.text, "Hello");
   assert.equal(result.finishReason, "stop");
   assert.ok(Date.now() - started < 4_000, "answered once the trailing body was cut off");
+});
+
+test("openai: a server that answers a stream request with one JSON completion is read as the whole answer", async () => {
+  const server = await fakeServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+    res.end(JSON.stringify({
+      object: "chat.completion",
+      choices: [{ index: 0, message: { role: "assistant", content: "All at once" }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 4, completion_tokens: 3 },
+    }));
+  });
+  const texts: string[] = [];
+  const result = await node({ url: server.url }).run(chat, { signal: AbortSignal.timeout(5_000), onChunk: (c) => texts.push(c.type === "text" ? c.text : "") });
+  assert.deepEqual(result, { kind: "generation", text: "All at once", finishReason: "stop", promptTokens: 4, completionTokens: 3 });
+  assert.deepEqual(texts, ["All at once"]);
+});
+
+test("embeddings: OpenAI's /v1/embeddings and Ollama's /api/embed, vectors in input order and of unit length", async () => {
+  const server = await fakeServer((req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    if (req.url === "/v1/embeddings") {
+      // Listed out of order: `index` says whose each one is.
+      res.end(JSON.stringify({ data: [{ index: 1, embedding: [0, 2] }, { index: 0, embedding: [3, 4] }], usage: { prompt_tokens: 6, total_tokens: 6 } }));
+    } else {
+      res.end(JSON.stringify({ model: "llama3", embeddings: [[3, 4], [0, 2]], prompt_eval_count: 6 }));
+    }
+  });
+  const embedding = { model: "m", input: { kind: "embedding" as const, items: ["a", "b"], dimensions: undefined } };
+  for (const kind of ["openai", "ollama"] as const) {
+    const result = await node({ url: server.url, kind }).run(embedding, { signal: AbortSignal.timeout(5_000) });
+    assert.deepEqual(result, { kind: "embedding", vectors: [[0.6, 0.8], [0, 1]], promptTokens: 6 }, kind);
+  }
+  assert.deepEqual(server.seen.filter((s) => s.method === "POST").map((s) => s.url), ["/v1/embeddings", "/api/embed"]);
+  await assert.rejects(
+    node({ url: server.url, kind: "ollama" }).run({ ...embedding, input: { ...embedding.input, items: [[1, 2]] } }, { signal: AbortSignal.timeout(5_000) }),
+    { code: "unsupported_parameter" },
+  );
+});
+
+test("whose fault a refusal is, by its status", () => {
+  const busy = refusal("box", 429, "slow down", "12");
+  assert.deepEqual([busy.code, busy.status, busy.retryable, busy.nodeFault, busy.retryAfterS], ["server_busy", 503, true, false, 12]);
+  for (const status of [408, 503]) assert.equal(refusal("box", status, "", undefined).code, "server_busy");
+  const tooLong = refusal("box", 400, "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens", undefined);
+  assert.deepEqual([tooLong.code, tooLong.status, tooLong.retryable, tooLong.nodeFault], ["context_length_exceeded", 400, false, false]);
+  const unprocessable = refusal("box", 422, "temperature: must be at most 2", undefined);
+  assert.deepEqual([unprocessable.code, unprocessable.status, unprocessable.message], ["rejected_by_node", 422, "temperature: must be at most 2"]);
+  const broken = refusal("box", 500, "out of memory", undefined);
+  assert.deepEqual([broken.code, broken.status, broken.retryable, broken.nodeFault], ["backend_error", 502, true, true]);
+  assert.equal(retryAfterSeconds("Wed, 21 Oct 2026 07:28:00 GMT"), undefined);
+  assert.equal(retryAfterSeconds("99999"), 3600);
 });

@@ -5,18 +5,23 @@
 import type { Dispatcher } from "undici";
 import {
   FlotillaError,
+  isGeneration,
+  type EmbeddingRequest,
+  type EmbeddingResult,
   type FinishReason,
-  type GenerateOptions,
   type GenerationRequest,
   type GenerationResult,
   type InferenceNode,
   type NodeStatus,
+  type RunOptions,
   type ServedModel,
   type Tier,
+  type Workload,
+  type WorkloadResult,
 } from "@flotilla/protocol";
 import { readAnswer } from "./read-lines.ts";
 import { judgeHealth, type HealthPolicy } from "./node-health.ts";
-import { LatencyTracker, timeGeneration } from "./latency.ts";
+import { LatencyTracker, timeWorkload } from "./latency.ts";
 import { parseJson, type AgentlessKind, type Dialect, type ReportedModel, type StreamUpdate } from "./agentless/dialect.ts";
 import { openaiDialect } from "./agentless/openai-dialect.ts";
 import { ollamaDialect } from "./agentless/ollama-dialect.ts";
@@ -42,6 +47,19 @@ export const AGENTLESS_DEFAULT_CONTEXT = 4096;
 
 /** A model list is a few kilobytes; a megabyte is a server that is not one. */
 const MAX_HEALTH_BODY_BYTES = 1024 * 1024;
+
+/** 2048 inputs of 4096 dimensions as JSON floats, with room to spare. */
+const MAX_EMBEDDINGS_BODY_BYTES = 256 * 1024 * 1024;
+
+/** A whole (non-streamed) answer to a generation: the largest context's text, many times over. */
+const MAX_WHOLE_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The server's list does not say what a model can do: each is taken to
+ * generate and embed (Ollama and llama-server embed with any model), and a
+ * server that cannot gets the request's own refusal back (ADR 0018).
+ */
+const AGENTLESS_CAPABILITIES = ["chat", "embed"] as const;
 
 export interface AgentlessNodeSpec {
   name: string;
@@ -127,7 +145,7 @@ export class AgentlessNode implements InferenceNode {
     let problem: string | undefined;
     const started = performance.now();
     try {
-      const body = await send(this.#endpoint, "GET", this.#dialect.healthUrl(this.spec.url), undefined, signal);
+      const { body } = await send(this.#endpoint, "GET", this.#dialect.healthUrl(this.spec.url), undefined, signal);
       const json = parseJson(await readText(body, MAX_HEALTH_BODY_BYTES));
       if (!json.ok) throw new Error(`its model list is ${json.error}`);
       const reported = this.#dialect.parseModels(json.value);
@@ -148,11 +166,15 @@ export class AgentlessNode implements InferenceNode {
     this.#problem = problem;
   }
 
-  async generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
-    const model = request.model;
+  async run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
+    const model = workload.model;
     this.#inFlight.set(model, (this.#inFlight.get(model) ?? 0) + 1);
     try {
-      return await timeGeneration(this.#latency, options, (timed) => this.#generate(request, timed));
+      return await timeWorkload(this.#latency, workload, options, async (timed) =>
+        isGeneration(workload)
+          ? { kind: "generation", ...(await this.#generate(workload, timed)) }
+          : { kind: "embedding", ...(await this.#embed(workload, timed.signal)) },
+      );
     } finally {
       const left = (this.#inFlight.get(model) ?? 1) - 1;
       if (left === 0) this.#inFlight.delete(model);
@@ -160,13 +182,37 @@ export class AgentlessNode implements InferenceNode {
     }
   }
 
-  async #generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+  async #embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+    if (this.spec.kind === "ollama" && request.input.items.some((item) => typeof item !== "string")) {
+      throw new FlotillaError("unsupported_parameter", `node ${this.name} (Ollama) embeds text only, not token arrays`, { param: "input" });
+    }
+    const { url, body } = this.#dialect.embeddings(this.spec.url, request);
+    const answer = await send(this.#endpoint, "POST", url, body, signal);
+    let json;
+    try {
+      json = parseJson(await readText(answer.body, MAX_EMBEDDINGS_BODY_BYTES));
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw unreachable(this.name, err);
+    }
+    const parsed = json.ok ? this.#dialect.parseEmbeddings(json.value) : json;
+    if (!parsed.ok) throw new FlotillaError("backend_error", `node ${this.name} failed: ${parsed.error}`);
+    if (parsed.value.vectors.length !== request.input.items.length) {
+      throw new FlotillaError("backend_error", `node ${this.name} sent ${parsed.value.vectors.length} embeddings for ${request.input.items.length} inputs`);
+    }
+    return parsed.value;
+  }
+
+  async #generate(request: GenerationRequest, options: RunOptions): Promise<GenerationResult> {
     const { url, body } = this.#dialect.generation(this.spec.url, request);
     // No connectTimeoutMs here: servers like llama-server and Ollama send their
     // head with the first token, after the prompt is read; the first-token
     // timeout covers them (the pool's connect timeout covers the connection).
-    const stream = await send(this.#endpoint, "POST", url, body, options.signal);
-    const sse = this.#dialect.framing === "sse" ? new SseDecoder() : undefined;
+    const answer = await send(this.#endpoint, "POST", url, body, options.signal);
+    const stream = answer.body;
+    // Asked for a stream, some servers answer with one JSON completion: read as one event.
+    const whole = answer.contentType === "application/json" && this.#dialect.framing === "sse";
+    const sse = this.#dialect.framing === "sse" && !whole ? new SseDecoder() : undefined;
     let text = "";
     let finishReason: FinishReason | undefined;
     let usage: StreamUpdate["usage"];
@@ -179,13 +225,19 @@ export class AgentlessNode implements InferenceNode {
       const update = parsed.value;
       if (update.text !== "") {
         text += update.text;
-        options.onText?.(update.text);
+        // Servers stream one token an event: the count the resumption budget needs.
+        options.onChunk?.({ type: "text", text: update.text, tokens: 1 });
       }
       finishReason = update.finishReason ?? finishReason;
       usage = update.usage ?? usage;
       return update.done;
     };
     try {
+      if (whole) {
+        apply(await readText(stream, MAX_WHOLE_ANSWER_BYTES), false);
+        if (finishReason === undefined) throw new FlotillaError("backend_error", `node ${this.name} sent a JSON answer that does not say it is complete`);
+        return { text, finishReason, promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0 };
+      }
       const complete = await readAnswer(stream, (line) => {
         if (!sse) return line.trim() !== "" && apply(line, false);
         const event = sse.push(line);
@@ -211,6 +263,7 @@ export class AgentlessNode implements InferenceNode {
       contextSize: model.contextSize ?? AGENTLESS_DEFAULT_CONTEXT,
       loadedAtMs: this.#firstSeenMs.get(model.id) ?? nowMs,
       slots: { total: AGENTLESS_SLOTS, busy: Math.min(inFlight, AGENTLESS_SLOTS), queued: Math.max(0, inFlight - AGENTLESS_SLOTS) },
+      capabilities: [...AGENTLESS_CAPABILITIES],
     };
   }
 }

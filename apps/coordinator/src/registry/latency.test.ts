@@ -1,9 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { GenerateOptions, GenerationResult } from "@flotilla/protocol";
-import { Ewma, LatencyTracker, timeGeneration } from "./latency.ts";
+import type { EmbeddingRequest, GenerationRequest, RunOptions, WorkloadResult } from "@flotilla/protocol";
+import { Ewma, LatencyTracker, timeWorkload } from "./latency.ts";
 
-const result: GenerationResult = { text: "ab", finishReason: "stop", promptTokens: 1, completionTokens: 2 };
+const result: WorkloadResult = { kind: "generation", text: "ab", finishReason: "stop", promptTokens: 1, completionTokens: 2 };
+const workload: GenerationRequest = {
+  model: "m",
+  input: { kind: "completion", prompt: "Once" },
+  params: { maxTokens: 2, temperature: undefined, topP: undefined, seed: undefined, stop: [], presencePenalty: undefined, frequencyPenalty: undefined },
+};
 
 /** A clock that only moves when the test says so. */
 function fakeClock(): { now: () => number; advance: (ms: number) => void } {
@@ -56,19 +61,20 @@ test("probe round trips appear only once one is recorded", () => {
   assert.deepEqual(tracker.snapshot(), { firstTokenMs: null, totalMs: null, samples: 0, probeMs: 15 });
 });
 
-test("timeGeneration: first token at the first onText, total at the result, and the caller's onText still called", async () => {
+test("timeWorkload: first token at the first chunk, total at the result, and the caller's onChunk still called", async () => {
   const tracker = new LatencyTracker();
   const clock = fakeClock();
   const seen: string[] = [];
-  const options: GenerateOptions = { signal: new AbortController().signal, onText: (t) => seen.push(t) };
-  const out = await timeGeneration(
+  const options: RunOptions = { signal: new AbortController().signal, onChunk: (c) => seen.push(c.type === "text" ? c.text : "") };
+  const out = await timeWorkload(
     tracker,
+    workload,
     options,
     (timed) => {
       clock.advance(120);
-      timed.onText?.("a");
+      timed.onChunk?.({ type: "text", text: "a" });
       clock.advance(300);
-      timed.onText?.("b");
+      timed.onChunk?.({ type: "text", text: "b" });
       clock.advance(430);
       return Promise.resolve(result);
     },
@@ -79,15 +85,16 @@ test("timeGeneration: first token at the first onText, total at the result, and 
   assert.deepEqual(tracker.snapshot(), { firstTokenMs: 120, totalMs: 850, samples: 1 });
 });
 
-test("timeGeneration: a non-streaming caller is still timed to its first token", async () => {
+test("timeWorkload: a non-streaming caller is still timed to its first token", async () => {
   const tracker = new LatencyTracker();
   const clock = fakeClock();
-  await timeGeneration(
+  await timeWorkload(
     tracker,
+    workload,
     { signal: new AbortController().signal },
     (timed) => {
       clock.advance(40);
-      timed.onText?.("a");
+      timed.onChunk?.({ type: "text", text: "a" });
       clock.advance(60);
       return Promise.resolve(result);
     },
@@ -96,11 +103,12 @@ test("timeGeneration: a non-streaming caller is still timed to its first token",
   assert.deepEqual(tracker.snapshot(), { firstTokenMs: 40, totalMs: 100, samples: 1 });
 });
 
-test("timeGeneration: with no text before the result, the first token is the result", async () => {
+test("timeWorkload: with no chunk before the result, the first token is the result", async () => {
   const tracker = new LatencyTracker();
   const clock = fakeClock();
-  await timeGeneration(
+  await timeWorkload(
     tracker,
+    workload,
     { signal: new AbortController().signal },
     () => {
       clock.advance(75);
@@ -111,18 +119,28 @@ test("timeGeneration: with no text before the result, the first token is the res
   assert.deepEqual(tracker.snapshot(), { firstTokenMs: 75, totalMs: 75, samples: 1 });
 });
 
-test("timeGeneration: failures and aborted requests are not latencies", async () => {
+test("timeWorkload: failures and aborted requests are not latencies", async () => {
   const tracker = new LatencyTracker();
   const failure = new Error("node failed");
   await assert.rejects(
-    timeGeneration(tracker, { signal: new AbortController().signal }, () => Promise.reject(failure)),
+    timeWorkload(tracker, workload, { signal: new AbortController().signal }, () => Promise.reject(failure)),
     (err) => err === failure,
   );
   // An aborted generation may still resolve (the agent returns what it had).
   const hangUp = new AbortController();
-  await timeGeneration(tracker, { signal: hangUp.signal }, () => {
+  await timeWorkload(tracker, workload, { signal: hangUp.signal }, () => {
     hangUp.abort();
     return Promise.resolve({ ...result, finishReason: "length" as const });
   });
   assert.deepEqual(tracker.snapshot(), { firstTokenMs: null, totalMs: null, samples: 0 });
+});
+
+test("timeWorkload: embeddings are not timed: they say nothing of how soon a node starts answering", async () => {
+  const tracker = new LatencyTracker();
+  const embedding: EmbeddingRequest = { model: "m", input: { kind: "embedding", items: ["a"], dimensions: undefined } };
+  const out = await timeWorkload(tracker, embedding, { signal: new AbortController().signal }, () =>
+    Promise.resolve({ kind: "embedding", vectors: [[1]], promptTokens: 1 }),
+  );
+  assert.equal(out.kind, "embedding");
+  assert.equal(tracker.snapshot().samples, 0);
 });

@@ -7,7 +7,7 @@
 // slows down (a bigger model, a busy GPU) shows it within a few requests while
 // one outlier fades. The first sample initialises the average, so a new node
 // shows a real number at once instead of one dragged up from zero.
-import type { GenerateOptions, GenerationResult, NodeLatency } from "@flotilla/protocol";
+import { isGeneration, type NodeLatency, type RunOptions, type Workload, type WorkloadResult } from "@flotilla/protocol";
 
 /** Weight of the newest sample: about the last half-dozen requests matter. */
 export const LATENCY_ALPHA = 0.3;
@@ -77,29 +77,33 @@ export class LatencyTracker {
 }
 
 /**
- * Runs one generation and records its latency in `tracker` if it succeeds.
- * First token: the first onText call, or the result when no text came before
- * it. onText is always passed down (calling the caller's, if any), so a
- * non-streaming request is timed to its first token too; every node kind
- * produces text the same way whether or not anyone listens.
+ * Runs one workload and records its latency in `tracker` if it is a
+ * generation and succeeds. First token: the first chunk, or the result when
+ * no chunk came before it. onChunk is always passed down (calling the
+ * caller's, if any), so a non-streaming request is timed to its first token
+ * too; every node kind produces chunks the same way whether or not anyone
+ * listens. Embeddings are not timed: their cost says nothing about how soon
+ * a node starts answering, which is what the router reads these figures for.
  * A failure is not a latency (it would make a broken node look fast), and an
  * aborted request is not one either: the client hung up or timed out and the
  * node may have stopped early with a partial answer.
  */
-export async function timeGeneration(
+export async function timeWorkload(
   tracker: LatencyTracker,
-  options: GenerateOptions,
-  run: (options: GenerateOptions) => Promise<GenerationResult>,
+  workload: Workload,
+  options: RunOptions,
+  run: (options: RunOptions) => Promise<WorkloadResult>,
   clock: () => number = () => performance.now(),
-): Promise<GenerationResult> {
+): Promise<WorkloadResult> {
+  if (!isGeneration(workload)) return run(options);
   const started = clock();
   let firstTokenAt: number | undefined;
-  const onText = options.onText;
+  const onChunk = options.onChunk;
   const result = await run({
     ...options,
-    onText: (text) => {
+    onChunk: (chunk) => {
       firstTokenAt ??= clock();
-      onText?.(text);
+      onChunk?.(chunk);
     },
   });
   const endedAt = clock();

@@ -1,15 +1,15 @@
 // The agent in this same process (`flotilla up`): called directly.
 import type {
-  GenerateOptions,
-  GenerationHost,
-  GenerationRequest,
-  GenerationResult,
   HardwareInfo,
   InferenceNode,
   NodeStatus,
+  RunOptions,
   Tier,
+  Workload,
+  WorkloadHost,
+  WorkloadResult,
 } from "@flotilla/protocol";
-import { LatencyTracker, timeGeneration } from "./latency.ts";
+import { LatencyTracker, timeWorkload } from "./latency.ts";
 
 export interface LocalNodeOptions {
   name: string;
@@ -20,12 +20,12 @@ export interface LocalNodeOptions {
 
 export class LocalNode implements InferenceNode {
   readonly name: string;
-  readonly #host: GenerationHost;
+  readonly #host: WorkloadHost;
   readonly #options: LocalNodeOptions;
   readonly #latency = new LatencyTracker();
   drained = false;
 
-  constructor(host: GenerationHost, options: LocalNodeOptions) {
+  constructor(host: WorkloadHost, options: LocalNodeOptions) {
     this.name = options.name;
     this.#host = host;
     this.#options = options;
@@ -49,8 +49,8 @@ export class LocalNode implements InferenceNode {
     };
   }
 
-  generate(request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+  run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
     // No network in between, but the slot queue and the model are: timed like a remote agent.
-    return timeGeneration(this.#latency, options, (timed) => this.#host.generate(request, timed));
+    return timeWorkload(this.#latency, workload, options, (timed) => this.#host.run(workload, timed));
   }
 }

@@ -1,24 +1,24 @@
 // An agent on another machine (or another process), known from its join and
-// kept current by its heartbeats. Generation goes over HTTP to the agent's
-// API as newline-delimited JSON events; aborting the signal closes the
+// kept current by its heartbeats. Workloads go over HTTP to the agent's API,
+// which answers newline-delimited JSON events (protocol agent-api.ts); aborting the signal closes the
 // connection, which cancels the work on the agent.
 import { request, type Dispatcher } from "undici";
 import {
   agentEvent,
   FlotillaError,
   type AgentLoad,
-  type GenerateOptions,
-  type GenerationRequest,
-  type GenerationResult,
   type HardwareInfo,
   type InferenceNode,
   type NodeStatus,
+  type RunOptions,
   type Tier,
+  type Workload,
+  type WorkloadResult,
 } from "@flotilla/protocol";
 import { readAnswer } from "./read-lines.ts";
 import { unreachable } from "./unreachable.ts";
 import { judgeHealth, type HealthPolicy } from "./node-health.ts";
-import { LatencyTracker, timeGeneration } from "./latency.ts";
+import { LatencyTracker, timeWorkload } from "./latency.ts";
 
 export interface RemoteNodeRecord {
   id: string;
@@ -54,16 +54,19 @@ export class RemoteNode implements InferenceNode {
   }
 
   status(nowMs: number): NodeStatus {
+    const health = judgeHealth(this.#lastSeenMs, nowMs, this.#policy);
+    // Down: its last heartbeat's busy slots are long gone (or never finish); it holds nothing.
+    const models = (this.#load?.models ?? []).map((m) => (health === "down" ? { ...m, slots: { ...m.slots, busy: 0, queued: 0 } } : m));
     return {
       name: this.name,
       kind: "agent",
-      health: judgeHealth(this.#lastSeenMs, nowMs, this.#policy),
+      health,
       drained: this.record.drained,
       tier: this.record.tier,
       pool: this.record.pool,
       url: this.record.url,
-      models: this.#load?.models ?? [],
-      inFlight: this.#load?.inFlight ?? 0,
+      models,
+      inFlight: health === "down" ? 0 : (this.#load?.inFlight ?? 0),
       hardware: this.record.hardware,
       lastSeenAgoMs: this.#lastSeenMs === null ? null : nowMs - this.#lastSeenMs,
       latency: this.#latency.snapshot(),
@@ -71,18 +74,18 @@ export class RemoteNode implements InferenceNode {
   }
 
   /** Timed from here, so the figure includes the network and the agent's queue: what a client waits. */
-  generate(generation: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
-    return timeGeneration(this.#latency, options, (timed) => this.#generate(generation, timed));
+  run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
+    return timeWorkload(this.#latency, workload, options, (timed) => this.#run(workload, timed));
   }
 
-  async #generate(generation: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+  async #run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(new URL("/agent/v1/generate", this.record.url), {
+      response = await request(new URL("/agent/v1/run", this.record.url), {
         method: "POST",
         dispatcher: this.#dispatcher,
         headers: { authorization: `Bearer ${this.#credential}`, "content-type": "application/json" },
-        body: JSON.stringify(generation),
+        body: JSON.stringify(workload),
         // undici's request() never follows redirects: a node URL that was
         // checked against the allowlist cannot send us somewhere else.
         signal: options.signal,
@@ -96,27 +99,23 @@ export class RemoteNode implements InferenceNode {
       await response.body.dump();
       throw new FlotillaError("backend_error", `node ${this.name} answered HTTP ${response.statusCode}`);
     }
+    // Text comes as chunks; the result event does not repeat it.
     let text = "";
-    let result: GenerationResult | undefined;
+    let result: WorkloadResult | undefined;
     try {
       await readAnswer(response.body, (line) => {
         if (line === "") return false;
         const event = agentEvent.safeParse(safeJson(line));
         if (!event.success) throw new FlotillaError("backend_error", `node ${this.name} sent a malformed event`);
-        switch (event.data.type) {
-          case "text":
-            text += event.data.text;
-            options.onText?.(event.data.text);
+        switch (event.data.event) {
+          case "chunk":
+            if (event.data.chunk.type === "text") text += event.data.chunk.text;
+            options.onChunk?.(event.data.chunk);
             return false;
           case "result":
-            result = {
-              text,
-              finishReason: event.data.finishReason,
-              promptTokens: event.data.promptTokens,
-              completionTokens: event.data.completionTokens,
-            };
+            result = event.data.result.kind === "generation" ? { ...event.data.result, text } : event.data.result;
             return true;
-          case "error":
+          case "failed":
             throw new FlotillaError(event.data.code, event.data.message, {
               param: event.data.param,
               ...(event.data.retryAfterS === undefined ? {} : { retryAfterS: event.data.retryAfterS }),

@@ -9,11 +9,11 @@ import { resolveModel, type ClusterSnapshot, type SnapshotNode } from "./snapsho
 export function explainRoute(
   request: RouteRequest,
   snapshot: ClusterSnapshot,
-  options: RouteOptions = {},
-  random: () => number = Math.random,
+  options: RouteOptions,
+  random: () => number,
 ): RouteDecision {
   const decision = route(request, snapshot, options, random);
-  const { name, group } = resolveModel(snapshot, request.model);
+  const { name, group } = resolveModel(snapshot, request.model, request.capability);
   const order = tierOrder(decision.class, request.forceTier);
   const eligible: { c: RouteCandidate; rank: number }[] = [];
   const skipped: RouteCandidate[] = [];
@@ -26,7 +26,7 @@ export function explainRoute(
     };
     if (node.health === "down") skip("down");
     else if (node.drained) skip("drained");
-    else if (!p) skip(`does not serve '${name}'`);
+    else if (!p) skip(`does not serve '${name}'${request.capability === "embed" ? " for embeddings" : ""}`);
     else if (p.contextSize < decision.neededTokens) skip(`context window ${p.contextSize} < ${decision.neededTokens} tokens needed`);
     else if (request.exclude?.has(node.name)) skip("excluded (already tried)");
     else if (options.ejected?.has(node.name)) skip(options.ejected.get(node.name) ?? "circuit open");

@@ -164,12 +164,15 @@ test("a forced tier without fallback: only that tier, and tier-unavailable when 
   assert.equal(small.unavailable, "tier-unavailable");
 });
 
-test("a forced tier with fallback: that tier first, then the class's order", () => {
-  assert.deepEqual(tierOrder("SIMPLE", { tier: 2, fallback: true }), [2, 0, 1]);
-  assert.deepEqual(tierOrder("COMPLEX", { tier: 0, fallback: true }), [0, 2, 1]);
+test("a forced tier with fallback follows the published order of that tier, whatever the class", () => {
+  // Tier 0 → 0, 1, 2; tier 1 → 1, 2, 0; tier 2 → 2, 1, 0 (the order of the class that starts there).
+  assert.deepEqual(tierOrder("SIMPLE", { tier: 2, fallback: true }), [2, 1, 0]);
+  assert.deepEqual(tierOrder("COMPLEX", { tier: 0, fallback: true }), [0, 1, 2]);
+  assert.deepEqual(tierOrder("SIMPLE", { tier: 1, fallback: true }), [1, 2, 0]);
   assert.deepEqual(tierOrder("MEDIUM", { tier: 1, fallback: false }), [1]);
+  // Forced tier 2 with no tier-2 node falls back to tier 1 first, even for a SIMPLE request.
   const d = decide([oneTier(0), oneTier(1)], request("SIMPLE", { forceTier: { tier: 2, fallback: true } }));
-  assert.equal(d.node, "t0");
+  assert.equal(d.node, "t1");
   const forced = decide([oneTier(0), oneTier(1), oneTier(2)], request("SIMPLE", { forceTier: { tier: 1, fallback: true } }));
   assert.equal(forced.node, "t1");
 });
@@ -431,9 +434,9 @@ test("the decision has the class, tier, node, model, ranked candidates with scor
 
 test("route() reads the snapshot and never changes it", () => {
   const snap = buildSnapshot([testNode("a"), testNode("b", { tier: 2 })]);
-  const before = JSON.stringify([...snap.groups.values()].map((g) => g.tiers));
-  for (const cls of ["SIMPLE", "MEDIUM", "COMPLEX"] as const) route(request(cls), snap);
-  assert.equal(JSON.stringify([...snap.groups.values()].map((g) => g.tiers)), before);
+  const before = JSON.stringify([...snap.byCapability.chat.groups.values()].map((g) => g.tiers));
+  for (const cls of ["SIMPLE", "MEDIUM", "COMPLEX"] as const) route(request(cls), snap, {}, sequence(0.5));
+  assert.equal(JSON.stringify([...snap.byCapability.chat.groups.values()].map((g) => g.tiers)), before);
 });
 
 // --- explain -----------------------------------------------------------------------------------
@@ -449,7 +452,7 @@ test("explainRoute: every node is listed, the chosen one first, then the eligibl
     testNode("tiny", { tier: 1, context: 64 }),
     testNode("other", { tier: 1, model: "x" }),
   ];
-  const d = explainRoute(request("MEDIUM"), buildSnapshot(nodes));
+  const d = explainRoute(request("MEDIUM"), buildSnapshot(nodes), {}, sequence(0.5));
   assert.equal(d.node, "chosen");
   assert.deepEqual(
     d.candidates.map((c) => [c.node, c.reason.split(";")[0]]),
@@ -464,11 +467,11 @@ test("explainRoute: every node is listed, the chosen one first, then the eligibl
       ["tiny", "skipped: context window 64 < 200 tokens needed"],
     ],
   );
-  const forced = explainRoute(request("MEDIUM", { forceTier: { tier: 2, fallback: false }, exclude: new Set(["busier"]) }), buildSnapshot(nodes));
+  const forced = explainRoute(request("MEDIUM", { forceTier: { tier: 2, fallback: false }, exclude: new Set(["busier"]) }), buildSnapshot(nodes), {}, sequence(0.5));
   assert.equal(forced.node, "later");
   assert.match(forced.candidates.find((c) => c.node === "chosen")?.reason ?? "", /tier 1 is not the forced tier/);
   assert.match(forced.candidates.find((c) => c.node === "busier")?.reason ?? "", /excluded/);
-  const nothing = explainRoute(request("MEDIUM", { model: "nope" }), buildSnapshot(nodes));
+  const nothing = explainRoute(request("MEDIUM", { model: "nope" }), buildSnapshot(nodes), {}, sequence(0.5));
   assert.equal(nothing.node, null);
   assert.equal(nothing.candidates.length, nodes.length);
 });

@@ -30,7 +30,7 @@
 //    request: the last node able to serve a model is never ejected.
 // The cost does not grow with the fleet: map lookups, one binary search per
 // tier tried, and two samples (or a scan of at most scanLimit nodes).
-import type { Tier } from "@flotilla/protocol";
+import type { Capability, Tier } from "@flotilla/protocol";
 import type { Classification, ComplexityClass } from "./classify.ts";
 import { fitting, resolveModel, type ClusterSnapshot, type ModelGroup, type Placement } from "./snapshot.ts";
 
@@ -43,6 +43,8 @@ export interface ForcedTier {
 export interface RouteRequest {
   /** As the client sent it; undefined or "" for none. */
   model: string | undefined;
+  /** What the node's model must be able to do; default chat. */
+  capability?: Capability;
   /** Estimated (tokens.ts). */
   promptTokens: number;
   maxTokens: number | undefined;
@@ -83,8 +85,8 @@ export interface RouteCandidate {
   reason: string;
 }
 
-/** Why no node: the gateway's status code (404, 503, 400, 503). */
-export type Unavailable = "unknown-model" | "no-healthy-node" | "context-too-long" | "tier-unavailable";
+/** Why no node: the gateway's status code (404, 503, 400, 503, 400). */
+export type Unavailable = "unknown-model" | "no-healthy-node" | "context-too-long" | "tier-unavailable" | "not-capable";
 
 export interface RouteDecision {
   class: ComplexityClass;
@@ -116,10 +118,14 @@ const ORDER: Record<ComplexityClass, readonly Tier[]> = {
   COMPLEX: [2, 1, 0],
 };
 
+/** The class whose order starts with each tier: a forced tier falls back the way that class does. */
+const CLASS_OF_TIER: Record<Tier, ComplexityClass> = { 0: "SIMPLE", 1: "MEDIUM", 2: "COMPLEX" };
+
+/** The published order in every case: a forced tier N falls back as the class that starts at N. */
 export function tierOrder(cls: ComplexityClass, forced?: ForcedTier): readonly Tier[] {
   if (!forced) return ORDER[cls];
   if (!forced.fallback) return [forced.tier];
-  return [forced.tier, ...ORDER[cls].filter((t) => t !== forced.tier)];
+  return ORDER[CLASS_OF_TIER[forced.tier]];
 }
 
 /** A tier from a header or body field: 0, 1, 2 or "0", "1", "2"; undefined for anything else. */
@@ -155,8 +161,8 @@ interface TierPick {
 export function route(
   request: RouteRequest,
   snapshot: ClusterSnapshot,
-  options: RouteOptions = {},
-  random: () => number = Math.random,
+  options: RouteOptions,
+  random: () => number,
 ): RouteDecision {
   const cls = request.classification.class;
   const neededTokens = request.promptTokens + (request.maxTokens ?? options.completionReserveTokens ?? COMPLETION_RESERVE_TOKENS);
@@ -164,11 +170,13 @@ export function route(
   const classNote = request.forceTier
     ? `${cls}, tier ${request.forceTier.tier} forced ${request.forceTier.fallback ? "with" : "without"} fallback`
     : `${cls} (${request.classification.reason})`;
-  const { name, group } = resolveModel(snapshot, request.model);
+  const capability = request.capability ?? "chat";
+  const { name, group } = resolveModel(snapshot, request.model, capability);
   if (!group) {
-    const known = snapshot.knownModels.has(name);
-    return none(base, known ? "no-healthy-node" : "unknown-model",
-      known ? `every node serving '${name}' is down or drained` : `no node serves '${name}'`);
+    const known = snapshot.knownModels.get(name);
+    if (known?.has(capability)) return none(base, "no-healthy-node", `every node serving '${name}' for ${capability} is down or drained`);
+    if (known) return none(base, "not-capable", `no node serves '${name}' for ${capability}`);
+    return none(base, "unknown-model", `no node serves '${name}'`);
   }
   const ctx: Context = {
     needed: neededTokens,

@@ -2,12 +2,12 @@
 // coordinator's in-flight counts, and the session map.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { GenerateOptions, GenerationRequest, GenerationResult, InferenceNode, NodeStatus } from "@flotilla/protocol";
+import type { EmbeddingRequest, GenerationRequest, InferenceNode, NodeStatus, RunOptions, Workload, WorkloadResult } from "@flotilla/protocol";
 import { NodeRegistry } from "../registry/node-registry.ts";
 import { Router } from "./router.ts";
 import { testNode, type NodeSpec } from "./test-nodes.ts";
 
-/** A registry entry whose status the test sets; generate is never called by the router. */
+/** A registry entry whose status the test sets; run is never called by the router. */
 class StaticNode implements InferenceNode {
   readonly name: string;
   spec: NodeSpec;
@@ -18,7 +18,7 @@ class StaticNode implements InferenceNode {
   status(): NodeStatus {
     return testNode(this.name, this.spec);
   }
-  generate(_request: GenerationRequest, _options: GenerateOptions): Promise<GenerationResult> {
+  run(_workload: Workload, _options: RunOptions): Promise<WorkloadResult> {
     return Promise.reject(new Error("not used"));
   }
 }
@@ -65,9 +65,10 @@ test("requests in flight count against a node until released; sessions stick to 
   assert.equal(again.affinity, true);
 });
 
-test("an oversized estimate does not refuse the request: the node's exact count decides", async () => {
+test("an estimate somewhat over the context does not refuse the request: the node's exact count decides", async () => {
   const registry = new NodeRegistry();
-  registry.add(new StaticNode("small", { tier: 0, context: 64 }));
+  // ~254 tokens by estimate against 160: over, but under twice the window.
+  registry.add(new StaticNode("small", { tier: 0, context: 160 }));
   const router = new Router(registry, { nowMs: () => 0 });
   const decision = await router.decide(ask("word ".repeat(200)), {});
   assert.equal(decision.node, "small");
@@ -82,4 +83,47 @@ test("the least recently used session is forgotten past the limit", async () => 
   router.dispatched("b", "new")();
   assert.equal((await router.decide(ask("hi"), { session: "new" })).affinity, true);
   assert.equal((await router.decide(ask("hi"), { session: "old" })).affinity, false);
+});
+
+const embed = (items: string[], model = "m"): EmbeddingRequest => ({ model, input: { kind: "embedding", items, dimensions: undefined } });
+
+test("a workload goes only to nodes whose model has its capability, and says so when none has", async () => {
+  const registry = new NodeRegistry();
+  registry.add(new StaticNode("chatty", { tier: 0, capabilities: ["chat"] }));
+  registry.add(new StaticNode("both", { tier: 2, capabilities: ["chat", "embed"] }));
+  const router = new Router(registry, { nowMs: () => 0 });
+  // A simple chat prefers tier 0; an embedding can only go to the node that embeds.
+  assert.equal((await router.decide(ask("hi"), {})).node, "chatty");
+  const embedding = await router.decide(embed(["hello", "world"]), {});
+  assert.equal(embedding.node, "both");
+  assert.equal(embedding.class, "SIMPLE");
+
+  const onlyChat = new NodeRegistry();
+  onlyChat.add(new StaticNode("chatty", { tier: 0, capabilities: ["chat"] }));
+  const refused = await new Router(onlyChat, { nowMs: () => 0 }).decide(embed(["hello"]), {});
+  assert.equal(refused.node, null);
+  assert.equal(refused.unavailable, "not-capable");
+  assert.match(refused.reason, /no node serves 'm' for embed/);
+});
+
+test("a prompt whose estimate is far over every context window is refused; one near it is left to the node", async () => {
+  const registry = new NodeRegistry();
+  registry.add(new StaticNode("small", { tier: 0, context: 512 }));
+  const router = new Router(registry, { nowMs: () => 0 });
+  // About 4 characters a token: 10,000 characters is ~2,500 tokens, far over 512.
+  const far = await router.decide(ask("word ".repeat(2_000)), {});
+  assert.equal(far.node, null);
+  assert.equal(far.unavailable, "context-too-long");
+  // ~600 tokens by estimate: over 512, but estimates overshoot, so the node decides.
+  const near = await router.decide(ask("word ".repeat(480)), {});
+  assert.equal(near.node, "small");
+});
+
+test("decisions draw from the random source the router is given", async () => {
+  const registry = new NodeRegistry();
+  for (const name of ["a", "b", "c"]) registry.add(new StaticNode(name, { tier: 0 }));
+  const pick = async (value: number) => (await new Router(registry, { nowMs: () => 0, random: () => value }).decide(ask("hi"), {})).node;
+  // Equal nodes: the reservoir tie-break follows the source, so the same value picks the same node.
+  assert.equal(await pick(0.99), await pick(0.99));
+  assert.notEqual(await pick(0.0), await pick(0.99));
 });

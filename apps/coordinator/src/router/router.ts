@@ -9,13 +9,13 @@
 // Classifying may ask a model (async); routing a classified request is
 // synchronous, so the busy queue can re-route waiters one after another and
 // each sees the slots the previous one took.
-import type { GenerationRequest } from "@flotilla/protocol";
+import { capabilityOf, isGeneration, type Workload } from "@flotilla/protocol";
 import type { NodeRegistry } from "../registry/node-registry.ts";
 import { classifierInputOf, heuristicClassifier, type Classification, type Classifier } from "./classify.ts";
 import { explainRoute } from "./explain.ts";
 import { route, type ForcedTier, type RouteDecision, type RouteRequest } from "./route.ts";
-import { buildSnapshot, type ClusterSnapshot, type SnapshotOptions } from "./snapshot.ts";
-import type { CircuitBook } from "../dispatch/circuit-breaker.ts";
+import { estimateTokens } from "./tokens.ts";
+import { buildSnapshot, resolveModel, type ClusterSnapshot, type SnapshotOptions } from "./snapshot.ts";
 
 export interface RouterOptions extends SnapshotOptions {
   nowMs: () => number;
@@ -26,9 +26,43 @@ export interface RouterOptions extends SnapshotOptions {
   /** Sessions remembered (least recently used forgotten first). */
   maxSessions?: number;
   /** Passive health; none: no node is ever ejected. */
-  circuits?: CircuitBook;
+  circuits?: RouterCircuits;
   /** Called whenever a request stops counting on a node: a slot may be free (the busy queue listens). */
   onRelease?: () => void;
+  /** The random source of every decision (sampling, tie-breaks); default Math.random. Tests pass a seeded one. */
+  random?: () => number;
+}
+
+/**
+ * A prompt whose estimate is this many times the largest context window is
+ * refused at the coordinator: no tokenizer miscounts by that much, and a node
+ * would spend up to a second tokenizing it only to refuse it too.
+ */
+const FAR_OVER_CONTEXT = 2;
+
+/** Embeddings are not classified: every node that embeds is as good as another for them. */
+const EMBEDDING_CLASSIFICATION: Classification = { class: "SIMPLE", reason: "embeddings are not classified" };
+
+/**
+ * What the router reads of the nodes' circuits, declared here so that the
+ * router does not depend on the dispatcher that depends on it (docs/adr/0015):
+ * dispatch/circuit-breaker.ts's CircuitBook is one, structurally.
+ */
+export interface RouterCircuits {
+  /** Nodes a new request must not go to now. */
+  blocked(nowMs: number): Iterable<string>;
+  view(name: string, nowMs: number): RouterCircuitView;
+  /** A request went to `name`: a half-open circuit's probe is out. */
+  sent(name: string, nowMs: number): void;
+}
+
+/** The part of a circuit's state that an ejection's explanation quotes. */
+export interface RouterCircuitView {
+  state: "closed" | "open" | "half-open";
+  consecutiveFailures: number;
+  ejectionLeftMs: number;
+  /** Open because the node asked for time (Retry-After), not for failing. */
+  pausedByNode: boolean;
 }
 
 /** What a request says about where it wants to go, beyond its model. */
@@ -57,27 +91,39 @@ export class Router {
     this.#classifier = options.classifier ?? heuristicClassifier;
   }
 
-  /** Where this generation should go, and why. */
-  async decide(generation: GenerationRequest, hints: RouteHints): Promise<RouteDecision> {
-    return this.route(await this.plan(generation, hints));
+  /** Where this workload should go, and why. */
+  async decide(workload: Workload, hints: RouteHints): Promise<RouteDecision> {
+    return this.route(await this.plan(workload, hints));
   }
 
   /** The same decision with every node accounted for (POST /cluster/route); not for the request path. */
-  async explain(generation: GenerationRequest, hints: RouteHints): Promise<RouteDecision> {
-    return this.#run(await this.plan(generation, hints), explainRoute);
+  async explain(workload: Workload, hints: RouteHints): Promise<RouteDecision> {
+    return this.#run(await this.plan(workload, hints), explainRoute);
   }
 
   /**
    * The request as the router weighs it: classified (unless `classification`
    * is given, as for the classifier's own queries), with its hints. Done once per request.
    */
-  async plan(generation: GenerationRequest, hints: RouteHints, classification?: Classification): Promise<RouteRequest> {
-    const input = classifierInputOf(generation);
-    classification ??= await this.#classifier.classify(input);
+  async plan(workload: Workload, hints: RouteHints, classification?: Classification): Promise<RouteRequest> {
+    const capability = capabilityOf(workload.input.kind);
+    let promptTokens: number;
+    let maxTokens: number | undefined;
+    if (isGeneration(workload)) {
+      const input = classifierInputOf(workload);
+      classification ??= await this.#classifier.classify(input);
+      ({ promptTokens, maxTokens } = input);
+    } else {
+      // Each input is embedded on its own: the largest one must fit, and nothing is generated.
+      classification ??= EMBEDDING_CLASSIFICATION;
+      promptTokens = Math.max(...workload.input.items.map((item) => (typeof item === "string" ? estimateTokens(item) : item.length)));
+      maxTokens = 0;
+    }
     return {
-      model: generation.model,
-      promptTokens: input.promptTokens,
-      maxTokens: input.maxTokens,
+      model: workload.model,
+      capability,
+      promptTokens,
+      maxTokens,
       classification,
       ...(hints.forceTier ? { forceTier: hints.forceTier } : {}),
       ...(hints.session !== undefined ? { session: hints.session } : {}),
@@ -118,12 +164,16 @@ export class Router {
       outstanding: (node: string) => this.#inFlight.get(node) ?? 0,
       ejected: this.#ejected(),
     };
-    const decision = decide(request, snapshot, options);
+    const random = this.#o.random ?? Math.random;
+    const decision = decide(request, snapshot, options, random);
     if (decision.unavailable !== "context-too-long") return decision;
     // The prompt size is an estimate (tokens.ts) and may overshoot: rather
     // than refuse on a guess, route as if it fitted and let the node, which
-    // counts exactly, answer context_length_exceeded when it really does not.
-    return decide({ ...request, promptTokens: 0, maxTokens: undefined }, snapshot, options);
+    // counts exactly, answer context_length_exceeded when it really does not
+    // — unless the estimate is far over every window (FAR_OVER_CONTEXT).
+    const { group } = resolveModel(snapshot, request.model, request.capability);
+    if (group && request.promptTokens >= FAR_OVER_CONTEXT * group.largestContext) return decision;
+    return decide({ ...request, promptTokens: 0, maxTokens: undefined }, snapshot, options, random);
   }
 
   /** Open circuits → why, with the time left; empty (and cheap) while every circuit is closed. */
@@ -134,7 +184,9 @@ export class Router {
     const now = this.#o.nowMs();
     for (const name of circuits.blocked(now)) {
       const view = circuits.view(name, now);
-      ejected.set(name, view.state === "open"
+      ejected.set(name, view.state === "open" && view.pausedByNode
+        ? `the node asked for time (Retry-After), ${(view.ejectionLeftMs / 1000).toFixed(1)} s more`
+        : view.state === "open"
         ? `circuit open after ${view.consecutiveFailures} failures, ejected ${(view.ejectionLeftMs / 1000).toFixed(1)} s more`
         : "circuit half-open, its probe request is out");
     }

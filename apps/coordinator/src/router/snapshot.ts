@@ -3,15 +3,15 @@
 // routing decision until the next change. Building costs O(nodes × models);
 // a decision then costs O(1) in the number of nodes, because the indexes here
 // answer its questions without a scan:
-// - which nodes serve a model (by the name a client sends, aliases and
-//   "auto" included),
+// - which nodes serve a model for a capability (chat, embed: by the name a
+//   client sends, aliases and "auto" included),
 // - split by tier and by health,
 // - sorted by context window, largest first, so the nodes a prompt fits are a
 //   prefix found by binary search.
 //
 // Load (busy and queued slots) is copied as it was at build time. Between
 // builds it goes stale; route() takes a live `outstanding` lookup for that.
-import type { NodeHealth, NodeStatus, ServedModel, Tier } from "@flotilla/protocol";
+import { CAPABILITIES, nodeStateOf, takesWork, type Capability, type NodeHealth, type NodeStatus, type ServedModel, type Tier } from "@flotilla/protocol";
 
 /** The model name that lets flotilla choose the model as well as the node. Reserved. */
 export const AUTO_MODEL = "auto";
@@ -91,15 +91,23 @@ export interface ModelGroup {
   readonly largestContext: number;
 }
 
-export interface ClusterSnapshot {
-  /** Every node given, whatever its health: explanations name skipped nodes too. */
-  readonly nodes: ReadonlyMap<string, SnapshotNode>;
+/** The groups of one capability. */
+export interface CapabilityIndex {
   /** By the name clients send: model ids and alias names. Only names some routable node serves. */
   readonly groups: ReadonlyMap<string, ModelGroup>;
   /** Every routable node with its model of the largest context window. */
   readonly auto: ModelGroup;
-  /** Names served by some node of any health: "no healthy node" rather than "unknown model". */
-  readonly knownModels: ReadonlySet<string>;
+}
+
+export interface ClusterSnapshot {
+  /** Every node given, whatever its health: explanations name skipped nodes too. */
+  readonly nodes: ReadonlyMap<string, SnapshotNode>;
+  readonly byCapability: Readonly<Record<Capability, CapabilityIndex>>;
+  /**
+   * Names served by some node of any health → what some node can do with
+   * them: "no healthy node" or "cannot do that" rather than "unknown model".
+   */
+  readonly knownModels: ReadonlyMap<string, ReadonlySet<Capability>>;
   readonly defaultModel: string | undefined;
 }
 
@@ -115,41 +123,67 @@ export function buildSnapshot(statuses: readonly NodeStatus[], options: Snapshot
   }
 
   const nodes = new Map<string, SnapshotNode>();
-  const knownModels = new Set<string>();
-  const builders = new Map<string, Map<string, Placement>>(); // name → node → placement
-  const auto = new Map<string, Placement>();
+  const knownModels = new Map<string, Set<Capability>>();
+  const builders = capabilityRecord(() => ({
+    byName: new Map<string, Map<string, Placement>>(), // name → node → placement
+    auto: new Map<string, Placement>(),
+  }));
 
   for (const status of statuses) {
     if (nodes.has(status.name)) continue; // names are unique in the registry; the first one counts
     const node = snapshotNode(status, status.kind === "local" || localNames.has(status.name));
     nodes.set(node.name, node);
-    const routable = node.health !== "down" && !node.drained;
+    const routable = takesWork(nodeStateOf(status));
     for (const served of status.models) {
       const names = [served.id, ...(aliasesOf.get(served.id) ?? [])];
-      for (const name of names) knownModels.add(name);
+      for (const name of names) {
+        let known = knownModels.get(name);
+        if (!known) knownModels.set(name, (known = new Set()));
+        for (const capability of served.capabilities) known.add(capability);
+      }
       if (!routable) continue;
       const placement = placementOf(node, served);
-      for (const name of names) keepLargest(builders, name, placement);
-      const current = auto.get(node.name);
-      if (!current || better(placement, current)) auto.set(node.name, placement);
+      for (const capability of served.capabilities) {
+        const builder = builders[capability];
+        for (const name of names) keepLargest(builder.byName, name, placement);
+        const current = builder.auto.get(node.name);
+        if (!current || better(placement, current)) builder.auto.set(node.name, placement);
+      }
     }
   }
 
-  const groups = new Map<string, ModelGroup>();
-  for (const [name, byNode] of builders) groups.set(name, group(name, byNode));
+  const byCapability = capabilityRecord((capability): CapabilityIndex => {
+    const builder = builders[capability];
+    const groups = new Map<string, ModelGroup>();
+    for (const [name, byNode] of builder.byName) groups.set(name, group(name, byNode));
+    return Object.freeze({ groups, auto: group(AUTO_MODEL, builder.auto) });
+  });
   return Object.freeze({
     nodes,
-    groups,
-    auto: group(AUTO_MODEL, auto),
+    byCapability: Object.freeze(byCapability),
     knownModels,
     defaultModel: options.defaultModel,
   });
 }
 
-/** The group a request's model names: the default model when it names none; "auto" for every node. */
-export function resolveModel(snapshot: ClusterSnapshot, requested: string | undefined): { name: string; group: ModelGroup | undefined } {
+function capabilityRecord<T>(make: (capability: Capability) => T): Record<Capability, T> {
+  const record = {} as Record<Capability, T>;
+  for (const capability of CAPABILITIES) record[capability] = make(capability);
+  return record;
+}
+
+/**
+ * The group a request's model names, among the nodes able to do what it
+ * asks: the default model when it names none; "auto" for every such node.
+ */
+export function resolveModel(
+  snapshot: ClusterSnapshot,
+  requested: string | undefined,
+  capability: Capability = "chat",
+): { name: string; group: ModelGroup | undefined } {
   const name = requested === undefined || requested === "" ? (snapshot.defaultModel ?? AUTO_MODEL) : requested;
-  return { name, group: name === AUTO_MODEL ? snapshot.auto : snapshot.groups.get(name) };
+  const index = snapshot.byCapability[capability];
+  return { name, group: name === AUTO_MODEL ? index.auto : index.groups.get(name) };
 }
 
 function snapshotNode(status: NodeStatus, local: boolean): SnapshotNode {

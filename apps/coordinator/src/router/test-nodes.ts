@@ -15,6 +15,7 @@ export interface NodeSpec {
   weight?: number;
   firstTokenMs?: number | null;
   totalMs?: number | null;
+  capabilities?: ServedModel["capabilities"];
 }
 
 export function testNode(name: string, spec: NodeSpec = {}): NodeStatus {
@@ -29,7 +30,7 @@ export function testNode(name: string, spec: NodeSpec = {}): NodeStatus {
     pool: "default",
     url: null,
     models: spec.models ?? [
-      { id: spec.model ?? "m", contextSize: spec.context ?? 4096, loadedAtMs: 0, slots: { total: spec.slots ?? 4, busy, queued } },
+      { id: spec.model ?? "m", contextSize: spec.context ?? 4096, loadedAtMs: 0, slots: { total: spec.slots ?? 4, busy, queued }, capabilities: spec.capabilities ?? ["chat"] },
     ],
     inFlight: busy + queued,
     hardware: null,

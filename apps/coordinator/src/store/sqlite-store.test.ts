@@ -1,78 +1,98 @@
+// The SQLite store against the conformance suite (a fresh data directory per
+// test), then what is SQLite's own: its constraint errors and that no call
+// prepares a statement. Schema upgrades: sqlite/migrations.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { SqliteStore } from "./sqlite-store.ts";
+import { storeConformance, type StoreFixture } from "./store-conformance.ts";
+import { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion } from "./sqlite/migrations.ts";
 
-test("API keys survive a restart of the store, and only their hashes are kept", async () => {
+/** The next migration, were it to fail half-way: its table is made, then a statement fails. */
+const failingMigration = {
+  version: SCHEMA_VERSION + 1,
+  sql: "CREATE TABLE half_done (x INTEGER); INSERT INTO half_done VALUES (1); INSERT INTO no_such_table VALUES (1);",
+};
+
+async function sqliteFixture(): Promise<StoreFixture> {
   const dir = await mkdtemp(path.join(tmpdir(), "flotilla-store-"));
-  try {
-    const file = path.join(dir, "flotilla.db");
-    const first = new SqliteStore(file);
-    await first.addApiKey({ id: "k1", name: "laptop", prefix: "flt_abcd", createdAtMs: 1 }, "h1");
-    await first.addApiKey({ id: "k2", name: "webui", prefix: "flt_efgh", createdAtMs: 2 }, "h2");
-    await first.close();
-
-    const second = new SqliteStore(file);
-    assert.deepEqual((await second.listApiKeys()).map((k) => k.name), ["laptop", "webui"]);
-    assert.deepEqual((await second.apiKeyHashes()).sort(), ["h1", "h2"]);
-    assert.equal(await second.removeApiKey("k1"), true);
-    assert.equal(await second.removeApiKey("k1"), false);
-    assert.deepEqual(await second.apiKeyHashes(), ["h2"]);
-    await second.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
-
-test("two keys with the same hash are refused", async () => {
-  const store = new SqliteStore(":memory:");
-  await store.addApiKey({ id: "a", name: "a", prefix: "p", createdAtMs: 1 }, "same");
-  await assert.rejects(store.addApiKey({ id: "b", name: "b", prefix: "p", createdAtMs: 1 }, "same"), /UNIQUE/);
-  await store.close();
-});
-
-test("a join token is spent once per use, and never after it expires", async () => {
-  const store = new SqliteStore(":memory:");
-  await store.addJoinToken({ id: "t", expiresAtMs: 1_000, usesLeft: 2, createdAtMs: 0 }, "th");
-  assert.equal(await store.joinTokenUsable("th", 5), true);
-  assert.equal(await store.joinTokenUsable("th", 5), true, "looking does not spend it");
-  assert.equal(await store.spendJoinToken("th", 10), true);
-  assert.equal(await store.spendJoinToken("th", 20), true);
-  assert.equal(await store.joinTokenUsable("th", 25), false);
-  assert.equal(await store.spendJoinToken("th", 30), false, "both uses are gone");
-  await store.addJoinToken({ id: "u", expiresAtMs: 1_000, usesLeft: 5, createdAtMs: 0 }, "uh");
-  assert.equal(await store.joinTokenUsable("uh", 1_000), false, "expired at its expiry time");
-  assert.equal(await store.spendJoinToken("uh", 1_000), false, "expired at its expiry time");
-  assert.equal(await store.spendJoinToken("nope", 0), false);
-  await store.close();
-});
-
-test("nodes are kept across restarts; a re-join under the same name replaces the record", async () => {
-  const store = new SqliteStore(":memory:");
-  const node = {
-    id: "n1",
-    name: "desk",
-    url: "http://10.0.0.2:8081",
-    tier: 0 as const,
-    pool: "default",
-    credentialHash: "c1",
-    hardwareJson: null,
-    drained: false,
-    joinedAtMs: 5,
+  const file = path.join(dir, "flotilla.db");
+  let open: SqliteStore | null = new SqliteStore(file);
+  const closeOpen = async (): Promise<void> => {
+    const closing = open;
+    open = null;
+    await closing?.close();
   };
-  await store.putNode(node);
-  await store.putNode({ ...node, id: "n2", credentialHash: "c2", url: "http://10.0.0.3:8081" });
-  const nodes = await store.listNodes();
-  assert.equal(nodes.length, 1);
-  assert.equal(nodes[0]?.id, "n2");
-  assert.equal(nodes[0]?.credentialHash, "c2");
-  assert.equal(await store.setNodeDrained("desk", true), true);
-  assert.equal((await store.listNodes())[0]?.drained, true);
-  await store.setNodeUrl("desk", "http://10.0.0.9:8081");
-  assert.equal((await store.listNodes())[0]?.url, "http://10.0.0.9:8081");
-  assert.equal(await store.removeNode("desk"), true);
-  assert.deepEqual(await store.listNodes(), []);
+  return {
+    store: open,
+    async reopen() {
+      await closeOpen();
+      open = new SqliteStore(file);
+      return open;
+    },
+    schemaVersion() {
+      // A second connection reads it while the store's own is open (WAL).
+      return Promise.try(() => {
+        const db = new DatabaseSync(file, { readOnly: true });
+        try {
+          return schemaVersion(db);
+        } finally {
+          db.close();
+        }
+      });
+    },
+    async migrateWithFailure() {
+      await closeOpen();
+      const db = new DatabaseSync(file);
+      try {
+        migrate(db, [...MIGRATIONS, failingMigration]);
+      } finally {
+        db.close();
+      }
+    },
+    async cleanup() {
+      await closeOpen();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+storeConformance("SqliteStore", sqliteFixture);
+
+test("SQLite refuses a second API key with the same hash by its UNIQUE constraint", async () => {
+  const store = new SqliteStore(":memory:");
+  await store.apiKeys.add({ id: "a", name: "a", prefix: "p", createdAtMs: 1 }, "same");
+  await assert.rejects(store.apiKeys.add({ id: "b", name: "b", prefix: "p", createdAtMs: 1 }, "same"), /UNIQUE/);
+  await store.close();
+});
+
+test("statements are prepared when the store opens, never per call", async (t) => {
+  const store = new SqliteStore(":memory:");
+  const prepare = t.mock.method(DatabaseSync.prototype, "prepare");
+  await store.apiKeys.add({ id: "k", name: "laptop", prefix: "flt_abcd", createdAtMs: 1 }, "h");
+  await store.apiKeys.list();
+  await store.apiKeys.hashes();
+  await store.apiKeys.remove("k");
+  await store.joinTokens.add({ id: "t", expiresAtMs: 100, usesLeft: 1, createdAtMs: 0 }, "th");
+  await store.joinTokens.usable("th", 1);
+  await store.joinTokens.spend("th", 1);
+  await store.nodes.put({ id: "n", name: "desk", url: "http://10.0.0.2:8081", tier: 1, pool: "default", credentialHash: "c", hardwareJson: null, drained: false, joinedAtMs: 0 });
+  await store.nodes.setUrl("desk", "http://10.0.0.3:8081");
+  await store.nodes.setHardware("desk", "{}");
+  await store.nodes.setDrained("desk", true);
+  await store.nodes.list();
+  await store.nodes.remove("desk");
+  await store.agentlessNodes.add({ name: "box", url: "http://10.0.0.4", kind: "openai", tier: 2, pool: "default", models: [], weight: 1, labels: {}, apiKeyEnv: null, drained: false, addedAtMs: 0 });
+  await store.agentlessNodes.setDrained("box", true);
+  await store.agentlessNodes.list();
+  await store.agentlessNodes.remove("box");
+  await store.conversations.create("c", 0);
+  await store.conversations.append("c", [{ role: "user", content: "hi" }], 1);
+  await store.conversations.turns("c", 10);
+  assert.equal(prepare.mock.callCount(), 0);
+  prepare.mock.restore();
   await store.close();
 });

@@ -2,7 +2,7 @@
 // Everything here is pure: building URLs and bodies, reading the health
 // answer and each streamed event. The HTTP calls live in ../agentless-node.ts
 // and ../../cluster/agentless-prober.ts.
-import { formatParam, type FinishReason, type GenerationRequest } from "@flotilla/protocol";
+import { formatParam, type EmbeddingRequest, type EmbeddingResult, type FinishReason, type GenerationRequest } from "@flotilla/protocol";
 
 export type AgentlessKind = "openai" | "ollama";
 
@@ -32,8 +32,14 @@ export interface Dialect {
   generation(base: string, request: GenerationRequest): { url: URL; body: unknown };
   /** openai streams server-sent events, ollama newline-delimited JSON. */
   framing: "sse" | "ndjson";
-  /** One event's payload (an SSE `data` value or an NDJSON line). */
+  /**
+   * One event's payload (an SSE `data` value or an NDJSON line), or the
+   * whole body of a server that answered a stream request with one JSON
+   * completion (some proxies and older servers do): read the same way.
+   */
   parseEvent(payload: string): Parsed<StreamUpdate>;
+  embeddings(base: string, request: EmbeddingRequest): { url: URL; body: unknown };
+  parseEmbeddings(body: unknown): Parsed<EmbeddingResult>;
 }
 
 /**

@@ -2,6 +2,14 @@
 // lookup re-checks the network allowlist), its bearer token, and errors that
 // name the node. undici's request() never follows redirects, so a server
 // cannot send the coordinator to an address the allowlist would refuse.
+//
+// Whose fault a refusal is (ADR 0018) is decided here, from the status:
+// - 408, 429, 503: the server is busy. Retryable elsewhere, not the node's
+//   fault; its Retry-After travels with the error.
+// - any other 4xx: the request's fault (vLLM's and Ollama's "context length
+//   exceeded", a bad parameter). Passed on to the client as it is, never
+//   retried: another node would say the same.
+// - 5xx: the node failed. Retryable, and it counts against its circuit.
 import { request, type Dispatcher } from "undici";
 import { FlotillaError } from "@flotilla/protocol";
 import { parseJson } from "./dialect.ts";
@@ -14,14 +22,20 @@ export interface NodeEndpoint {
   dispatcher: Dispatcher;
 }
 
-/** Sends one request; resolves the body of a 200 answer, else throws a backend_error. */
+export interface Answer {
+  body: Dispatcher.ResponseData["body"];
+  /** The media type alone, lower case ("text/event-stream"); "" when none was sent. */
+  contentType: string;
+}
+
+/** Sends one request; resolves a 200 answer, else throws the FlotillaError its status calls for. */
 export async function send(
   endpoint: NodeEndpoint,
   method: "GET" | "POST",
   url: URL,
   body: unknown,
   signal: AbortSignal,
-): Promise<Dispatcher.ResponseData["body"]> {
+): Promise<Answer> {
   const headers: Record<string, string> = { accept: "application/json, text/event-stream, application/x-ndjson" };
   if (endpoint.apiKey !== undefined) headers.authorization = `Bearer ${endpoint.apiKey}`;
   if (body !== undefined) headers["content-type"] = "application/json";
@@ -38,12 +52,40 @@ export async function send(
     if (signal.aborted) throw err;
     throw unreachable(endpoint.name, err);
   }
-  if (response.statusCode === 200) return response.body;
+  if (response.statusCode === 200) return { body: response.body, contentType: mediaTypeOf(response.headers["content-type"]) };
   const detail = await readText(response.body, 2_048).then(errorMessageOf, () => "");
-  throw new FlotillaError(
-    "backend_error",
-    `node ${endpoint.name} answered HTTP ${response.statusCode}${detail === "" ? "" : `: ${detail}`}`,
-  );
+  throw refusal(endpoint.name, response.statusCode, detail, response.headers["retry-after"]);
+}
+
+/** The error for a non-200 answer (see the rules at the top). Pure. */
+export function refusal(node: string, status: number, detail: string, retryAfter: string | string[] | undefined): FlotillaError {
+  const said = `node ${node} answered HTTP ${status}${detail === "" ? "" : `: ${detail}`}`;
+  if (status === 408 || status === 429 || status === 503) {
+    const retryAfterS = retryAfterSeconds(retryAfter);
+    return new FlotillaError("server_busy", said, retryAfterS === undefined ? {} : { retryAfterS });
+  }
+  if (status >= 400 && status < 500) {
+    const message = detail === "" ? `the node refused the request (HTTP ${status})` : detail;
+    return CONTEXT_TOO_LONG.test(message)
+      ? new FlotillaError("context_length_exceeded", message)
+      : new FlotillaError("rejected_by_node", message, { status });
+  }
+  return new FlotillaError("backend_error", said);
+}
+
+/** How vLLM, llama-server, Ollama and OpenAI word a prompt that does not fit. */
+const CONTEXT_TOO_LONG = /context length|context window|maximum context|context size|exceeds the available context|too many tokens/i;
+
+/** Retry-After in seconds (the HTTP-date form is rare from inference servers and ignored), capped at an hour. */
+export function retryAfterSeconds(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || !/^\s*\d+\s*$/.test(value)) return undefined;
+  return Math.min(3600, Number.parseInt(value, 10));
+}
+
+function mediaTypeOf(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return (value ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 }
 
 /** Reads a body up to `maxBytes`; a longer one is cut there and the rest dropped. */
@@ -62,9 +104,13 @@ export async function readText(body: Dispatcher.ResponseData["body"], maxBytes: 
   return Buffer.concat(chunks).subarray(0, maxBytes).toString("utf8");
 }
 
-/** The message of an OpenAI- or Ollama-shaped error body, else the text itself, shortened. */
+/** The message of an OpenAI-, vLLM- or Ollama-shaped error body, else the text itself, shortened. */
 export function errorMessageOf(text: string): string {
   const json = parseJson(text);
+  // vLLM: {"object": "error", "message": "...", "code": 400}
+  if (json.ok && typeof json.value === "object" && json.value !== null && "message" in json.value && typeof json.value.message === "string") {
+    return json.value.message.slice(0, 300);
+  }
   if (json.ok && typeof json.value === "object" && json.value !== null && "error" in json.value) {
     const error: unknown = json.value.error;
     if (typeof error === "string") return error.slice(0, 300);

@@ -2,7 +2,7 @@
 // /api/generate stream newline-delimited JSON whose last line (done: true)
 // carries the token counts.
 import { z } from "zod";
-import type { GenerationRequest } from "@flotilla/protocol";
+import { normalise, type EmbeddingRequest, type EmbeddingResult, type GenerationRequest } from "@flotilla/protocol";
 import { finishReasonOf, firstIssue, joinUrl, parseJson, type Dialect, type Parsed, type ReportedModel, type StreamUpdate } from "./dialect.ts";
 
 const tags = z.object({ models: z.array(z.object({ name: z.string().min(1).max(128) })) });
@@ -58,10 +58,32 @@ function parseEvent(payload: string): Parsed<StreamUpdate> {
   return { ok: true, value: update };
 }
 
+const embedAnswer = z.object({
+  embeddings: z.array(z.array(z.number())),
+  prompt_eval_count: z.int().min(0).optional(),
+});
+
+/**
+ * Ollama's /api/embed takes texts only; token arrays are refused before the
+ * call (by the caller) and `dimensions` is passed as Ollama's own option.
+ */
+function embeddings(base: string, request: EmbeddingRequest): { url: URL; body: unknown } {
+  const { items, dimensions } = request.input;
+  return { url: joinUrl(base, "api/embed"), body: { model: request.model, input: items, truncate: false, dimensions } };
+}
+
+function parseEmbeddings(body: unknown): Parsed<EmbeddingResult> {
+  const parsed = embedAnswer.safeParse(body);
+  if (!parsed.success) return { ok: false, error: `unexpected embed answer: ${firstIssue(parsed.error.issues)}` };
+  return { ok: true, value: { vectors: parsed.data.embeddings.map(normalise), promptTokens: parsed.data.prompt_eval_count ?? 0 } };
+}
+
 export const ollamaDialect: Dialect = {
   healthUrl: (base) => joinUrl(base, "api/tags"),
   parseModels,
   generation,
   framing: "ndjson",
   parseEvent,
+  embeddings,
+  parseEmbeddings,
 };

@@ -3,7 +3,7 @@
 // (stream_options.include_usage); servers that ignore the option leave the
 // counts at 0 rather than the coordinator guessing them.
 import { z } from "zod";
-import type { GenerationRequest } from "@flotilla/protocol";
+import { normalise, type EmbeddingRequest, type EmbeddingResult, type GenerationRequest } from "@flotilla/protocol";
 import { finishReasonOf, firstIssue, joinUrl, parseJson, type Dialect, type Parsed, type ReportedModel, type StreamUpdate } from "./dialect.ts";
 
 /**
@@ -29,12 +29,14 @@ const modelList = z.object({
 
 const usage = z.object({ prompt_tokens: z.int().min(0), completion_tokens: z.int().min(0) });
 
-// Chat chunks carry `delta.content`, completion chunks `text`: one schema reads both.
+// Chat chunks carry `delta.content`, completion chunks `text`, and a whole
+// (non-streamed) chat answer `message.content`: one schema reads all three.
 const chunk = z.object({
   choices: z
     .array(
       z.object({
         delta: z.object({ content: z.string().nullish() }).nullish(),
+        message: z.object({ content: z.string().nullish() }).nullish(),
         text: z.string().nullish(),
         finish_reason: z.string().nullish(),
       }),
@@ -89,12 +91,31 @@ function parseEvent(payload: string): Parsed<StreamUpdate> {
   if (!parsed.success) return { ok: false, error: `unexpected stream chunk: ${firstIssue(parsed.error.issues)}` };
   const update: StreamUpdate = { text: "", done: false };
   for (const choice of parsed.data.choices) {
-    update.text += choice.delta?.content ?? choice.text ?? "";
+    update.text += choice.delta?.content ?? choice.message?.content ?? choice.text ?? "";
     if (choice.finish_reason) update.finishReason = finishReasonOf(choice.finish_reason);
   }
   const u = parsed.data.usage;
   if (u) update.usage = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens };
   return { ok: true, value: update };
+}
+
+const embeddingList = z.object({
+  data: z.array(z.object({ index: z.int().min(0), embedding: z.array(z.number()) })),
+  usage: z.object({ prompt_tokens: z.int().min(0) }).nullish(),
+});
+
+function embeddings(base: string, request: EmbeddingRequest): { url: URL; body: unknown } {
+  const { items, dimensions } = request.input;
+  // Floats always: base64 is decoded back at the gateway's edge, for every node kind alike.
+  return { url: openaiUrl(base, "embeddings"), body: { model: request.model, input: items, encoding_format: "float", dimensions } };
+}
+
+function parseEmbeddings(body: unknown): Parsed<EmbeddingResult> {
+  const parsed = embeddingList.safeParse(body);
+  if (!parsed.success) return { ok: false, error: `unexpected embeddings answer: ${firstIssue(parsed.error.issues)}` };
+  // Servers may list them in any order: `index` says whose each one is.
+  const vectors = [...parsed.data.data].sort((a, b) => a.index - b.index).map((d) => normalise(d.embedding));
+  return { ok: true, value: { vectors, promptTokens: parsed.data.usage?.prompt_tokens ?? 0 } };
 }
 
 export const openaiDialect: Dialect = {
@@ -103,4 +124,6 @@ export const openaiDialect: Dialect = {
   generation,
   framing: "sse",
   parseEvent,
+  embeddings,
+  parseEmbeddings,
 };

@@ -1,27 +1,30 @@
 // The coordinator's HTTP application, built by a factory and listened on by
-// the caller, so tests can use it in-process or as a real server.
+// the caller, so tests can use it in-process or as a real server. It sits at
+// the root of src/, beside index.ts, because it composes two folders: the
+// OpenAI gateway (gateway/) and the cluster API (api/), which itself uses the
+// gateway's translation and validation (docs/adr/0015).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import { FlotillaError, toOpenAIErrorBody } from "@flotilla/protocol";
-import type { NodeRegistry } from "../registry/node-registry.ts";
-import type { ApiKeys } from "../auth/api-keys.ts";
+import type { NodeRegistry } from "./registry/node-registry.ts";
+import type { ApiKeys } from "./auth/api-keys.ts";
 import { bearerToken, secretsEqual } from "@flotilla/security";
 import { recordRoutes } from "@flotilla/security/route-table";
-import { registerHealthRoutes } from "../api/health-routes.ts";
-import { registerClusterRoutes, type DispatchState } from "../api/cluster-routes.ts";
-import { registerMembershipRoutes } from "../api/membership-routes.ts";
-import { registerNodeTestRoutes } from "../api/node-test-routes.ts";
-import { registerRouteExplainRoutes } from "../api/route-explain-routes.ts";
-import type { Router } from "../router/router.ts";
-import type { GenerationDispatcher } from "../dispatch/types.ts";
-import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
-import { registerMetricsRoutes } from "../api/metrics-routes.ts";
-import { registerExecuteRoutes } from "../api/execute-routes.ts";
-import type { Store } from "../store/store.ts";
-import type { Membership } from "../cluster/membership.ts";
-import type { AgentlessNodes } from "../cluster/agentless-nodes.ts";
-import type { DiscoveredAgent } from "../discovery/mdns-coordinator.ts";
-import { registerOpenAIRoutes } from "./openai-routes.ts";
-import { toFlotillaError } from "./errors.ts";
+import { registerHealthRoutes } from "./api/health-routes.ts";
+import { registerClusterRoutes, type DispatchState } from "./api/cluster-routes.ts";
+import { registerMembershipRoutes } from "./api/membership-routes.ts";
+import { registerNodeTestRoutes } from "./api/node-test-routes.ts";
+import { registerRouteExplainRoutes } from "./api/route-explain-routes.ts";
+import type { Router } from "./router/router.ts";
+import type { GenerationDispatcher } from "./dispatch/types.ts";
+import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
+import { registerMetricsRoutes } from "./api/metrics-routes.ts";
+import { registerExecuteRoutes } from "./api/execute-routes.ts";
+import type { Conversations } from "./store/conversations.ts";
+import type { Membership } from "./cluster/membership.ts";
+import type { AgentlessNodes } from "./cluster/agentless-nodes.ts";
+import type { DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
+import { registerOpenAIRoutes } from "./gateway/openai-routes.ts";
+import { toFlotillaError } from "./gateway/errors.ts";
 
 export interface GatewayOptions {
   registry: NodeRegistry;
@@ -36,10 +39,12 @@ export interface GatewayOptions {
   dispatcher: GenerationDispatcher;
   /** routing.continueOnFailure from the cluster file. */
   continueOnFailure: boolean;
+  /** The most tokens one answer may have (ADR 0017). */
+  maxTokensLimit: number;
   metrics: GatewayMetrics;
   dispatchState: DispatchState;
   /** Where /cluster/execute keeps its conversations. */
-  store: Store;
+  conversations: Conversations;
   /** FLOTILLA_METRICS_KEY: lets a Prometheus server scrape without the admin key. */
   metricsKey: string | undefined;
   nowMs?: () => number;
@@ -92,13 +97,13 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   registerMetricsRoutes(app, { metrics: options.metrics, adminKey: options.adminKey, metricsKey: options.metricsKey });
   void app.register((v1, _opts, done) => {
     v1.addHook("onRequest", requireClientKey);
-    registerOpenAIRoutes(v1, { registry: options.registry, dispatcher: options.dispatcher, continueOnFailure: options.continueOnFailure, nowMs });
+    registerOpenAIRoutes(v1, { registry: options.registry, dispatcher: options.dispatcher, continueOnFailure: options.continueOnFailure, maxTokensLimit: options.maxTokensLimit, nowMs });
     done();
   });
   // Running a query is what client keys are for; the rest of /cluster is admin-only.
   void app.register((execute, _opts, done) => {
     execute.addHook("onRequest", requireClientKey);
-    registerExecuteRoutes(execute, { dispatcher: options.dispatcher, store: options.store, nowMs });
+    registerExecuteRoutes(execute, { dispatcher: options.dispatcher, conversations: options.conversations, nowMs });
     done();
   });
   void app.register((cluster, _opts, done) => {

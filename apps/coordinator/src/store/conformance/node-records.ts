@@ -1,0 +1,59 @@
+// What every NodeRecords promises (store/node-records.ts).
+import assert from "node:assert/strict";
+import type { NodeRecord } from "../node-records.ts";
+import type { FixtureTest } from "./fixture.ts";
+
+export const deskNode: NodeRecord = {
+  id: "n1",
+  name: "desk",
+  url: "http://10.0.0.2:8081",
+  tier: 0,
+  pool: "default",
+  credentialHash: "c1",
+  hardwareJson: null,
+  drained: false,
+  joinedAtMs: 5,
+};
+
+export function nodeRecordsConformance(test: FixtureTest): void {
+  test("a node record comes back as stored; the list is ordered by name", async ({ store }) => {
+    const attic: NodeRecord = { ...deskNode, id: "n2", name: "attic", tier: 2, pool: "brain", credentialHash: "c2", hardwareJson: '{"gpu":"x"}', drained: true };
+    await store.nodes.put(deskNode);
+    await store.nodes.put(attic);
+    assert.deepEqual(await store.nodes.list(), [attic, deskNode]);
+  });
+
+  test("a re-join under the same name replaces the record; drain, move and removal", async ({ store }) => {
+    await store.nodes.put(deskNode);
+    await store.nodes.put({ ...deskNode, id: "n2", credentialHash: "c2", url: "http://10.0.0.3:8081" });
+    const nodes = await store.nodes.list();
+    assert.equal(nodes.length, 1);
+    assert.equal(nodes[0]?.id, "n2");
+    assert.equal(nodes[0]?.credentialHash, "c2");
+    assert.equal(await store.nodes.setDrained("desk", true), true);
+    assert.equal((await store.nodes.list())[0]?.drained, true);
+    await store.nodes.setUrl("desk", "http://10.0.0.9:8081");
+    assert.equal((await store.nodes.list())[0]?.url, "http://10.0.0.9:8081");
+    await store.nodes.setHardware("desk", '{"cpu":"arm"}');
+    assert.equal((await store.nodes.list())[0]?.hardwareJson, '{"cpu":"arm"}');
+    assert.equal(await store.nodes.setDrained("desk", false), true);
+    assert.equal((await store.nodes.list())[0]?.drained, false);
+    assert.equal(await store.nodes.remove("desk"), true);
+    assert.deepEqual(await store.nodes.list(), []);
+  });
+
+  test("changes to an unknown node store nothing", async ({ store }) => {
+    await store.nodes.put(deskNode);
+    assert.equal(await store.nodes.setDrained("nobody", true), false);
+    await store.nodes.setUrl("nobody", "http://10.0.0.9:8081");
+    await store.nodes.setHardware("nobody", "{}");
+    assert.equal(await store.nodes.remove("nobody"), false);
+    assert.deepEqual(await store.nodes.list(), [deskNode]);
+  });
+
+  test("a node of another name cannot take a stored node's credential hash", async ({ store }) => {
+    await store.nodes.put(deskNode);
+    await assert.rejects(store.nodes.put({ ...deskNode, id: "n2", name: "attic" }));
+    assert.deepEqual(await store.nodes.list(), [deskNode]);
+  });
+}

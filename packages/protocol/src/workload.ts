@@ -1,0 +1,161 @@
+// One data path for every kind of work (ADR 0017): a request is a workload,
+// what flows back while it runs is a stream of chunks, and what it ends with
+// is a result of the same kind. The gateway translates each API's body into
+// a workload once; the router, the dispatcher and every kind of node handle
+// all workloads alike. A new kind of work is a new member of these unions
+// (and a backend that serves it), not a new path through the coordinator.
+//
+// The tag of a workload is `input.kind`, so that the generation kinds (chat,
+// completion) share their sampling parameters and everything that reads a
+// prompt (classifier, token estimate, continuation) keeps reading `input`.
+import type { FinishReason } from "./openai.ts";
+import type { ErrorCode } from "./errors.ts";
+
+/**
+ * What a model can be asked to do; nodes advertise these per model. `chat`
+ * covers both generation kinds (chat and text completion). Room for `tts`,
+ * `stt` and `image` as their backends arrive.
+ */
+export const CAPABILITIES = ["chat", "embed"] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+export interface ChatTurn {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export type GenerationInput =
+  | { kind: "chat"; messages: ChatTurn[] }
+  | { kind: "completion"; prompt: string };
+
+/** A text to embed, or the tokens of one (OpenAI accepts both). */
+export type EmbeddingItem = string | number[];
+
+export interface EmbeddingInput {
+  kind: "embedding";
+  items: EmbeddingItem[];
+  /** Undefined: the model's own size. A node that cannot produce the size asked refuses. */
+  dimensions: number | undefined;
+}
+
+/**
+ * The most tokens one answer may have unless the server is configured
+ * otherwise (`maxTokensLimit`): a client's larger max_tokens is capped to it,
+ * and agents bound requests without one by it and by their context.
+ */
+export const DEFAULT_MAX_TOKENS_LIMIT = 4096;
+
+export interface GenerationParams {
+  /**
+   * Set by the gateway on every request (the client's value or the server's
+   * limit, ADR 0017); undefined only for callers inside the coordinator that
+   * rely on the node's own bound (the context minus the prompt).
+   */
+  maxTokens: number | undefined;
+  temperature: number | undefined;
+  topP: number | undefined;
+  seed: number | undefined;
+  stop: string[];
+  presencePenalty: number | undefined;
+  frequencyPenalty: number | undefined;
+}
+
+export interface GenerationRequest {
+  model: string;
+  input: GenerationInput;
+  params: GenerationParams;
+}
+
+export interface EmbeddingRequest {
+  model: string;
+  input: EmbeddingInput;
+}
+
+/** Room for speech, transcription, image and job workloads. */
+export type Workload = GenerationRequest | EmbeddingRequest;
+export type WorkloadKind = Workload["input"]["kind"];
+
+export function isGeneration(workload: Workload): workload is GenerationRequest {
+  return workload.input.kind !== "embedding";
+}
+
+/** The capability a node's model must advertise to take the workload. */
+export function capabilityOf(kind: WorkloadKind): Capability {
+  switch (kind) {
+    case "chat":
+    case "completion":
+      return "chat";
+    case "embedding":
+      return "embed";
+  }
+}
+
+export interface GenerationResult {
+  text: string;
+  finishReason: FinishReason;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface EmbeddingResult {
+  /** One per item, in the order asked, each of unit length. */
+  vectors: number[][];
+  /** Tokens the model read for all items together. */
+  promptTokens: number;
+}
+
+export type WorkloadResult =
+  | ({ kind: "generation" } & GenerationResult)
+  | ({ kind: "embedding" } & EmbeddingResult);
+
+/**
+ * What a node sends while a workload runs, in order. Only `text` is produced
+ * today; the others are the protocol's room for the workloads named above
+ * (tool calls, speech audio, job progress) and for usage and errors reported
+ * mid-stream.
+ */
+export type Chunk =
+  /**
+   * `tokens`: how many generated tokens this text came from, where the node
+   * knows (agents: exactly; agentless servers send one token an event). A
+   * resumed stream's max_tokens budget is what the chunks sent used up.
+   */
+  | { type: "text"; text: string; tokens?: number }
+  | { type: "tool_call"; index: number; id: string; name: string; argumentsDelta: string }
+  | { type: "audio"; format: string; dataBase64: string }
+  | { type: "progress"; fraction: number; message: string }
+  | { type: "usage"; promptTokens: number; completionTokens: number }
+  | { type: "error"; code: ErrorCode; message: string };
+
+export interface RunOptions {
+  /** Aborting it stops the work on the node and frees the slot. */
+  signal: AbortSignal;
+  /** Each chunk, in order; omit when not streaming. */
+  onChunk?: (chunk: Chunk) => void;
+  /**
+   * A flotilla agent must have taken the request (connected and sent its
+   * response head, which it does at once) within this; a hung process behind
+   * a live socket fails here. Agentless servers send their head only with
+   * the first token, so they leave this to the first-token timeout.
+   */
+  connectTimeoutMs?: number;
+}
+
+/** The result of a generation workload, or an internal error if a node answered with another kind. */
+export function generationResultOf(result: WorkloadResult): GenerationResult {
+  if (result.kind !== "generation") throw new Error(`expected a generation result, got ${result.kind}`);
+  return result;
+}
+
+export function embeddingResultOf(result: WorkloadResult): EmbeddingResult {
+  if (result.kind !== "embedding") throw new Error(`expected an embedding result, got ${result.kind}`);
+  return result;
+}
+
+/** Scales a vector to unit length (OpenAI's and Ollama's embeddings are normalised); a zero vector stays zero. */
+export function normalise(vector: readonly number[]): number[] {
+  let sum = 0;
+  for (const x of vector) sum += x * x;
+  const norm = Math.sqrt(sum);
+  return norm === 0 ? [...vector] : vector.map((x) => x / norm);
+}
