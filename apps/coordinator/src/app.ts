@@ -5,7 +5,7 @@
 // gateway's translation and validation (docs/adr/0015).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import { FlotillaError, toOpenAIErrorBody } from "@flotilla/protocol";
-import type { NodeRegistry } from "./registry/node-registry.ts";
+import type { NodeRegistry } from "./nodes/node-registry.ts";
 import type { ApiKeys } from "./auth/api-keys.ts";
 import { bearerToken, secretsEqual } from "@flotilla/security";
 import { recordRoutes } from "@flotilla/security/route-table";
@@ -20,8 +20,9 @@ import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerMetricsRoutes } from "./api/metrics-routes.ts";
 import { registerExecuteRoutes } from "./api/execute-routes.ts";
 import type { Conversations } from "./store/conversations.ts";
-import type { Membership } from "./cluster/membership.ts";
-import type { AgentlessNodes } from "./cluster/agentless-nodes.ts";
+import type { Membership } from "./nodes/agent/membership.ts";
+import type { AgentlessNodes } from "./nodes/agentless/agentless-nodes.ts";
+import type { NodeOwners } from "./nodes/node-owner.ts";
 import type { DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
 import { registerOpenAIRoutes } from "./gateway/openai-routes.ts";
 import { toFlotillaError } from "./gateway/errors.ts";
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   registry: NodeRegistry;
   membership: Membership;
   agentless: AgentlessNodes;
+  /** Who keeps each kind of node (drain, removal). */
+  owners: NodeOwners;
   apiKeys: ApiKeys;
   adminKey: string;
   bodyLimitBytes: number;
@@ -108,7 +111,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   });
   void app.register((cluster, _opts, done) => {
     cluster.addHook("onRequest", requireAdmin);
-    registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, agentless: options.agentless, apiKeys: options.apiKeys, discovered: options.discovered, dispatch: options.dispatchState, nowMs });
+    registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, agentless: options.agentless, owners: options.owners, apiKeys: options.apiKeys, discovered: options.discovered, dispatch: options.dispatchState, nowMs });
     registerNodeTestRoutes(cluster, options.registry, nowMs);
     registerRouteExplainRoutes(cluster, options.router);
     done();

@@ -5,14 +5,15 @@ import path from "node:path";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { Agent as HttpAgent } from "undici";
 import { DEFAULT_MAX_TOKENS_LIMIT, generationResultOf, nodeStateOf, slotsOf } from "@flotilla/protocol";
-import { NodeRegistry } from "./registry/node-registry.ts";
+import { NodeRegistry } from "./nodes/node-registry.ts";
+import { LocalNodes } from "./nodes/local/local-nodes.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
 import { loadOrCreateAdminKey } from "./auth/admin-key.ts";
 import { loadOrCreateSecretFile } from "./auth/secret-file.ts";
-import { healthPolicy } from "./registry/node-health.ts";
-import { Membership } from "./cluster/membership.ts";
-import { AgentlessNodes } from "./cluster/agentless-nodes.ts";
+import { healthPolicy } from "./nodes/node-health.ts";
+import { Membership } from "./nodes/agent/membership.ts";
+import { AgentlessNodes } from "./nodes/agentless/agentless-nodes.ts";
 import { buildGateway } from "./app.ts";
 import { Router } from "./router/router.ts";
 import type { DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
@@ -27,8 +28,8 @@ import { GatewayMetrics, type NodeMetricsView } from "./metrics/gateway-metrics.
 import { ModelClassifier } from "./router/model-classifier.ts";
 import type { GenerationDispatcher } from "./dispatch/types.ts";
 
-export { NodeRegistry } from "./registry/node-registry.ts";
-export { LocalNode } from "./registry/local-node.ts";
+export { NodeRegistry } from "./nodes/node-registry.ts";
+export { LocalNodes } from "./nodes/local/local-nodes.ts";
 export { MdnsCoordinator, type DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
 export { ADMIN_KEY_FILE, readAdminKey } from "./auth/admin-key.ts";
 
@@ -58,6 +59,8 @@ export interface CoordinatorOptions {
 export interface Coordinator {
   app: FastifyInstance;
   registry: NodeRegistry;
+  /** Where `flotilla up` adds the agent of its own process. */
+  local: LocalNodes;
   close(): Promise<void>;
 }
 
@@ -140,10 +143,12 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     observer: metrics,
     nowMs: Date.now,
   });
+  const local = new LocalNodes(registry);
   const app = buildGateway({
     registry,
     membership,
     agentless,
+    owners: { local, agent: membership, openai: agentless, ollama: agentless },
     apiKeys,
     adminKey,
     bodyLimitBytes: options.bodyLimitBytes,
@@ -165,6 +170,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   return {
     app,
     registry,
+    local,
     async close() {
       queue.close();
       await app.close();

@@ -4,7 +4,7 @@
 // undici and SQLite. What the in-process routing benchmark
 // (bench/routing-cost.ts, classify-cost.ts) drives; it goes through the
 // package's exports, not into src/, so these files can move (docs/adr/0015).
-export { NodeRegistry } from "./registry/node-registry.ts";
+export { NodeRegistry } from "./nodes/node-registry.ts";
 export { Router, type RouterOptions, type RouteHints } from "./router/router.ts";
 export type { RouteDecision, RouteRequest } from "./router/route.ts";
 export { CircuitBook, DEFAULT_CIRCUIT_POLICY, type CircuitPolicy } from "./dispatch/circuit-breaker.ts";

@@ -20,7 +20,7 @@ const durationMs = z.number().min(0);
 /** Epoch milliseconds. */
 const atMs = z.int().min(0);
 
-/** A node's health as the coordinator judges it (see registry/node-health.ts). */
+/** A node's health as the coordinator judges it (see nodes/node-health.ts). */
 export const nodeHealth = z.enum(["ready", "suspect", "down"]);
 export type NodeHealth = z.infer<typeof nodeHealth>;
 
@@ -33,7 +33,7 @@ export type NodeKind = z.infer<typeof nodeKind>;
 
 /**
  * How fast a node answers, as the coordinator measured the requests it sent
- * there (registry/latency.ts): moving averages in milliseconds, null until the
+ * there (nodes/latency.ts): moving averages in milliseconds, null until the
  * first successful request. Queueing on the node counts: it is what a client waits.
  */
 export const nodeLatency = z.object({

@@ -2,3 +2,5 @@ export { testModelPath, REPO_ROOT, TEST_MODEL_ID, TEST_MODEL_SHA256 } from "./te
 export { startFlotilla, runCli, stopChild, CLI, type FlotillaProcess, type StartOptions } from "./flotilla-process.ts";
 export { freePort, freeUdpPort } from "./ports.ts";
 export { fetchClusterStatus, waitForClusterStatus } from "./cluster-status.ts";
+export { nodeConformance, type ConformanceOptions, type NodeUnderTest } from "./node-conformance.ts";
+export { FakeNode, type FakeNodeOptions } from "./fake-node.ts";

@@ -47,7 +47,7 @@ function discoveredLines(discovered: ClusterStatusResponse["discovered"]): strin
 
 /**
  * First token / total, averaged over recent requests (see the coordinator's
- * registry/latency.ts). Whole milliseconds: the averages move more than that
+ * nodes/latency.ts). Whole milliseconds: the averages move more than that
  * between requests. `-` before any request succeeded.
  */
 function latencySummary(node: PresentedNode): string {

@@ -8,7 +8,6 @@ import {
   createCoordinator,
   loadClusterFile,
   ADMIN_KEY_FILE,
-  LocalNode,
   MdnsCoordinator,
   type ClusterConfig,
   type Coordinator,
@@ -24,7 +23,7 @@ export async function runUp(config: UpConfig, env: NodeJS.ProcessEnv): Promise<v
   const agent = await createAgentWithModels(config, env, logger);
   const { coordinator, address, discovery } = await startCoordinator(config, cluster, env, logger);
   const hardware = await detectHardware({ modelDir: path.join(config.dataDir, "models") });
-  coordinator.registry.add(new LocalNode(agent, { name: config.nodeName, tier: config.tier, pool: config.pool, hardware }));
+  coordinator.local.add(agent, { name: config.nodeName, tier: config.tier, pool: config.pool, hardware });
   onShutdown(logger, async () => {
     await discovery?.stop();
     await coordinator.close();

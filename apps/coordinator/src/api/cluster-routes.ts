@@ -16,11 +16,10 @@ import {
   type NodeStatus,
   type PresentedNode,
 } from "@flotilla/protocol";
-import type { NodeRegistry } from "../registry/node-registry.ts";
-import { LocalNode } from "../registry/local-node.ts";
-import type { Membership } from "../cluster/membership.ts";
-import { addNodeBody, type AgentlessNodes } from "../cluster/agentless-nodes.ts";
-import { AgentlessNode } from "../registry/agentless-node.ts";
+import type { NodeRegistry } from "../nodes/node-registry.ts";
+import type { Membership } from "../nodes/agent/membership.ts";
+import { addNodeBody, type AgentlessNodes } from "../nodes/agentless/agentless-nodes.ts";
+import type { NodeOwner, NodeOwners } from "../nodes/node-owner.ts";
 import type { ApiKeys } from "../auth/api-keys.ts";
 import type { DiscoveredAgent } from "../discovery/mdns-coordinator.ts";
 import { parseBody } from "../gateway/validate.ts";
@@ -39,6 +38,8 @@ export interface ClusterRoutesOptions {
   registry: NodeRegistry;
   membership: Membership;
   agentless: AgentlessNodes;
+  /** Drain and removal, by node kind. */
+  owners: NodeOwners;
   apiKeys: ApiKeys;
   discovered: () => DiscoveredAgent[];
   dispatch: DispatchState;
@@ -90,12 +91,13 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
     return present(node.status(options.nowMs()), options.dispatch, options.nowMs());
   });
 
-  const drain = async (name: string, drained: boolean) => {
+  /** The owner of the node's kind: it knows where that kind's records live. */
+  const ownerOf = (name: string): NodeOwner => {
     const node = registry.get(name);
-    if (node instanceof LocalNode) node.drained = drained;
-    else if (node instanceof AgentlessNode) await agentless.setDrained(name, drained);
-    else await membership.setDrained(name, drained);
+    if (!node) throw new FlotillaError("not_found", `no node is named ${name}`, { param: "name" });
+    return options.owners[node.status(options.nowMs()).kind];
   };
+  const drain = (name: string, drained: boolean) => ownerOf(name).setDrained(name, drained);
   app.post("/cluster/nodes/:name/drain", async (request): Promise<DrainResponse> => {
     const { name } = parseBody(nameParams, request.params);
     await drain(name, true);
@@ -108,11 +110,7 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
   });
   app.delete("/cluster/nodes/:name", async (request, reply) => {
     const { name } = parseBody(nameParams, request.params);
-    if (registry.get(name) instanceof LocalNode) {
-      throw new FlotillaError("invalid_request", `${name} is this process's own node; drain it instead`, { param: "name" });
-    }
-    if (registry.get(name) instanceof AgentlessNode) await agentless.remove(name);
-    else await membership.remove(name);
+    await ownerOf(name).remove(name);
     return reply.code(204).send();
   });
   // An existing server with no agent (`flotilla cluster add URL`): answers

@@ -1,6 +1,6 @@
 // Liveness and readiness: unauthenticated, for load balancers and systemd.
 import type { FastifyInstance } from "fastify";
-import type { NodeRegistry } from "../registry/node-registry.ts";
+import type { NodeRegistry } from "../nodes/node-registry.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
 
 export function registerHealthRoutes(app: FastifyInstance, registry: NodeRegistry, nowMs: () => number): void {

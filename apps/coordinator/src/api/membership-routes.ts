@@ -5,7 +5,7 @@
 // a caller without the credential gets 401 and nothing else.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { FlotillaError, heartbeat, joinRequest } from "@flotilla/protocol";
-import type { Membership } from "../cluster/membership.ts";
+import type { Membership } from "../nodes/agent/membership.ts";
 import { bearerToken } from "@flotilla/security";
 import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";

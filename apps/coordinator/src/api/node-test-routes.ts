@@ -5,7 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { FlotillaError, generationResultOf, nodeName, type GenerationRequest, type NodeTestResult } from "@flotilla/protocol";
-import type { NodeRegistry } from "../registry/node-registry.ts";
+import type { NodeRegistry } from "../nodes/node-registry.ts";
 import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
 

@@ -15,7 +15,7 @@ import {
   type Workload,
   type WorkloadResult,
 } from "@flotilla/protocol";
-import { NodeRegistry } from "../registry/node-registry.ts";
+import { NodeRegistry } from "../nodes/node-registry.ts";
 import { Router } from "../router/router.ts";
 import { testNode } from "../router/test-nodes.ts";
 import { BusyQueue } from "./busy-queue.ts";

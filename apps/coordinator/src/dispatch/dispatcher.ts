@@ -15,7 +15,7 @@
 //   too long, a bad parameter) goes back to the client at once; the node did
 //   answer, so it counts as a success for its circuit.
 import { FlotillaError, isGeneration, type GenerationRequest, type WorkloadResult } from "@flotilla/protocol";
-import type { NodeRegistry } from "../registry/node-registry.ts";
+import type { NodeRegistry } from "../nodes/node-registry.ts";
 import type { Router } from "../router/router.ts";
 import type { RouteDecision, RouteRequest } from "../router/route.ts";
 import { estimateTokens } from "../router/tokens.ts";

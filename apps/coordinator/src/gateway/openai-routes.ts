@@ -18,7 +18,7 @@ import {
   type ModelObject,
   type ModelDescriptor,
 } from "@flotilla/protocol";
-import type { NodeRegistry } from "../registry/node-registry.ts";
+import type { NodeRegistry } from "../nodes/node-registry.ts";
 import type { RouteHints } from "../router/router.ts";
 import type { GenerationDispatcher } from "../dispatch/types.ts";
 import { modelNotFound } from "../dispatch/unroutable.ts";

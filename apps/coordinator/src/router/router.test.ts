@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { EmbeddingRequest, GenerationRequest, InferenceNode, NodeStatus, RunOptions, Workload, WorkloadResult } from "@flotilla/protocol";
-import { NodeRegistry } from "../registry/node-registry.ts";
+import { NodeRegistry } from "../nodes/node-registry.ts";
 import { Router } from "./router.ts";
 import { testNode, type NodeSpec } from "./test-nodes.ts";
 

@@ -10,7 +10,7 @@
 // synchronous, so the busy queue can re-route waiters one after another and
 // each sees the slots the previous one took.
 import { capabilityOf, isGeneration, type Workload } from "@flotilla/protocol";
-import type { NodeRegistry } from "../registry/node-registry.ts";
+import type { NodeRegistry } from "../nodes/node-registry.ts";
 import { classifierInputOf, heuristicClassifier, type Classification, type Classifier } from "./classify.ts";
 import { explainRoute } from "./explain.ts";
 import { route, type ForcedTier, type RouteDecision, type RouteRequest } from "./route.ts";

@@ -38,7 +38,7 @@ export interface SnapshotNode {
   readonly local: boolean;
   /** Declared share of traffic; 1 when none was declared (or a nonsensical one). */
   readonly weight: number;
-  /** Moving averages from registry/latency.ts; null until measured. */
+  /** Moving averages from nodes/latency.ts; null until measured. */
   readonly firstTokenMs: number | null;
   readonly totalMs: number | null;
   readonly status: NodeStatus;

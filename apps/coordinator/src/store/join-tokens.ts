@@ -1,4 +1,4 @@
-// Join tokens (cluster/membership.ts): kept as sha256 only, spent one use per
+// Join tokens (nodes/agent/membership.ts): kept as sha256 only, spent one use per
 // agent that joins with one.
 
 export interface JoinTokenRecord {

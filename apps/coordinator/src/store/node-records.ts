@@ -1,4 +1,4 @@
-// The agents that joined the cluster (cluster/membership.ts). Only durable
+// The agents that joined the cluster (nodes/agent/membership.ts). Only durable
 // facts live here; load and last heartbeat stay in memory.
 
 export interface NodeRecord {

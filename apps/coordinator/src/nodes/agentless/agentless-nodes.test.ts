@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Agent } from "undici";
 import { FlotillaError, type InferenceNode } from "@flotilla/protocol";
-import { SqliteStore } from "../store/sqlite-store.ts";
-import { NodeRegistry } from "../registry/node-registry.ts";
-import { healthPolicy } from "../registry/node-health.ts";
-import { NetworkAllowlist, resolveAndCheckNodeUrl } from "../config/url-policy.ts";
-import { ConfigError } from "../config/load-config-file.ts";
-import type { ClusterNode } from "../config/cluster-file.ts";
+import { SqliteStore } from "../../store/sqlite-store.ts";
+import { NodeRegistry } from "../node-registry.ts";
+import { healthPolicy } from "../node-health.ts";
+import { NetworkAllowlist, resolveAndCheckNodeUrl } from "../../config/url-policy.ts";
+import { ConfigError } from "../../config/load-config-file.ts";
+import type { ClusterNode } from "../../config/cluster-file.ts";
 import { AgentlessNodes, addNodeBody, defaultNodeName } from "./agentless-nodes.ts";
 
 const dispatcher = new Agent();

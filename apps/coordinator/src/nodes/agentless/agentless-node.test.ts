@@ -7,8 +7,8 @@ import { once } from "node:events";
 import { Agent } from "undici";
 import { FlotillaError, generationResultOf, type GenerationRequest } from "@flotilla/protocol";
 import { AgentlessNode, type AgentlessNodeSpec } from "./agentless-node.ts";
-import { healthPolicy } from "./node-health.ts";
-import { errorMessageOf, refusal, retryAfterSeconds } from "./agentless/node-http.ts";
+import { healthPolicy } from "../node-health.ts";
+import { errorMessageOf, refusal, retryAfterSeconds } from "./node-http.ts";
 
 const dispatcher = new Agent();
 const servers: Server[] = [];

@@ -15,10 +15,10 @@ import {
   type Workload,
   type WorkloadResult,
 } from "@flotilla/protocol";
-import { readAnswer } from "./read-lines.ts";
-import { unreachable } from "./unreachable.ts";
-import { judgeHealth, type HealthPolicy } from "./node-health.ts";
-import { LatencyTracker, timeWorkload } from "./latency.ts";
+import { readAnswer } from "../read-lines.ts";
+import { unreachable } from "../unreachable.ts";
+import { judgeHealth, type HealthPolicy } from "../node-health.ts";
+import { LatencyTracker, timeWorkload } from "../latency.ts";
 
 export interface RemoteNodeRecord {
   id: string;

@@ -13,11 +13,11 @@ import {
   type JoinRequest,
   type JoinResponse,
 } from "@flotilla/protocol";
-import type { JoinTokens } from "../store/join-tokens.ts";
-import type { NodeRecord, NodeRecords } from "../store/node-records.ts";
-import type { NodeRegistry } from "../registry/node-registry.ts";
-import { RemoteNode, type RemoteNodeRecord } from "../registry/remote-node.ts";
-import type { HealthPolicy } from "../registry/node-health.ts";
+import type { JoinTokens } from "../../store/join-tokens.ts";
+import type { NodeRecord, NodeRecords } from "../../store/node-records.ts";
+import type { NodeRegistry } from "../node-registry.ts";
+import { RemoteNode, type RemoteNodeRecord } from "./remote-node.ts";
+import type { HealthPolicy } from "../node-health.ts";
 import { deriveCoordinatorCredential, generateSecret, hashSecret } from "@flotilla/security";
 
 export interface MembershipOptions {

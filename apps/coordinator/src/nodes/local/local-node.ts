@@ -9,7 +9,7 @@ import type {
   WorkloadHost,
   WorkloadResult,
 } from "@flotilla/protocol";
-import { LatencyTracker, timeWorkload } from "./latency.ts";
+import { LatencyTracker, timeWorkload } from "../latency.ts";
 
 export interface LocalNodeOptions {
   name: string;

@@ -2,7 +2,7 @@
 // coordinator asks each one for its model list every interval (the agents'
 // heartbeat interval, so both kinds of node go suspect and down on the same
 // clock). A check still running when the next is due is not doubled up.
-import type { AgentlessNode } from "../registry/agentless-node.ts";
+import type { AgentlessNode } from "./agentless-node.ts";
 
 export interface ProberOptions {
   intervalMs: number;

@@ -1,6 +1,6 @@
 // An existing inference server with no flotilla agent (llama-server, vLLM,
 // LM Studio, Ollama, another flotilla): the coordinator calls its own API
-// and judges its health from its own health checks (cluster/agentless-prober.ts)
+// and judges its health from its own health checks (nodes/agentless/agentless-prober.ts)
 // the way it judges an agent from heartbeats — a failed check is a missed beat.
 import type { Dispatcher } from "undici";
 import {
@@ -19,16 +19,16 @@ import {
   type Workload,
   type WorkloadResult,
 } from "@flotilla/protocol";
-import { readAnswer } from "./read-lines.ts";
-import { judgeHealth, type HealthPolicy } from "./node-health.ts";
-import { LatencyTracker, timeWorkload } from "./latency.ts";
-import { parseJson, type AgentlessKind, type Dialect, type ReportedModel, type StreamUpdate } from "./agentless/dialect.ts";
-import { openaiDialect } from "./agentless/openai-dialect.ts";
-import { ollamaDialect } from "./agentless/ollama-dialect.ts";
-import { SseDecoder } from "./agentless/sse.ts";
-import { selectServedModels } from "./agentless/served-models.ts";
-import { errorMessageOf, readText, send, type NodeEndpoint } from "./agentless/node-http.ts";
-import { unreachable } from "./unreachable.ts";
+import { readAnswer } from "../read-lines.ts";
+import { judgeHealth, type HealthPolicy } from "../node-health.ts";
+import { LatencyTracker, timeWorkload } from "../latency.ts";
+import { parseJson, type AgentlessKind, type Dialect, type ReportedModel, type StreamUpdate } from "./dialect.ts";
+import { openaiDialect } from "./openai-dialect.ts";
+import { ollamaDialect } from "./ollama-dialect.ts";
+import { SseDecoder } from "./sse.ts";
+import { selectServedModels } from "./served-models.ts";
+import { errorMessageOf, readText, send, type NodeEndpoint } from "./node-http.ts";
+import { unreachable } from "../unreachable.ts";
 
 /**
  * The server does not say how many requests it runs at once. llama-server's

@@ -1,7 +1,7 @@
 // How the coordinator speaks to an agentless server, one dialect per kind.
 // Everything here is pure: building URLs and bodies, reading the health
 // answer and each streamed event. The HTTP calls live in ../agentless-node.ts
-// and ../../cluster/agentless-prober.ts.
+// and ../../nodes/agentless/agentless-prober.ts.
 import { formatParam, type EmbeddingRequest, type EmbeddingResult, type FinishReason, type GenerationRequest } from "@flotilla/protocol";
 
 export type AgentlessKind = "openai" | "ollama";

@@ -6,12 +6,12 @@
 import type { Dispatcher } from "undici";
 import type { z } from "zod";
 import { FlotillaError, nodeName, type NodeStatus } from "@flotilla/protocol";
-import type { AgentlessNodeRecord, AgentlessNodeRecords } from "../store/agentless-node-records.ts";
-import type { NodeRegistry } from "../registry/node-registry.ts";
-import type { HealthPolicy } from "../registry/node-health.ts";
-import { AgentlessNode, type AgentlessNodeSpec } from "../registry/agentless-node.ts";
-import { clusterNode, tokenFromEnv, type ClusterNode } from "../config/cluster-file.ts";
-import { ConfigError } from "../config/load-config-file.ts";
+import type { AgentlessNodeRecord, AgentlessNodeRecords } from "../../store/agentless-node-records.ts";
+import type { NodeRegistry } from "../node-registry.ts";
+import type { HealthPolicy } from "../node-health.ts";
+import { AgentlessNode, type AgentlessNodeSpec } from "./agentless-node.ts";
+import { clusterNode, tokenFromEnv, type ClusterNode } from "../../config/cluster-file.ts";
+import { ConfigError } from "../../config/load-config-file.ts";
 import { AgentlessProber } from "./agentless-prober.ts";
 
 /** POST /cluster/nodes: a cluster-file node whose name may be left to default. */
