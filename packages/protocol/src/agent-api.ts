@@ -3,61 +3,12 @@
 // it runs, then one result or one error. Both sides parse with these schemas.
 import { z } from "zod";
 import { errorCatalogue, type ErrorCode } from "./errors.ts";
-import type { Chunk, Workload, WorkloadResult } from "./workload.ts";
+import { workload, type Chunk, type WorkloadResult } from "./workload.ts";
 
 const count = z.int().min(0).max(100_000_000);
 
-const params = z
-  .object({
-    maxTokens: z.int().min(1).optional(),
-    temperature: z.number().min(0).max(2).optional(),
-    topP: z.number().gt(0).max(1).optional(),
-    seed: z.int().optional(),
-    stop: z.array(z.string().min(1)).max(4),
-    presencePenalty: z.number().min(-2).max(2).optional(),
-    frequencyPenalty: z.number().min(-2).max(2).optional(),
-  })
-  .strict();
-
-const model = z.string().min(1).max(256);
-const turn = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() }).strict();
-
-/** Matches the embedding route's own limits (openai.ts): 2048 items. */
-const embeddingItem = z.union([z.string(), z.array(z.int().min(0).max(10_000_000)).min(1)]);
-
-export const workloadWire = z.union([
-  z.object({ model, input: z.object({ kind: z.literal("chat"), messages: z.array(turn).min(1) }).strict(), params }).strict(),
-  z.object({ model, input: z.object({ kind: z.literal("completion"), prompt: z.string() }).strict(), params }).strict(),
-  z
-    .object({
-      model,
-      input: z
-        .object({ kind: z.literal("embedding"), items: z.array(embeddingItem).min(1).max(2048), dimensions: z.int().min(1).max(65_536).optional() })
-        .strict(),
-    })
-    .strict(),
-]);
-
-/** JSON drops `undefined`; restore the explicit shape the Workload types have. */
-export function toWorkload(wire: z.infer<typeof workloadWire>): Workload {
-  if (wire.input.kind === "embedding") {
-    return { model: wire.model, input: { kind: "embedding", items: wire.input.items, dimensions: wire.input.dimensions } };
-  }
-  const p = "params" in wire ? wire.params : { stop: [] };
-  return {
-    model: wire.model,
-    input: wire.input,
-    params: {
-      maxTokens: p.maxTokens,
-      temperature: p.temperature,
-      topP: p.topP,
-      seed: p.seed,
-      stop: p.stop,
-      presencePenalty: p.presencePenalty,
-      frequencyPenalty: p.frequencyPenalty,
-    },
-  };
-}
+/** The body of `POST /agent/v1/run`: a workload, checked as the coordinator built it. */
+export const workloadWire = workload;
 
 const errorCode = z.enum(Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]]);
 

@@ -69,7 +69,7 @@ export const MAX_EMBEDDING_INPUTS = 2048;
 
 const tokenArray = z.array(z.int().min(0).max(10_000_000)).min(1, { error: "a token array must not be empty" });
 
-export const embeddingRequest = z.object({
+export const embeddingCreateRequest = z.object({
   model: z.string().min(1).max(256),
   input: z.union([
     z.string().min(1, { error: "input must not be empty" }),
@@ -82,7 +82,7 @@ export const embeddingRequest = z.object({
   user: z.string().max(256).optional(),
   priority: z.enum(["high", "normal", "low"]).nullish(),
 });
-export type EmbeddingRequestBody = z.infer<typeof embeddingRequest>;
+export type EmbeddingCreateRequest = z.infer<typeof embeddingCreateRequest>;
 
 export interface EmbeddingObject {
   object: "embedding";

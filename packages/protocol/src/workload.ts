@@ -8,6 +8,7 @@
 // The tag of a workload is `input.kind`, so that the generation kinds (chat,
 // completion) share their sampling parameters and everything that reads a
 // prompt (classifier, token estimate, continuation) keeps reading `input`.
+import { z } from "zod";
 import type { FinishReason } from "./openai.ts";
 import type { ErrorCode } from "./errors.ts";
 
@@ -19,24 +20,31 @@ import type { ErrorCode } from "./errors.ts";
 export const CAPABILITIES = ["chat", "embed"] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
-export interface ChatTurn {
-  role: "system" | "user" | "assistant";
-  content: string;
-}
+const turn = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() }).strict();
+export type ChatTurn = z.infer<typeof turn>;
 
-export type GenerationInput =
-  | { kind: "chat"; messages: ChatTurn[] }
-  | { kind: "completion"; prompt: string };
+const model = z.string().min(1).max(256);
+
+export const generationInput = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("chat"), messages: z.array(turn).min(1) }).strict(),
+  z.object({ kind: z.literal("completion"), prompt: z.string() }).strict(),
+]);
+export type GenerationInput = z.infer<typeof generationInput>;
 
 /** A text to embed, or the tokens of one (OpenAI accepts both). */
-export type EmbeddingItem = string | number[];
+const embeddingItem = z.union([z.string(), z.array(z.int().min(0).max(10_000_000)).min(1)]);
+export type EmbeddingItem = z.infer<typeof embeddingItem>;
 
-export interface EmbeddingInput {
-  kind: "embedding";
-  items: EmbeddingItem[];
-  /** Undefined: the model's own size. A node that cannot produce the size asked refuses. */
-  dimensions: number | undefined;
-}
+export const embeddingInput = z
+  .object({
+    kind: z.literal("embedding"),
+    /** At most OpenAI's 2048 a request. */
+    items: z.array(embeddingItem).min(1).max(2048),
+    /** Undefined: the model's own size. A node that cannot produce the size asked refuses. */
+    dimensions: z.int().min(1).max(65_536).optional(),
+  })
+  .strict();
+export type EmbeddingInput = z.infer<typeof embeddingInput>;
 
 /**
  * The most tokens one answer may have unless the server is configured
@@ -45,34 +53,34 @@ export interface EmbeddingInput {
  */
 export const DEFAULT_MAX_TOKENS_LIMIT = 4096;
 
-export interface GenerationParams {
-  /**
-   * Set by the gateway on every request (the client's value or the server's
-   * limit, ADR 0017); undefined only for callers inside the coordinator that
-   * rely on the node's own bound (the context minus the prompt).
-   */
-  maxTokens: number | undefined;
-  temperature: number | undefined;
-  topP: number | undefined;
-  seed: number | undefined;
-  stop: string[];
-  presencePenalty: number | undefined;
-  frequencyPenalty: number | undefined;
-}
+export const generationParams = z
+  .object({
+    /**
+     * The client's value capped at the server's limit (ADR 0017); undefined:
+     * the node's own bound (its context minus the prompt, and the limit).
+     */
+    maxTokens: z.int().min(1).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    topP: z.number().gt(0).max(1).optional(),
+    seed: z.int().optional(),
+    stop: z.array(z.string().min(1)).max(4),
+    presencePenalty: z.number().min(-2).max(2).optional(),
+    frequencyPenalty: z.number().min(-2).max(2).optional(),
+  })
+  .strict();
+export type GenerationParams = z.infer<typeof generationParams>;
 
-export interface GenerationRequest {
-  model: string;
-  input: GenerationInput;
-  params: GenerationParams;
-}
+export const generationRequest = z.object({ model, input: generationInput, params: generationParams }).strict();
+export type GenerationRequest = z.infer<typeof generationRequest>;
 
-export interface EmbeddingRequest {
-  model: string;
-  input: EmbeddingInput;
-}
+export const embeddingRequest = z.object({ model, input: embeddingInput }).strict();
+export type EmbeddingRequest = z.infer<typeof embeddingRequest>;
+
+/** Every workload, as the agent's API takes it (agent-api.ts) and as the coordinator builds it. */
+export const workload = z.union([generationRequest, embeddingRequest]);
 
 /** Room for speech, transcription, image and job workloads. */
-export type Workload = GenerationRequest | EmbeddingRequest;
+export type Workload = z.infer<typeof workload>;
 export type WorkloadKind = Workload["input"]["kind"];
 
 export function isGeneration(workload: Workload): workload is GenerationRequest {

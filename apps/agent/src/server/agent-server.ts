@@ -9,7 +9,6 @@ import {
   formatParam,
   resultEvent,
   toOpenAIErrorBody,
-  toWorkload,
   workloadWire,
   type AgentEvent,
   type WorkloadHost,
@@ -73,7 +72,7 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
       const out = new NdjsonWriter(reply.raw);
       const send = (event: AgentEvent) => out.send(event);
       try {
-        const result = await options.host.run(toWorkload(parsed.data), {
+        const result = await options.host.run(parsed.data, {
           signal: controller.signal,
           onChunk: (chunk) => send(chunkEvent(chunk)),
         });

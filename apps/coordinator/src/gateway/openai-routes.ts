@@ -8,7 +8,7 @@ import type {
 import {
   chatCompletionRequest,
   completionRequest,
-  embeddingRequest,
+  embeddingCreateRequest,
   embeddingResultOf,
   generationResultOf,
   toOpenAIErrorBody,
@@ -114,7 +114,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
   });
 
   app.post("/v1/embeddings", async (request, reply) => {
-    const body = parseBody(embeddingRequest, request.body);
+    const body = parseBody(embeddingCreateRequest, request.body);
     const workload = embeddingToWorkload(body);
     const controller = new AbortController();
     reply.raw.once("close", () => {

@@ -4,7 +4,7 @@ import {
   DEFAULT_MAX_TOKENS_LIMIT,
   type EmbeddingList,
   type EmbeddingRequest,
-  type EmbeddingRequestBody,
+  type EmbeddingCreateRequest,
   type EmbeddingResult,
 } from "@flotilla/protocol";
 import type {
@@ -126,7 +126,7 @@ export function textCompletion(
 }
 
 /** An OpenAI embeddings body → the embedding workload: one item per input, in order. */
-export function embeddingToWorkload(body: EmbeddingRequestBody): EmbeddingRequest {
+export function embeddingToWorkload(body: EmbeddingCreateRequest): EmbeddingRequest {
   const { input } = body;
   let items: (string | number[])[];
   if (typeof input === "string") items = [input];
