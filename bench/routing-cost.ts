@@ -14,7 +14,7 @@
 // median of the per-round p50/p99 with their min–max. The suite ends with
 // the cost of classifying a request by prompt size (classify-cost.ts).
 import type { GenerationRequest, InferenceNode, NodeStatus, RunOptions, ServedModel, Tier, Workload, WorkloadResult } from "@flotilla/protocol";
-import { CircuitBook, NodeRegistry, Router, testNode, type RouteRequest } from "@flotilla/coordinator/routing";
+import { CircuitBook, NodeRegistry, Router, routeReason, testNode, type RouteRequest } from "@flotilla/coordinator/routing";
 import { classifyCost } from "./classify-cost.ts";
 import type { BenchResult, Mode } from "./report.ts";
 import { infoRow } from "./rows.ts";
@@ -105,11 +105,11 @@ async function fleet(size: number): Promise<Fleet> {
   for (const shape of SHAPES) plans.push(await router.plan(shape.generation, shape.session === undefined ? {} : { session: shape.session }));
   // The session of the last shape has a node to stick to, as after its first request.
   const first = router.route(plans.at(-1) as RouteRequest);
-  if (first.node !== null) router.dispatched(first.node, "conversation-1")();
+  if (first.kind === "chosen") router.dispatched(first.node, "conversation-1")();
   // Every plan must route somewhere, or the bench would time refusals.
   for (const plan of plans) {
     const decision = router.route(plan);
-    if (decision.node === null) throw new Error(`routing bench: no node for ${plan.model} at ${size} nodes: ${decision.reason}`);
+    if (decision.kind === "unavailable") throw new Error(`routing bench: no node for ${plan.model} at ${size} nodes: ${routeReason(decision)}`);
   }
   return { size, router, plans, clock };
 }

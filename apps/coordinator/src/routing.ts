@@ -6,7 +6,9 @@
 // package's exports, not into src/, so these files can move (docs/adr/0015).
 export { NodeRegistry } from "./nodes/node-registry.ts";
 export { Router, type RouterOptions, type RouteHints } from "./router/router.ts";
-export type { RouteDecision, RouteRequest } from "./router/route.ts";
+export type { RouteRequest } from "./router/route.ts";
+export type { RouteDecision } from "./router/decision.ts";
+export { routeReason } from "./router/explain-text.ts";
 export { CircuitBook, DEFAULT_CIRCUIT_POLICY, type CircuitPolicy } from "./dispatch/circuit-breaker.ts";
 export { testNode, type NodeSpec } from "./router/test-nodes.ts";
 export { classifierInputOf, heuristicClassifier, type ClassifierInput } from "./router/classify.ts";

@@ -167,6 +167,25 @@ test("route explanation: a decision, a refusal, and candidates with more detail 
   assert.equal(refusedAt(routeExplanation.safeParse({ ...refused, candidates: [{ node: "vm", tier: 7, score: 0, reason: "" }] })), "candidates[0].tier");
 });
 
+test("route explanation: the codes ride along, read loosely, and an answer without them still parses", () => {
+  const coded = {
+    kind: "unavailable",
+    unavailable: "no-healthy-node",
+    class: "SIMPLE",
+    tier: null,
+    node: null,
+    model: null,
+    reason: "SIMPLE (test); model 'auto'; needs 16 tokens; tiers 0, 1, 2; tier 0: no ready node",
+    steps: [{ code: "classified", class: "SIMPLE", by: "test" }, { code: "tier-empty", tier: 0, because: "no-ready-node" }, { code: "a-code-from-later" }],
+    affinity: false,
+    promptTokens: 0,
+    candidates: [{ node: "vm", tier: 1, score: 0, reason: "skipped: down", verdict: "skipped", because: { code: "down" } }],
+  };
+  assert.deepEqual(routeExplanation.parse(coded), coded, "steps keep their numbers and names; a code this reader does not know is kept");
+  assert.equal(refusedAt(routeExplanation.safeParse({ ...coded, kind: "maybe" })), "kind");
+  assert.equal(refusedAt(routeExplanation.safeParse({ ...coded, steps: [{ tier: 0 }] })), "steps[0].code");
+});
+
 test("keys, tokens, drain and the empty answers", () => {
   const key = { id: "b3c5e524-5d2a-4917-9a1c-fc91ff0f1585", name: "t", prefix: "flt_b16F", createdAtMs: 1764633702444 };
   assert.deepEqual(apiKeyList.parse({ keys: [key] }), { keys: [key] });

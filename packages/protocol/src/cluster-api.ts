@@ -171,25 +171,49 @@ export const apiKeyCreated = apiKeyInfo.extend({ key: z.string().min(1) });
 export type ApiKeyCreated = z.infer<typeof apiKeyCreated>;
 
 /**
+ * A code the router recorded (a step, or why a node was skipped), with its
+ * numbers and names: `{ code: "tier-empty", tier: 0, because: "no-ready-node" }`.
+ * The codes are the coordinator's (router/decision.ts) and may grow; read
+ * loosely, and show `reason` to people.
+ */
+const routeCode = z.looseObject({ code: z.string() });
+
+/**
  * `POST /cluster/route`: the router's decision for a request, with every
  * node accounted for. The top level is what a reader relies on; a
  * candidate's `reason` is prose, and candidates may carry more detail than
  * listed here (dropped when parsed), so the router can grow its explanation
- * without breaking readers.
+ * without breaking readers. `kind`, `unavailable`, `steps`, `verdict` and
+ * `because` are the same decision as codes; optional, as a coordinator
+ * before them does not send them.
  */
 export const routeExplanation = z.object({
+  kind: z.enum(["chosen", "unavailable"]).optional(),
+  /** Why no node, when kind is unavailable (the HTTP error it becomes: 404, 503, 400, 503, 400). */
+  unavailable: z.enum(["unknown-model", "no-healthy-node", "context-too-long", "tier-unavailable", "not-capable"]).optional(),
   class: z.enum(["SIMPLE", "MEDIUM", "COMPLEX"]),
   /** Null (with node and model) when no node can take the request; `reason` says why. */
   tier: tier.nullable(),
   node: z.string().nullable(),
   /** The model id the node would be sent (an alias or "auto" resolved). */
   model: z.string().nullable(),
+  /** The steps below in words. */
   reason: z.string(),
+  /** What the router did, in order. */
+  steps: z.array(routeCode).optional(),
   /** The session's node was kept. */
   affinity: z.boolean(),
   promptTokens: count,
   /** The chosen node first, then the others weighed, best first, then the skipped ones. */
-  candidates: z.array(z.object({ node: z.string(), tier, score: z.number(), reason: z.string() })),
+  candidates: z.array(z.object({
+    node: z.string(),
+    tier,
+    score: z.number(),
+    reason: z.string(),
+    verdict: z.enum(["chosen", "not-chosen", "skipped"]).optional(),
+    /** Why it was skipped (down, drained, no-model, context-too-small, excluded, circuit-open…). */
+    because: routeCode.optional(),
+  })),
 });
 export type RouteExplanation = z.infer<typeof routeExplanation>;
 

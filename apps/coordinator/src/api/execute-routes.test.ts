@@ -10,7 +10,7 @@ import path from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { FlotillaError, toOpenAIErrorBody, type GenerationRequest } from "@flotilla/protocol";
 import type { DispatchRequest, DispatchResult, GenerationDispatcher } from "../dispatch/types.ts";
-import type { RouteDecision } from "../router/route.ts";
+import type { ChosenRoute } from "../router/decision.ts";
 import { toFlotillaError } from "../gateway/errors.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { MAX_HISTORY_TURNS, registerExecuteRoutes } from "./execute-routes.ts";
@@ -28,14 +28,15 @@ class FakeDispatcher implements GenerationDispatcher {
   }
 }
 
-function decision(overrides: Partial<RouteDecision> = {}): RouteDecision {
+function decision(overrides: Partial<ChosenRoute> = {}): ChosenRoute {
   return {
+    kind: "chosen",
     class: "SIMPLE",
     tier: 1,
     node: "desk",
     model: "stories260K",
     candidates: [],
-    reason: "test",
+    steps: [],
     affinity: false,
     promptTokens: 3,
     neededTokens: 19,

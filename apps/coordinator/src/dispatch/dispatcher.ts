@@ -17,7 +17,8 @@
 import { FlotillaError, isGeneration, type GenerationRequest, type WorkloadResult } from "@flotilla/protocol";
 import type { NodeRegistry } from "../nodes/node-registry.ts";
 import type { Router } from "../router/router.ts";
-import type { RouteDecision, RouteRequest } from "../router/route.ts";
+import type { ChosenRoute, UnavailableRoute } from "../router/decision.ts";
+import type { RouteRequest } from "../router/route.ts";
 import { estimateTokens } from "../router/tokens.ts";
 import type { BusyQueue } from "./busy-queue.ts";
 import type { CircuitBook } from "./circuit-breaker.ts";
@@ -42,7 +43,7 @@ export interface DispatcherParts {
 
 /** A slot taken on a node for one try. */
 interface Taken {
-  decision: RouteDecision;
+  decision: ChosenRoute;
   release: () => void;
 }
 
@@ -60,7 +61,7 @@ export class Dispatcher implements GenerationDispatcher {
     const plan = await this.#p.router.plan(req.workload, req.hints, req.classification);
     const exclude = new Set<string>();
     const nodes: string[] = [];
-    let answering: RouteDecision | undefined;
+    let answering: ChosenRoute | undefined;
     let sent = ""; // text the client has been given
     let chunksSent = 0;
     let sentTokens = 0; // what the chunks sent say they used, from nodes that then failed
@@ -85,7 +86,7 @@ export class Dispatcher implements GenerationDispatcher {
         failedTries,
       });
     };
-    const announce = (decision: RouteDecision): void => {
+    const announce = (decision: ChosenRoute): void => {
       if (answering) return;
       answering = decision;
       req.onAnswering?.(decision);
@@ -100,10 +101,10 @@ export class Dispatcher implements GenerationDispatcher {
         throw err;
       }
       const { decision } = taken;
-      const name = decision.node as string;
-      model = decision.model ?? model;
+      const name = decision.node;
+      model = decision.model;
       const node = this.#p.registry.get(name);
-      const tier = decision.tier ?? 0;
+      const tier = decision.tier;
       const sentBefore = sent.length;
       let tryTokens = 0;
       let tryFirstChunkMs: number | undefined;
@@ -198,24 +199,26 @@ export class Dispatcher implements GenerationDispatcher {
   /** Routes the request and takes a slot on its node, waiting in the busy queue while all are full. */
   async #take(request: RouteRequest, req: DispatchRequest, lastFailure: FlotillaError | undefined): Promise<Taken> {
     const { router, queue } = this.#p;
-    const refuse = (decision: RouteDecision): FlotillaError =>
+    const refuse = (decision: UnavailableRoute): FlotillaError =>
       lastFailure ?? unroutable(req.workload.model, decision);
-    const take = (decision: RouteDecision): Taken => ({ decision, release: router.dispatched(decision.node as string, req.hints.session) });
+    const take = (decision: ChosenRoute): Taken => ({ decision, release: router.dispatched(decision.node, req.hints.session) });
 
     const decision = router.route(request);
-    if (decision.node === null) throw refuse(decision);
+    if (decision.kind === "unavailable") throw refuse(decision);
     if (!decision.full || lastFailure !== undefined || queue.disabled) return take(decision);
     // Every node that can take it is full (a retry does not queue: it would
     // wait behind requests that never failed, and the client already waited).
-    let outcome: Taken | RouteDecision | undefined;
+    let outcome: Taken | UnavailableRoute | undefined;
     await queue.wait(req.priority, req.signal, () => {
       const now = router.route(request);
-      if (now.node === null) outcome = now;
+      if (now.kind === "unavailable") outcome = now;
       else if (!now.full) outcome = take(now);
       return outcome !== undefined;
     });
-    if (outcome === undefined || !("release" in outcome)) throw refuse(outcome ?? decision);
-    return outcome;
+    // wait() resolves only once the callback said yes, so outcome is set; the check is for the compiler.
+    if (outcome === undefined) throw new FlotillaError("server_busy", "the busy queue let the request go without a node", { retryAfterS: 1 });
+    if ("release" in outcome) return outcome;
+    throw refuse(outcome);
   }
 }
 

@@ -5,7 +5,7 @@
 // while every node is full.
 import type { Chunk, Workload, WorkloadResult } from "@flotilla/protocol";
 import type { RouteHints } from "../router/router.ts";
-import type { RouteDecision } from "../router/route.ts";
+import type { ChosenRoute } from "../router/decision.ts";
 import type { Classification } from "../router/classify.ts";
 
 /** Busy-queue order: high before normal before low, FIFO within each. */
@@ -31,14 +31,14 @@ export interface DispatchRequest {
   /** Skips classifying: the classifier's own queries to a model must not be classified by it. */
   classification?: Classification;
   /** Called once, before the first text (or the result), with the decision of the node that answers. */
-  onAnswering?: (decision: RouteDecision) => void;
+  onAnswering?: (decision: ChosenRoute) => void;
 }
 
 export interface DispatchResult {
   /** The whole answer: text from every node that contributed, usage summed. */
   result: WorkloadResult;
   /** The decision for the node that produced the first chunk. */
-  decision: RouteDecision;
+  decision: ChosenRoute;
   /** Nodes that contributed text, in order (more than one only when resumed). */
   nodes: string[];
   /** Tries that failed before this answer (retries and resumptions). */

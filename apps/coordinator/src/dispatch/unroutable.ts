@@ -1,18 +1,19 @@
-// The errors for a request no node can take, by the router's reason.
+// The errors for a request no node can take, by the router's code; the
+// message quotes the router's reason (router/explain-text.ts).
 import { FlotillaError } from "@flotilla/protocol";
-import type { RouteDecision } from "../router/route.ts";
+import type { UnavailableRoute } from "../router/decision.ts";
+import { routeReason } from "../router/explain-text.ts";
 
-export function unroutable(model: string, decision: RouteDecision): FlotillaError {
-  switch (decision.unavailable) {
+export function unroutable(model: string, decision: UnavailableRoute): FlotillaError {
+  switch (decision.why) {
     case "tier-unavailable":
     case "no-healthy-node":
-      return new FlotillaError("no_backend", `no node can take this request now: ${decision.reason}`, { retryAfterS: 1 });
+      return new FlotillaError("no_backend", `no node can take this request now: ${routeReason(decision)}`, { retryAfterS: 1 });
     case "context-too-long":
-      return new FlotillaError("context_length_exceeded", `the prompt is far larger than any node serving \`${model}\` can hold: ${decision.reason}`, { param: "messages" });
+      return new FlotillaError("context_length_exceeded", `the prompt is far larger than any node serving \`${model}\` can hold: ${routeReason(decision)}`, { param: "messages" });
     case "not-capable":
-      return new FlotillaError("model_not_capable", `The model \`${model}\` cannot serve this request: ${decision.reason}`, { param: "model" });
+      return new FlotillaError("model_not_capable", `The model \`${model}\` cannot serve this request: ${routeReason(decision)}`, { param: "model" });
     case "unknown-model":
-    case undefined:
       return modelNotFound(model);
   }
 }

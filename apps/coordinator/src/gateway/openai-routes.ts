@@ -128,7 +128,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
         signal: controller.signal,
       });
       void reply.headers(routeHeaders(answer.decision));
-      return embeddingList(answer.decision.model ?? workload.model, embeddingResultOf(answer.result), body.encoding_format ?? "float");
+      return embeddingList(answer.decision.model, embeddingResultOf(answer.result), body.encoding_format ?? "float");
     } catch (err) {
       if (controller.signal.aborted) return reply.hijack();
       throw err;
@@ -173,7 +173,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     if (!stream) {
       try {
         const answer = await options.dispatcher.run(dispatch);
-        who.model = answer.decision.model ?? who.model;
+        who.model = answer.decision.model;
         void reply.headers(routeHeaders(answer.decision));
         return rendering.body(who, generationResultOf(answer.result));
       } catch (err) {
@@ -195,7 +195,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
         ...dispatch,
         onAnswering: (decision) => {
           // The head goes out with the first event, naming the node that answers.
-          who.model = decision.model ?? who.model;
+          who.model = decision.model;
           sse.addHeaders(routeHeaders(decision));
         },
         onChunk: (chunk) => {

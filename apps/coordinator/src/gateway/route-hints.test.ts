@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FlotillaError } from "@flotilla/protocol";
 import { dispatchHints, routeHeaders, routeHints } from "./route-hints.ts";
-import type { RouteDecision } from "../router/route.ts";
+import type { ChosenRoute } from "../router/decision.ts";
 
 test("a header beats the body; fallback defaults to allowed; the session comes from the header or `user`", () => {
   assert.deepEqual(routeHints({ prefer_tier: 2, user: "u1" }, {}), { forceTier: { tier: 2, fallback: true }, session: "u1" });
@@ -39,7 +39,11 @@ test("failure handling and priority: header beats body beats the cluster's defau
 });
 
 test("explanation headers carry only visible ASCII, at most 256 characters", () => {
-  const decision = { class: "SIMPLE", tier: 0, node: "n", reason: `modèle ${"é".repeat(300)}\n` } as unknown as RouteDecision;
+  // The reason quotes model names, which come from users.
+  const decision: ChosenRoute = {
+    kind: "chosen", class: "SIMPLE", tier: 0, node: "n", model: "m", affinity: false, full: false, promptTokens: 1, neededTokens: 17, candidates: [],
+    steps: [{ code: "planned", model: `modèle ${"é".repeat(300)}\n`, needed: 17, tiers: [0, 1, 2] }],
+  };
   const headers = routeHeaders(decision);
   assert.equal(headers["x-flotilla-node"], "n");
   assert.equal(headers["x-flotilla-tier"], "0");

@@ -7,7 +7,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { FlotillaError } from "@flotilla/protocol";
 import type { RouteHints } from "../router/router.ts";
-import type { RouteDecision } from "../router/route.ts";
+import type { ChosenRoute } from "../router/decision.ts";
+import { routeReason } from "../router/explain-text.ts";
 import type { Priority } from "../dispatch/types.ts";
 import { parseTier } from "../router/route.ts";
 
@@ -70,11 +71,11 @@ export function dispatchHints(body: BodyHints, headers: IncomingHttpHeaders, con
 }
 
 /** X-Flotilla-Node, -Tier and -Route: where the request went and why, in short. */
-export function routeHeaders(decision: RouteDecision): Record<string, string> {
+export function routeHeaders(decision: ChosenRoute): Record<string, string> {
   return {
-    "x-flotilla-node": decision.node ?? "",
-    "x-flotilla-tier": decision.tier === null ? "" : String(decision.tier),
-    "x-flotilla-route": headerSafe(`${decision.class}: ${decision.reason}`),
+    "x-flotilla-node": decision.node,
+    "x-flotilla-tier": String(decision.tier),
+    "x-flotilla-route": headerSafe(`${decision.class}: ${routeReason(decision)}`),
   };
 }
 

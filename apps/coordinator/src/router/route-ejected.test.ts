@@ -9,8 +9,10 @@ import type { NodeStatus } from "@flotilla/protocol";
 import type { ComplexityClass } from "./classify.ts";
 import { buildSnapshot } from "./snapshot.ts";
 import { route, type RouteOptions, type RouteRequest } from "./route.ts";
+import type { Ejection } from "./decision.ts";
 import { explainRoute } from "./explain.ts";
 import { sequence, testNode } from "./test-nodes.ts";
+import { view } from "./test-decisions.ts";
 
 const request = (cls: ComplexityClass = "SIMPLE", extra: Partial<RouteRequest> = {}): RouteRequest => ({
   model: "m",
@@ -21,10 +23,11 @@ const request = (cls: ComplexityClass = "SIMPLE", extra: Partial<RouteRequest> =
 });
 
 const decide = (nodes: NodeStatus[], req: RouteRequest, options: RouteOptions = {}, random: () => number = sequence(0.5)) =>
-  route(req, buildSnapshot(nodes), options, random);
+  view(route(req, buildSnapshot(nodes), options, random));
 
-const OPEN = "circuit open after 3 failures, ejected 4.0 s more";
-const ejected = (...names: string[]): Map<string, string> => new Map(names.map((n) => [n, OPEN]));
+const OPEN: Ejection = { code: "circuit-open", failures: 3, leftMs: 4_000 };
+const OPEN_TEXT = "circuit open after 3 failures, ejected 4.0 s more";
+const ejected = (...names: string[]): Map<string, Ejection> => new Map(names.map((n) => [n, OPEN]));
 
 test("an ejected node is skipped while another node of its tier can take the request", () => {
   // "best" is idle and would win; "other" is half busy.
@@ -135,11 +138,13 @@ test("an agentless server is never full: its slot count is a guess, and its own 
 
 test("explainRoute lists an ejected node as skipped, with the reason given", () => {
   const nodes = [testNode("a"), testNode("b", { busy: 1 })];
-  const d = explainRoute(request(), buildSnapshot(nodes), { ejected: ejected("a") }, sequence(0.5));
+  const d = view(explainRoute(request(), buildSnapshot(nodes), { ejected: ejected("a") }, sequence(0.5)));
   assert.equal(d.node, "b");
   const a = d.candidates.find((c) => c.node === "a");
   assert.ok(a, "the ejected node is accounted for");
-  assert.equal(a.reason, `skipped: ${OPEN}`);
+  assert.equal(a.reason, `skipped: ${OPEN_TEXT}`);
+  assert.equal(a.verdict, "skipped");
+  assert.deepEqual(a.verdict === "skipped" ? a.because : undefined, OPEN, "the code and its numbers, as the Router passed them");
   assert.equal(a.score, 0);
   assert.equal(d.candidates[0]?.node, "b", "the chosen node comes first");
 });

@@ -6,6 +6,7 @@ import { buildSnapshot, type SnapshotOptions } from "./snapshot.ts";
 import { COMPLETION_RESERVE_TOKENS, parseTier, route, tierOrder, type RouteOptions, type RouteRequest } from "./route.ts";
 import { explainRoute } from "./explain.ts";
 import { sequence, testNode } from "./test-nodes.ts";
+import { view } from "./test-decisions.ts";
 
 const request = (cls: ComplexityClass, extra: Partial<RouteRequest> = {}): RouteRequest => ({
   model: "m",
@@ -21,7 +22,7 @@ const decide = (
   options: RouteOptions = {},
   random: () => number = sequence(0.5),
   snapshotOptions: SnapshotOptions = {},
-) => route(req, buildSnapshot(nodes, snapshotOptions), options, random);
+) => view(route(req, buildSnapshot(nodes, snapshotOptions), options, random));
 
 const oneTier = (tier: Tier, name = `t${tier}`) => testNode(name, { tier });
 
@@ -232,7 +233,7 @@ test("exact ties are broken at random, evenly, so a stale snapshot does not send
   let seed = 1;
   const lcg = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647);
   for (let i = 0; i < 3000; i++) {
-    const node = route(request("SIMPLE"), snap, {}, lcg).node ?? "";
+    const node = view(route(request("SIMPLE"), snap, {}, lcg)).node ?? "";
     counts.set(node, (counts.get(node) ?? 0) + 1);
   }
   for (const name of ["a", "b", "c"]) assert.ok((counts.get(name) ?? 0) > 850, `${name}: ${counts.get(name)}`);
@@ -452,7 +453,7 @@ test("explainRoute: every node is listed, the chosen one first, then the eligibl
     testNode("tiny", { tier: 1, context: 64 }),
     testNode("other", { tier: 1, model: "x" }),
   ];
-  const d = explainRoute(request("MEDIUM"), buildSnapshot(nodes), {}, sequence(0.5));
+  const d = view(explainRoute(request("MEDIUM"), buildSnapshot(nodes), {}, sequence(0.5)));
   assert.equal(d.node, "chosen");
   assert.deepEqual(
     d.candidates.map((c) => [c.node, c.reason.split(";")[0]]),
@@ -467,11 +468,11 @@ test("explainRoute: every node is listed, the chosen one first, then the eligibl
       ["tiny", "skipped: context window 64 < 200 tokens needed"],
     ],
   );
-  const forced = explainRoute(request("MEDIUM", { forceTier: { tier: 2, fallback: false }, exclude: new Set(["busier"]) }), buildSnapshot(nodes), {}, sequence(0.5));
+  const forced = view(explainRoute(request("MEDIUM", { forceTier: { tier: 2, fallback: false }, exclude: new Set(["busier"]) }), buildSnapshot(nodes), {}, sequence(0.5)));
   assert.equal(forced.node, "later");
   assert.match(forced.candidates.find((c) => c.node === "chosen")?.reason ?? "", /tier 1 is not the forced tier/);
   assert.match(forced.candidates.find((c) => c.node === "busier")?.reason ?? "", /excluded/);
-  const nothing = explainRoute(request("MEDIUM", { model: "nope" }), buildSnapshot(nodes), {}, sequence(0.5));
+  const nothing = view(explainRoute(request("MEDIUM", { model: "nope" }), buildSnapshot(nodes), {}, sequence(0.5)));
   assert.equal(nothing.node, null);
   assert.equal(nothing.candidates.length, nodes.length);
 });

@@ -1,6 +1,8 @@
 // The router: (request, cluster snapshot) → the node to use, the ranked
-// candidates it weighed, and why. Pure: no I/O, no clock, randomness passed
-// in, state owned by the caller (the affinity map, live in-flight counts).
+// candidates it weighed, and the steps that led there as codes
+// (decision.ts; explain-text.ts words them). Pure: no I/O, no clock,
+// randomness passed in, state owned by the caller (the affinity map, live
+// in-flight counts).
 //
 // The decision, in order:
 // 1. The model: nodes serving the requested name (an alias, or "auto" for any
@@ -23,15 +25,17 @@
 //    answering a small question wastes capacity but never gives a worse
 //    answer; a smaller one could). Not when a tier is forced.
 // 6. Suspect nodes (a missed heartbeat or two) only when no ready node can
-//    take the request, same order; the reason says so. Down and drained
+//    take the request, same order; a step says so. Down and drained
 //    nodes never.
 // 7. Nodes whose circuit is open (`ejected`, dispatch/circuit-breaker.ts)
 //    are skipped like excluded ones, unless no other node can take the
 //    request: the last node able to serve a model is never ejected.
 // The cost does not grow with the fleet: map lookups, one binary search per
-// tier tried, and two samples (or a scan of at most scanLimit nodes).
+// tier tried, and two samples (or a scan of at most scanLimit nodes); the
+// record is a few small objects, no strings.
 import type { Capability, Tier } from "@flotilla/protocol";
 import type { Classification, ComplexityClass } from "./classify.ts";
+import type { ChosenRoute, Ejection, Load, NodeUnfit, PickHow, RouteDecision, RouteStep, Unavailable, UnavailableRoute, WeighedCandidate } from "./decision.ts";
 import { fitting, resolveModel, type ClusterSnapshot, type ModelGroup, type Placement } from "./snapshot.ts";
 
 export interface ForcedTier {
@@ -72,40 +76,7 @@ export interface RouteOptions {
   /** Tiers with at most this many fitting nodes are scanned whole. Default 8. */
   scanLimit?: number;
   /** Nodes whose circuit is open → why; used only when no other node can take the request. */
-  ejected?: ReadonlyMap<string, string>;
-}
-
-export interface RouteCandidate {
-  node: string;
-  tier: Tier;
-  /** The model id on that node. */
-  model: string;
-  /** Higher is better: weight / (1 + outstanding / slots). */
-  score: number;
-  reason: string;
-}
-
-/** Why no node: the gateway's status code (404, 503, 400, 503, 400). */
-export type Unavailable = "unknown-model" | "no-healthy-node" | "context-too-long" | "tier-unavailable" | "not-capable";
-
-export interface RouteDecision {
-  class: ComplexityClass;
-  tier: Tier | null;
-  node: string | null;
-  /** The model id to send the node (an alias or "auto" resolved). */
-  model: string | null;
-  /** The chosen node first, then the others weighed, best first. */
-  candidates: RouteCandidate[];
-  reason: string;
-  /** The session's node was kept. */
-  affinity: boolean;
-  promptTokens: number;
-  /** Prompt + max_tokens (or the reserve): the smallest context window that may take it. */
-  neededTokens: number;
-  /** Set when node is null. */
-  unavailable?: Unavailable;
-  /** The chosen node has no free slot by its own count (agents; agentless servers are never full). */
-  full: boolean;
+  ejected?: ReadonlyMap<string, Ejection>;
 }
 
 /** Room for a short answer when the client set no max_tokens. */
@@ -120,6 +91,13 @@ const ORDER: Record<ComplexityClass, readonly Tier[]> = {
 
 /** The class whose order starts with each tier: a forced tier falls back the way that class does. */
 const CLASS_OF_TIER: Record<Tier, ComplexityClass> = { 0: "SIMPLE", 1: "MEDIUM", 2: "COMPLEX" };
+
+/** What a model with no usable node at all answers. */
+const UNAVAILABLE_MODEL: Record<Extract<RouteStep, { code: "model-unavailable" }>["because"], Unavailable> = {
+  unknown: "unknown-model",
+  "not-capable": "not-capable",
+  "all-down": "no-healthy-node",
+};
 
 /** The published order in every case: a forced tier N falls back as the class that starts at N. */
 export function tierOrder(cls: ComplexityClass, forced?: ForcedTier): readonly Tier[] {
@@ -139,7 +117,7 @@ export function parseTier(value: unknown): Tier | undefined {
 interface Context {
   readonly needed: number;
   readonly exclude: ReadonlySet<string> | undefined;
-  readonly ejected: ReadonlyMap<string, string> | undefined;
+  readonly ejected: ReadonlyMap<string, Ejection> | undefined;
   readonly outstanding: ((node: string) => number | undefined) | undefined;
   readonly scanLimit: number;
   readonly random: () => number;
@@ -155,7 +133,15 @@ interface TierPick {
   readonly best: Rated;
   /** Everything weighed, best first. */
   readonly weighed: readonly Rated[];
-  readonly how: string;
+  readonly how: PickHow;
+}
+
+/** The decision's common part; `steps` grows as the decision goes. */
+interface Base {
+  readonly class: ComplexityClass;
+  readonly promptTokens: number;
+  readonly neededTokens: number;
+  readonly steps: RouteStep[];
 }
 
 export function route(
@@ -166,17 +152,15 @@ export function route(
 ): RouteDecision {
   const cls = request.classification.class;
   const neededTokens = request.promptTokens + (request.maxTokens ?? options.completionReserveTokens ?? COMPLETION_RESERVE_TOKENS);
-  const base = { class: cls, promptTokens: request.promptTokens, neededTokens };
-  const classNote = request.forceTier
-    ? `${cls}, tier ${request.forceTier.tier} forced ${request.forceTier.fallback ? "with" : "without"} fallback`
-    : `${cls} (${request.classification.reason})`;
+  const steps: RouteStep[] = [];
+  const base: Base = { class: cls, promptTokens: request.promptTokens, neededTokens, steps };
   const capability = request.capability ?? "chat";
   const { name, group } = resolveModel(snapshot, request.model, capability);
   if (!group) {
     const known = snapshot.knownModels.get(name);
-    if (known?.has(capability)) return none(base, "no-healthy-node", `every node serving '${name}' for ${capability} is down or drained`);
-    if (known) return none(base, "not-capable", `no node serves '${name}' for ${capability}`);
-    return none(base, "unknown-model", `no node serves '${name}'`);
+    const because = known?.has(capability) ? "all-down" : known ? "not-capable" : "unknown";
+    steps.push({ code: "model-unavailable", model: name, capability, because });
+    return none(base, UNAVAILABLE_MODEL[because]);
   }
   const ctx: Context = {
     needed: neededTokens,
@@ -187,34 +171,35 @@ export function route(
     random,
   };
   const order = tierOrder(cls, request.forceTier);
-  const notes: string[] = [`${classNote}; model '${name}'; needs ${neededTokens} tokens; tiers ${order.join(", ")}`];
+  const forced = request.forceTier;
+  steps.push(
+    forced ? { code: "tier-forced", class: cls, tier: forced.tier, fallback: forced.fallback } : { code: "classified", class: cls, by: request.classification.reason },
+    { code: "planned", model: name, needed: neededTokens, tiers: order },
+  );
 
   // Session affinity.
   if (request.session !== undefined && options.affinity) {
     const kept = options.affinity(request.session);
     if (kept !== undefined) {
       const p = group.byNode.get(kept);
-      const problem = affinityProblem(p, request, ctx);
-      if (p && problem === undefined) {
+      const unfit: NodeUnfit | undefined = p ? unfitForSession(p, request, ctx) : { code: "gone" };
+      if (p && unfit === undefined) {
+        steps.push({ code: "affinity-kept", node: kept });
         const rated = rate(p, ctx);
-        return {
-          ...base, tier: p.tier, node: p.name, model: p.model, affinity: true, full: isFull(rated),
-          candidates: [candidate(rated, "the session's node (affinity)")],
-          reason: `${notes[0] ?? ""}; kept the session on ${kept}`,
-        };
+        return { ...base, kind: "chosen", tier: p.tier, node: p.name, model: p.model, affinity: true, full: isFull(rated), candidates: [candidate(rated, "chosen")] };
       }
-      notes.push(`session node ${kept} not kept: ${problem ?? "unknown"}`);
+      if (unfit) steps.push({ code: "affinity-dropped", node: kept, because: unfit });
     }
   }
 
-  const decided = choose(base, group, order, request, options, ctx, notes);
+  const decided = choose(base, group, order, request, options, ctx);
+  if (decided) return decided;
   // The map holds every blocked node of the cluster: name (and retry) only this model's, not already tried.
-  const ejected = decided || !ctx.ejected ? [] : [...ctx.ejected.keys()].filter((n) => group.byNode.has(n) && !request.exclude?.has(n));
-  if (decided || ejected.length === 0) return decided ?? none(base, unavailableWhy(group, request, ctx), notes.join("; "));
+  const ejected = ctx.ejected ? [...ctx.ejected.keys()].filter((n) => group.byNode.has(n) && !request.exclude?.has(n)) : [];
+  if (ejected.length === 0) return none(base, unavailableWhy(group, request, ctx));
   // Every other node failed: the last ones able to serve are never ejected.
-  notes.push(`circuit open on ${ejected.join(", ")}, tried anyway: no other node can take it`);
-  return choose(base, group, order, request, options, { ...ctx, ejected: undefined }, notes)
-    ?? none(base, unavailableWhy(group, request, ctx), notes.join("; "));
+  steps.push({ code: "ejected-tried-anyway", nodes: ejected });
+  return choose(base, group, order, request, options, { ...ctx, ejected: undefined }) ?? none(base, unavailableWhy(group, request, ctx));
 }
 
 /** Steps 3–6 over the nodes ctx allows; undefined when none can take the request. */
@@ -225,19 +210,19 @@ function choose(
   request: RouteRequest,
   options: RouteOptions,
   ctx: Context,
-  notes: string[],
-): RouteDecision | undefined {
+): ChosenRoute | undefined {
   // Ready nodes, tier by tier.
   for (let i = 0; i < order.length; i++) {
     const tier = order[i] as Tier;
     const index = group.tiers[tier];
     const local = options.preferLocal ? pickLocal(index.readyLocal, ctx) : undefined;
     if (local) {
-      return chosen(base, tier, local, [local], `${notes.join("; ")}; tier ${tier}: ${local.p.name}, local with a free slot (prefer_local)`, "local with a free slot (prefer_local)");
+      base.steps.push({ code: "picked", tier, node: local.p.name, how: "local-free-slot" });
+      return chosen(base, tier, local, [local]);
     }
     const pick = pickIn(index.ready, ctx);
     if (!pick) {
-      notes.push(`tier ${tier}: ${emptyWhy(index.ready, ctx)}`);
+      base.steps.push(tierEmpty(tier, index.ready, ctx));
       continue;
     }
     if (options.spillUp !== false && !request.forceTier && !hasFreeSlot(pick.best)) {
@@ -245,13 +230,17 @@ function choose(
         if (higher < tier) continue;
         const up = pickIn(group.tiers[higher].ready, ctx);
         if (up && hasFreeSlot(up.best)) {
-          return chosen(base, higher, up.best, [...up.weighed, ...pick.weighed],
-            `${notes.join("; ")}; tier ${tier} full (${pick.best.p.name} ${load(pick.best)}), spilled up to tier ${higher}: ${up.best.p.name}, ${up.how}`,
-            `spilled up from full tier ${tier}, ${up.how}`);
+          const full = pick.best;
+          base.steps.push(
+            { code: "spilled-up", from: tier, to: higher, full: full.p.name, busy: full.outstanding, slots: full.p.slots },
+            picked(higher, up),
+          );
+          return chosen(base, higher, up.best, [...up.weighed, ...pick.weighed]);
         }
       }
     }
-    return chosen(base, tier, pick.best, pick.weighed, `${notes.join("; ")}; tier ${tier}: ${pick.best.p.name}, ${pick.how}`, pick.how);
+    base.steps.push(picked(tier, pick));
+    return chosen(base, tier, pick.best, pick.weighed);
   }
 
   // Suspect nodes, only as a last resort.
@@ -259,9 +248,8 @@ function choose(
     for (const tier of order) {
       const pick = pickIn(group.tiers[tier].suspect, ctx);
       if (pick) {
-        return chosen(base, tier, pick.best, pick.weighed,
-          `${notes.join("; ")}; no ready node can take it, so suspect node in tier ${tier}: ${pick.best.p.name}, ${pick.how}`,
-          `suspect (missed heartbeats), a last resort; ${pick.how}`);
+        base.steps.push({ code: "suspect-last-resort", tier }, picked(tier, pick));
+        return chosen(base, tier, pick.best, pick.weighed);
       }
     }
   }
@@ -273,14 +261,14 @@ function skipped(ctx: Context, name: string): boolean {
   return ctx.exclude?.has(name) === true || ctx.ejected?.has(name) === true;
 }
 
-function affinityProblem(p: Placement | undefined, request: RouteRequest, ctx: Context): string | undefined {
-  if (!p) return "it no longer serves the model (or is down or drained)";
-  if (p.health !== "ready") return `it is ${p.health}`;
-  if (p.contextSize < ctx.needed) return `its context window (${p.contextSize}) is too small`;
-  if (ctx.exclude?.has(p.name)) return "excluded (already tried)";
-  const ejected = ctx.ejected?.get(p.name);
-  if (ejected !== undefined) return ejected;
-  if (request.forceTier && request.forceTier.tier !== p.tier) return `it is in tier ${p.tier}, not the forced tier ${request.forceTier.tier}`;
+/** Why the session's node (serving the model) cannot keep the conversation; undefined: it can. */
+function unfitForSession(p: Placement, request: RouteRequest, ctx: Context): NodeUnfit | undefined {
+  if (p.health !== "ready") return { code: p.health };
+  if (p.contextSize < ctx.needed) return { code: "context-too-small", window: p.contextSize, needed: ctx.needed };
+  if (ctx.exclude?.has(p.name)) return { code: "excluded" };
+  const ejection = ctx.ejected?.get(p.name);
+  if (ejection !== undefined) return ejection;
+  if (request.forceTier && request.forceTier.tier !== p.tier) return { code: "wrong-tier", tier: p.tier, forced: request.forceTier.tier };
   return undefined;
 }
 
@@ -295,10 +283,6 @@ function hasFreeSlot(r: Rated): boolean {
 
 function isFull(r: Rated): boolean {
   return r.p.capacityKnown && !hasFreeSlot(r);
-}
-
-function load(r: Rated): string {
-  return `${r.outstanding}/${r.p.slots} busy`;
 }
 
 /** Positive when a is better: score, then (on an exact tie) measured latency. */
@@ -333,10 +317,10 @@ function pickIn(list: readonly Placement[], ctx: Context): TierPick | undefined 
     if (a !== undefined) {
       const b = draw(list, fit, ctx, a);
       const ra = rate(list[a] as Placement, ctx);
-      if (b === undefined) return { best: ra, weighed: [ra], how: `the only one sampled of ${fit} (the others drawn were excluded)` };
+      if (b === undefined) return { best: ra, weighed: [ra], how: { how: "one-sampled", of: fit } };
       const rb = rate(list[b] as Placement, ctx);
       const [best, other] = compare(rb, ra) > 0 ? [rb, ra] : [ra, rb];
-      return { best, weighed: [best, other], how: `the better of 2 sampled of ${fit} (${load(best)} vs ${load(other)})` };
+      return { best, weighed: [best, other], how: { how: "two-sampled", of: fit, best: load(best), other: load(other) } };
     }
     // Sampling kept hitting excluded nodes: most of the tier was tried already; look at all of it.
   }
@@ -375,15 +359,15 @@ function scan(list: readonly Placement[], fit: number, ctx: Context): TierPick |
   if (!best) return undefined;
   const chosenOne = best;
   weighed.sort((a, b) => (a === chosenOne ? -1 : b === chosenOne ? 1 : compare(b, a)));
-  const how = weighed.length === 1 ? "the only one that fits" : `the best of all ${weighed.length} that fit`;
+  const how: PickHow = weighed.length === 1 ? { how: "only-fit" } : { how: "best-of-all", of: weighed.length };
   return { best, weighed, how };
 }
 
-function emptyWhy(list: readonly Placement[], ctx: Context): string {
-  if (list.length === 0) return "no ready node";
+function tierEmpty(tier: Tier, list: readonly Placement[], ctx: Context): RouteStep {
+  if (list.length === 0) return { code: "tier-empty", tier, because: "no-ready-node" };
   const largest = list[0]?.contextSize ?? 0;
-  if (largest < ctx.needed) return `no ready node fits ${ctx.needed} tokens (largest window ${largest})`;
-  return "every node that fits was excluded or has its circuit open";
+  if (largest < ctx.needed) return { code: "tier-empty", tier, because: "none-fits", needed: ctx.needed, largestWindow: largest };
+  return { code: "tier-empty", tier, because: "all-excluded" };
 }
 
 function unavailableWhy(group: ModelGroup, request: RouteRequest, ctx: Context): Unavailable {
@@ -392,26 +376,36 @@ function unavailableWhy(group: ModelGroup, request: RouteRequest, ctx: Context):
   return "no-healthy-node";
 }
 
-function candidate(r: Rated, reason: string): RouteCandidate {
+function load(r: Rated): Load {
+  return { busy: r.outstanding, slots: r.p.slots };
+}
+
+function picked(tier: Tier, pick: TierPick): RouteStep {
+  return { code: "picked", tier, node: pick.best.p.name, ...pick.how };
+}
+
+function candidate(r: Rated, verdict: WeighedCandidate["verdict"]): WeighedCandidate {
   return {
     node: r.p.name,
     tier: r.p.tier,
     model: r.p.model,
     score: Math.round(r.score * 1000) / 1000,
-    reason: `${reason}; ${load(r)}, weight ${r.p.weight}`,
+    verdict,
+    busy: r.outstanding,
+    slots: r.p.slots,
+    weight: r.p.weight,
+    suspect: r.p.health === "suspect",
   };
 }
 
-type Base = Pick<RouteDecision, "class" | "promptTokens" | "neededTokens">;
-
-function chosen(base: Base, tier: Tier, best: Rated, weighed: readonly Rated[], reason: string, why: string): RouteDecision {
-  const candidates = [candidate(best, `chosen: ${why}`)];
+function chosen(base: Base, tier: Tier, best: Rated, weighed: readonly Rated[]): ChosenRoute {
+  const candidates = [candidate(best, "chosen")];
   for (const r of weighed) {
-    if (r !== best) candidates.push(candidate(r, `tier ${r.p.tier}, not chosen`));
+    if (r !== best) candidates.push(candidate(r, "not-chosen"));
   }
-  return { ...base, tier, node: best.p.name, model: best.p.model, candidates, reason, affinity: false, full: isFull(best) };
+  return { ...base, kind: "chosen", tier, node: best.p.name, model: best.p.model, candidates, affinity: false, full: isFull(best) };
 }
 
-function none(base: Base, unavailable: Unavailable, reason: string): RouteDecision {
-  return { ...base, tier: null, node: null, model: null, candidates: [], reason, affinity: false, unavailable, full: false };
+function none(base: Base, why: Unavailable): UnavailableRoute {
+  return { ...base, kind: "unavailable", why, candidates: [] };
 }

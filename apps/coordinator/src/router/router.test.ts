@@ -4,8 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { EmbeddingRequest, GenerationRequest, InferenceNode, NodeStatus, RunOptions, Workload, WorkloadResult } from "@flotilla/protocol";
 import { NodeRegistry } from "../nodes/node-registry.ts";
-import { Router } from "./router.ts";
+import { Router, type RouterCircuits, type RouterCircuitView } from "./router.ts";
 import { testNode, type NodeSpec } from "./test-nodes.ts";
+import { view } from "./test-decisions.ts";
 
 /** A registry entry whose status the test sets; run is never called by the router. */
 class StaticNode implements InferenceNode {
@@ -35,16 +36,16 @@ test("the snapshot is reused until it is too old or the node list changes", asyn
   const a = new StaticNode("a", { tier: 0 });
   registry.add(a);
   const router = new Router(registry, { nowMs: () => now, snapshotMaxAgeMs: 100 });
-  assert.equal((await router.decide(ask("hi"), {})).node, "a");
+  assert.equal(view(await router.decide(ask("hi"), {})).node, "a");
 
   a.spec = { tier: 0, health: "down" };
   now = 50;
-  assert.equal((await router.decide(ask("hi"), {})).node, "a", "within the max age the old picture holds");
+  assert.equal(view(await router.decide(ask("hi"), {})).node, "a", "within the max age the old picture holds");
   now = 100;
-  assert.equal((await router.decide(ask("hi"), {})).node, null, "then the node is seen down");
+  assert.equal(view(await router.decide(ask("hi"), {})).node, null, "then the node is seen down");
 
   registry.add(new StaticNode("b", { tier: 0 }));
-  assert.equal((await router.decide(ask("hi"), {})).node, "b", "a new node is seen at once");
+  assert.equal(view(await router.decide(ask("hi"), {})).node, "b", "a new node is seen at once");
 });
 
 test("requests in flight count against a node until released; sessions stick to their node", async () => {
@@ -52,15 +53,15 @@ test("requests in flight count against a node until released; sessions stick to 
   registry.add(new StaticNode("a", { tier: 0, slots: 1 }));
   registry.add(new StaticNode("b", { tier: 0, slots: 1 }));
   const router = new Router(registry, { nowMs: () => 0 });
-  const first = await router.decide(ask("hi"), {});
+  const first = view(await router.decide(ask("hi"), {}));
   assert.ok(first.node);
   const release = router.dispatched(first.node, "s1");
-  const second = await router.decide(ask("hi"), {});
+  const second = view(await router.decide(ask("hi"), {}));
   assert.notEqual(second.node, first.node, "the busy node is avoided");
   release();
   release(); // twice is harmless
 
-  const again = await router.decide(ask("and then?"), { session: "s1" });
+  const again = view(await router.decide(ask("and then?"), { session: "s1" }));
   assert.equal(again.node, first.node);
   assert.equal(again.affinity, true);
 });
@@ -70,7 +71,7 @@ test("an estimate somewhat over the context does not refuse the request: the nod
   // ~254 tokens by estimate against 160: over, but under twice the window.
   registry.add(new StaticNode("small", { tier: 0, context: 160 }));
   const router = new Router(registry, { nowMs: () => 0 });
-  const decision = await router.decide(ask("word ".repeat(200)), {});
+  const decision = view(await router.decide(ask("word ".repeat(200)), {}));
   assert.equal(decision.node, "small");
 });
 
@@ -81,8 +82,8 @@ test("the least recently used session is forgotten past the limit", async () => 
   const router = new Router(registry, { nowMs: () => 0, maxSessions: 1 });
   router.dispatched("a", "old")();
   router.dispatched("b", "new")();
-  assert.equal((await router.decide(ask("hi"), { session: "new" })).affinity, true);
-  assert.equal((await router.decide(ask("hi"), { session: "old" })).affinity, false);
+  assert.equal(view(await router.decide(ask("hi"), { session: "new" })).affinity, true);
+  assert.equal(view(await router.decide(ask("hi"), { session: "old" })).affinity, false);
 });
 
 const embed = (items: string[], model = "m"): EmbeddingRequest => ({ model, input: { kind: "embedding", items, dimensions: undefined } });
@@ -93,14 +94,14 @@ test("a workload goes only to nodes whose model has its capability, and says so 
   registry.add(new StaticNode("both", { tier: 2, capabilities: ["chat", "embed"] }));
   const router = new Router(registry, { nowMs: () => 0 });
   // A simple chat prefers tier 0; an embedding can only go to the node that embeds.
-  assert.equal((await router.decide(ask("hi"), {})).node, "chatty");
-  const embedding = await router.decide(embed(["hello", "world"]), {});
+  assert.equal(view(await router.decide(ask("hi"), {})).node, "chatty");
+  const embedding = view(await router.decide(embed(["hello", "world"]), {}));
   assert.equal(embedding.node, "both");
   assert.equal(embedding.class, "SIMPLE");
 
   const onlyChat = new NodeRegistry();
   onlyChat.add(new StaticNode("chatty", { tier: 0, capabilities: ["chat"] }));
-  const refused = await new Router(onlyChat, { nowMs: () => 0 }).decide(embed(["hello"]), {});
+  const refused = view(await new Router(onlyChat, { nowMs: () => 0 }).decide(embed(["hello"]), {}));
   assert.equal(refused.node, null);
   assert.equal(refused.unavailable, "not-capable");
   assert.match(refused.reason, /no node serves 'm' for embed/);
@@ -111,19 +112,47 @@ test("a prompt whose estimate is far over every context window is refused; one n
   registry.add(new StaticNode("small", { tier: 0, context: 512 }));
   const router = new Router(registry, { nowMs: () => 0 });
   // About 4 characters a token: 10,000 characters is ~2,500 tokens, far over 512.
-  const far = await router.decide(ask("word ".repeat(2_000)), {});
+  const far = view(await router.decide(ask("word ".repeat(2_000)), {}));
   assert.equal(far.node, null);
   assert.equal(far.unavailable, "context-too-long");
   // ~600 tokens by estimate: over 512, but estimates overshoot, so the node decides.
-  const near = await router.decide(ask("word ".repeat(480)), {});
+  const near = view(await router.decide(ask("word ".repeat(480)), {}));
   assert.equal(near.node, "small");
 });
 
 test("decisions draw from the random source the router is given", async () => {
   const registry = new NodeRegistry();
   for (const name of ["a", "b", "c"]) registry.add(new StaticNode(name, { tier: 0 }));
-  const pick = async (value: number) => (await new Router(registry, { nowMs: () => 0, random: () => value }).decide(ask("hi"), {})).node;
+  const pick = async (value: number) => view(await new Router(registry, { nowMs: () => 0, random: () => value }).decide(ask("hi"), {})).node;
   // Equal nodes: the reservoir tie-break follows the source, so the same value picks the same node.
   assert.equal(await pick(0.99), await pick(0.99));
   assert.notEqual(await pick(0.0), await pick(0.99));
+});
+
+test("open circuits reach the decision as codes with the time left, and are worded only when explained", async () => {
+  const registry = new NodeRegistry();
+  for (const name of ["failing", "paused", "probing", "fine"]) registry.add(new StaticNode(name, { tier: 0 }));
+  const views: Record<string, RouterCircuitView> = {
+    failing: { state: "open", consecutiveFailures: 3, ejectionLeftMs: 4_000, pausedByNode: false },
+    paused: { state: "open", consecutiveFailures: 0, ejectionLeftMs: 2_450, pausedByNode: true },
+    probing: { state: "half-open", consecutiveFailures: 3, ejectionLeftMs: 0, pausedByNode: false },
+  };
+  const circuits: RouterCircuits = {
+    blocked: () => Object.keys(views),
+    view: (name) => views[name] ?? { state: "closed", consecutiveFailures: 0, ejectionLeftMs: 0, pausedByNode: false },
+    sent: () => undefined,
+  };
+  const explained = view(await new Router(registry, { nowMs: () => 0, circuits }).explain(ask("hi"), {}));
+  assert.equal(explained.node, "fine");
+  const skipped = (name: string) => explained.candidates.find((c) => c.node === name);
+  const failing = skipped("failing");
+  assert.deepEqual(failing?.verdict === "skipped" ? failing.because : undefined, { code: "circuit-open", failures: 3, leftMs: 4_000 });
+  assert.deepEqual(
+    ["failing", "paused", "probing"].map((name) => skipped(name)?.reason),
+    [
+      "skipped: circuit open after 3 failures, ejected 4.0 s more",
+      "skipped: the node asked for time (Retry-After), 2.5 s more",
+      "skipped: circuit half-open, its probe request is out",
+    ],
+  );
 });

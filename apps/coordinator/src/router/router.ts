@@ -4,7 +4,7 @@
 // flight per node (fresher than any heartbeat), and the session → node map
 // that keeps a conversation on the node holding its prompt cache. Nodes whose
 // circuit is open (dispatch/circuit-breaker.ts) are passed to the decision
-// as ejected, with the time left, so explanations say why they were skipped.
+// as ejected (a code and the time left), so explanations say why they were skipped.
 //
 // Classifying may ask a model (async); routing a classified request is
 // synchronous, so the busy queue can re-route waiters one after another and
@@ -13,7 +13,8 @@ import { capabilityOf, isGeneration, type Workload } from "@flotilla/protocol";
 import type { NodeRegistry } from "../nodes/node-registry.ts";
 import { classifierInputOf, heuristicClassifier, type Classification, type Classifier } from "./classify.ts";
 import { explainRoute } from "./explain.ts";
-import { route, type ForcedTier, type RouteDecision, type RouteRequest } from "./route.ts";
+import type { Ejection, RouteDecision } from "./decision.ts";
+import { route, type ForcedTier, type RouteRequest } from "./route.ts";
 import { estimateTokens } from "./tokens.ts";
 import { buildSnapshot, resolveModel, type ClusterSnapshot, type SnapshotOptions } from "./snapshot.ts";
 
@@ -166,7 +167,7 @@ export class Router {
     };
     const random = this.#o.random ?? Math.random;
     const decision = decide(request, snapshot, options, random);
-    if (decision.unavailable !== "context-too-long") return decision;
+    if (decision.kind === "chosen" || decision.why !== "context-too-long") return decision;
     // The prompt size is an estimate (tokens.ts) and may overshoot: rather
     // than refuse on a guess, route as if it fitted and let the node, which
     // counts exactly, answer context_length_exceeded when it really does not
@@ -177,18 +178,18 @@ export class Router {
   }
 
   /** Open circuits → why, with the time left; empty (and cheap) while every circuit is closed. */
-  #ejected(): Map<string, string> {
-    const ejected = new Map<string, string>();
+  #ejected(): Map<string, Ejection> {
+    const ejected = new Map<string, Ejection>();
     const circuits = this.#o.circuits;
     if (!circuits) return ejected;
     const now = this.#o.nowMs();
     for (const name of circuits.blocked(now)) {
       const view = circuits.view(name, now);
-      ejected.set(name, view.state === "open" && view.pausedByNode
-        ? `the node asked for time (Retry-After), ${(view.ejectionLeftMs / 1000).toFixed(1)} s more`
-        : view.state === "open"
-        ? `circuit open after ${view.consecutiveFailures} failures, ejected ${(view.ejectionLeftMs / 1000).toFixed(1)} s more`
-        : "circuit half-open, its probe request is out");
+      ejected.set(name, view.state !== "open"
+        ? { code: "half-open" }
+        : view.pausedByNode
+        ? { code: "paused", leftMs: view.ejectionLeftMs }
+        : { code: "circuit-open", failures: view.consecutiveFailures, leftMs: view.ejectionLeftMs });
     }
     return ejected;
   }
