@@ -1,6 +1,7 @@
 // Heartbeats every interval, for as long as the agent runs. A coordinator
 // that is down or restarting is simply tried again at the next beat: its
 // store remembers the node, so the first beat it hears makes the node ready.
+import type { Service } from "@flotilla/lifecycle";
 import type { Heartbeat } from "@flotilla/protocol";
 import { CoordinatorRefused, sendHeartbeat } from "./coordinator-client.ts";
 
@@ -15,7 +16,8 @@ export interface HeartbeatLoopOptions {
   onChange: (ok: boolean, error?: Error) => void;
 }
 
-export class HeartbeatLoop {
+export class HeartbeatLoop implements Service {
+  readonly name = "heartbeats";
   readonly #o: HeartbeatLoopOptions;
   #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
@@ -31,9 +33,15 @@ export class HeartbeatLoop {
     void this.#tick();
   }
 
-  stop(): void {
+  /**
+   * No beat is sent after this. A beat already on its way is not waited for:
+   * the coordinator may be the one not answering, and a shutdown should not
+   * wait out a request timeout for it.
+   */
+  stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    return Promise.resolve();
   }
 
   async #tick(): Promise<void> {

@@ -6,6 +6,7 @@
 import { EventEmitter } from "node:events";
 import { isIPv4, isIPv6 } from "node:net";
 import { Bonjour, type Service, type ServiceConfig } from "bonjour-service";
+import type { Service as LifecycleService } from "@flotilla/lifecycle";
 import {
   AGENT_SERVICE,
   COORDINATOR_SERVICE,
@@ -46,7 +47,8 @@ const GOODBYE_WAIT_MS = 1000;
 const FIRST_REQUERY_MS = 1000;
 const MAX_REQUERY_MS = 8000;
 
-export class MdnsAgent {
+export class MdnsAgent implements LifecycleService {
+  readonly name = "mDNS discovery";
   readonly #options: MdnsAgentOptions;
   #mdns: MdnsHandle | undefined;
   #published = false;

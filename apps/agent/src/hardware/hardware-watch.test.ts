@@ -18,7 +18,7 @@ const base: HardwareInfo = {
 
 test("a report goes out once per meaningful change, and again after the coordinator may have forgotten it", async () => {
   let next: HardwareInfo = base;
-  const watch = new HardwareWatch(base, () => Promise.resolve(next));
+  const watch = new HardwareWatch(base, () => Promise.resolve(next), { everyMs: 60_000, onError: assert.ifError });
   assert.equal(watch.pending(), base, "nothing delivered yet");
   watch.delivered(base);
   assert.equal(watch.pending(), undefined);

@@ -4,6 +4,7 @@
 // heartbeat only when something meaningful differs. Available RAM is left out
 // of the comparison (every heartbeat carries it in `load`), and free disk and
 // GPU memory count in whole GiB, so ordinary churn is not a "change".
+import type { Service } from "@flotilla/lifecycle";
 import type { HardwareInfo } from "@flotilla/protocol";
 
 const GIB = 2 ** 30;
@@ -21,15 +22,24 @@ export function hardwareFingerprint(h: HardwareInfo): string {
   });
 }
 
-export class HardwareWatch {
+/** How often the watch detects again, and where a failed detection goes (the watch carries on). */
+export interface HardwareWatchSchedule {
+  everyMs: number;
+  onError: (err: unknown) => void;
+}
+
+export class HardwareWatch implements Service {
+  readonly name = "hardware watch";
   #current: HardwareInfo;
   #sentFingerprint: string | null = null;
   readonly #detect: () => Promise<HardwareInfo>;
+  readonly #schedule: HardwareWatchSchedule;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(initial: HardwareInfo, detect: () => Promise<HardwareInfo>) {
+  constructor(initial: HardwareInfo, detect: () => Promise<HardwareInfo>, schedule: HardwareWatchSchedule) {
     this.#current = initial;
     this.#detect = detect;
+    this.#schedule = schedule;
   }
 
   get current(): HardwareInfo {
@@ -55,12 +65,16 @@ export class HardwareWatch {
     this.#current = await this.#detect();
   }
 
-  start(everyMs: number, onError: (err: unknown) => void): void {
+  start(): void {
+    const { everyMs, onError } = this.#schedule;
     this.#timer = setInterval(() => this.refresh().catch(onError), everyMs);
+    // Re-detection alone never keeps the process alive.
     this.#timer.unref();
   }
 
-  stop(): void {
+  /** A detection already running is not waited for: its result only matters to a heartbeat, and none is sent after stop. */
+  stop(): Promise<void> {
     clearInterval(this.#timer);
+    return Promise.resolve();
   }
 }

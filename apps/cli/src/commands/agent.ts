@@ -1,6 +1,9 @@
 // `flotilla agent`: serve this machine's models to a coordinator elsewhere.
 // The join token is spent once for a node credential kept in the data
 // directory; restarts (of the agent or the coordinator) need no new token.
+// It starts in two stages into one ServiceGroup: serving (models, API, mDNS
+// announcement), then, once a member, hardware watch and heartbeats. Every
+// way out, a failed step or a signal, stops the group in reverse order.
 import { mkdir } from "node:fs/promises";
 import { connect } from "node:net";
 import { once } from "node:events";
@@ -19,6 +22,7 @@ import {
   saveCredentials,
   type SavedCredentials,
 } from "@flotilla/agent";
+import { alreadyOpen, ServiceGroup } from "@flotilla/lifecycle";
 import { PROTOCOL_VERSION, type HardwareInfo } from "@flotilla/protocol";
 import { hashSecret } from "@flotilla/security";
 import type { UpConfig } from "../config/up-config.ts";
@@ -66,12 +70,13 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
         onError: (err) => logger.warn({ err: err.message }, "mDNS discovery failed"),
       })
     : undefined;
-  mdns?.start();
-  const closeAll = async () => {
-    await mdns?.stop();
-    await server.close();
-    await agent.close();
-  };
+  const services = new ServiceGroup();
+  await services.start([
+    alreadyOpen("models", () => agent.close()),
+    alreadyOpen("agent API", () => server.close()),
+    ...(mdns ? [mdns] : []),
+  ]);
+  const closeAll = () => services.stop();
 
   if (coordinatorUrl === undefined) {
     if (config.discovery !== "mdns") {
@@ -133,10 +138,12 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
     }
   }
 
-  const watch = new HardwareWatch(hardware, detect);
+  const watch = new HardwareWatch(hardware, detect, {
+    everyMs: HARDWARE_REFRESH_MS,
+    onError: (err) => logger.warn({ err }, "hardware detection failed"),
+  });
   // The join carried the first report.
   watch.delivered(hardware);
-  watch.start(HARDWARE_REFRESH_MS, (err) => logger.warn({ err }, "hardware detection failed"));
   const loop = new HeartbeatLoop({
     coordinatorUrl,
     credential: credentials.nodeCredential,
@@ -155,12 +162,8 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
       if (!ok) watch.forget();
     },
   });
-  loop.start();
-  onShutdown(logger, async () => {
-    loop.stop();
-    watch.stop();
-    await closeAll();
-  });
+  await services.start([watch, loop]);
+  onShutdown(logger, closeAll);
   process.stderr.write(
     `flotilla agent ${config.nodeName} is up at ${address}, advertised as ${agentUrl}\n` +
       `member of ${coordinatorUrl} as node ${credentials.nodeId}; hardware: ${hardware.hardwareType}, ${hardware.cpu.logicalCores} threads\n`,

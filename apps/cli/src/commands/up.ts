@@ -2,8 +2,11 @@
 // coordinator as an object (no HTTP hop), one port, the embedded store. Other
 // machines can still join it with `flotilla agent`.
 // `flotilla coordinator`: the same without the local agent.
+// Each starts in stages into one ServiceGroup (local models, then the
+// coordinator, then mDNS discovery), which a signal stops in reverse order.
 import path from "node:path";
 import { detectHardware } from "@flotilla/agent";
+import { alreadyOpen, ServiceGroup } from "@flotilla/lifecycle";
 import {
   createCoordinator,
   loadClusterFile,
@@ -20,15 +23,14 @@ export async function runUp(config: UpConfig, env: NodeJS.ProcessEnv): Promise<v
   const logger = stderrLogger(config, "up");
   // Before the models load: a mistake in the file is reported at once.
   const cluster = await loadCluster(config, env);
+  const services = new ServiceGroup();
   const agent = await createAgentWithModels(config, env, logger);
-  const { coordinator, address, discovery } = await startCoordinator(config, cluster, env, logger);
+  // First, so that it stops last: the coordinator may run requests on it until it has closed.
+  await services.start([alreadyOpen("local models", () => agent.close())]);
+  const { coordinator, address } = await startCoordinator(config, cluster, env, logger, services);
   const hardware = await detectHardware({ modelDir: path.join(config.dataDir, "models") });
   coordinator.local.add(agent, { name: config.nodeName, tier: config.tier, pool: config.pool, hardware });
-  onShutdown(logger, async () => {
-    await discovery?.stop();
-    await coordinator.close();
-    await agent.close();
-  });
+  onShutdown(logger, () => services.stop());
   const served = agent.load().models.map((m) => m.id);
   const lines = banner(address, config, env);
   if (served.length === 0) {
@@ -45,11 +47,9 @@ export async function runUp(config: UpConfig, env: NodeJS.ProcessEnv): Promise<v
 
 export async function runCoordinator(config: UpConfig, env: NodeJS.ProcessEnv): Promise<void> {
   const logger = stderrLogger(config, "coordinator");
-  const { coordinator, address, discovery } = await startCoordinator(config, await loadCluster(config, env), env, logger);
-  onShutdown(logger, async () => {
-    await discovery?.stop();
-    await coordinator.close();
-  });
+  const services = new ServiceGroup();
+  const { address } = await startCoordinator(config, await loadCluster(config, env), env, logger, services);
+  onShutdown(logger, () => services.stop());
   const lines = banner(address, config, env);
   lines.push("no local models: machines join with `flotilla agent --join URL --token $(flotilla token create)`");
   process.stderr.write(`${lines.join("\n")}\n`);
@@ -58,8 +58,6 @@ export async function runCoordinator(config: UpConfig, env: NodeJS.ProcessEnv): 
 interface Started {
   coordinator: Coordinator;
   address: string;
-  /** Announcing on the LAN and listing agents seen there (discovery: mdns). */
-  discovery: MdnsCoordinator | undefined;
 }
 
 async function loadCluster(config: UpConfig, env: NodeJS.ProcessEnv): Promise<ClusterConfig | undefined> {
@@ -72,7 +70,9 @@ async function startCoordinator(
   cluster: ClusterConfig | undefined,
   env: NodeJS.ProcessEnv,
   logger: ReturnType<typeof stderrLogger>,
+  services: ServiceGroup,
 ): Promise<Started> {
+  /** Announcing on the LAN and listing agents seen there (discovery: mdns); built once the port is known. */
   let discovery: MdnsCoordinator | undefined;
   const coordinator = await createCoordinator({
     dataDir: config.dataDir,
@@ -101,9 +101,9 @@ async function startCoordinator(
       // Discovery is a convenience: a LAN without multicast must not stop the coordinator.
       onError: (err) => logger.warn({ err: err.message }, "mDNS discovery failed; agents need --join"),
     });
-    discovery.start();
   }
-  return { coordinator, address, discovery };
+  await services.start([alreadyOpen("coordinator", () => coordinator.close()), ...(discovery ? [discovery] : [])]);
+  return { coordinator, address };
 }
 
 function banner(address: string, config: UpConfig, env: NodeJS.ProcessEnv): string[] {

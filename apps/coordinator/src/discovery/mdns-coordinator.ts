@@ -6,6 +6,7 @@
 import { EventEmitter } from "node:events";
 import { isIP } from "node:net";
 import { Bonjour, type Browser, type Service, type ServiceConfig } from "bonjour-service";
+import type { Service as LifecycleService } from "@flotilla/lifecycle";
 import {
   AGENT_SERVICE,
   COORDINATOR_SERVICE,
@@ -45,7 +46,8 @@ export interface MdnsCoordinatorOptions {
 
 const GOODBYE_WAIT_MS = 1000;
 
-export class MdnsCoordinator {
+export class MdnsCoordinator implements LifecycleService {
+  readonly name = "mDNS discovery";
   readonly #options: MdnsCoordinatorOptions;
   readonly #now: () => number;
   readonly #refreshMs: number;

@@ -62,13 +62,14 @@ async function open(file: string, fileNodes: ClusterNode[] = [], registry = new 
     },
     fileNodes,
   );
+  await nodes.healthChecks.start();
   return {
     nodes,
     registry,
     store,
     warnings,
     close: async () => {
-      await nodes.close();
+      await nodes.healthChecks.stop();
       await store.close();
     },
   };

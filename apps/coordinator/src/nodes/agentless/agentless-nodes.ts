@@ -13,6 +13,7 @@ import { AgentlessNode, type AgentlessNodeSpec } from "./agentless-node.ts";
 import { clusterNode, tokenFromEnv, type ClusterNode } from "../../config/cluster-file.ts";
 import { ConfigError } from "../../config/load-config-file.ts";
 import { AgentlessProber } from "./agentless-prober.ts";
+import type { Service } from "@flotilla/lifecycle";
 
 /** POST /cluster/nodes: a cluster-file node whose name may be left to default. */
 export const addNodeBody = clusterNode.extend({ name: nodeName.optional() });
@@ -55,9 +56,9 @@ export class AgentlessNodes {
   }
 
   /**
-   * Registers the file's nodes, then the stored ones, and starts checking
-   * them. Load after the agents: a file node named like a joined agent is a
-   * configuration error, not a silent replacement.
+   * Registers the file's nodes, then the stored ones; `healthChecks` starts
+   * checking them. Load after the agents: a file node named like a joined
+   * agent is a configuration error, not a silent replacement.
    */
   static async load(options: AgentlessNodesOptions, fileNodes: readonly ClusterNode[]): Promise<AgentlessNodes> {
     const nodes = new AgentlessNodes(options);
@@ -79,7 +80,6 @@ export class AgentlessNodes {
       if (token.missing) options.warn(`node ${record.name}: ${token.missing}`);
       nodes.#admit(specOf(record, token.value), { origin: "api", drained: record.drained, unusable: token.missing });
     }
-    nodes.#prober.start();
     return nodes;
   }
 
@@ -133,9 +133,13 @@ export class AgentlessNodes {
     node.drained = drained;
   }
 
-  /** Stops the health checks; waits for those in flight. */
-  close(): Promise<void> {
-    return this.#prober.stop();
+  /**
+   * The periodic health checks of these nodes, for the coordinator to start
+   * with its other services; its stop waits for the checks in flight. A node
+   * added through the API is checked once at once either way.
+   */
+  get healthChecks(): Service {
+    return this.#prober;
   }
 
   #admit(spec: AgentlessNodeSpec, how: { origin: "file" | "api"; drained: boolean; unusable?: string | undefined }): AgentlessNode {

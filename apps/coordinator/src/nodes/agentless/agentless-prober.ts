@@ -2,6 +2,7 @@
 // coordinator asks each one for its model list every interval (the agents'
 // heartbeat interval, so both kinds of node go suspect and down on the same
 // clock). A check still running when the next is due is not doubled up.
+import type { Service } from "@flotilla/lifecycle";
 import type { AgentlessNode } from "./agentless-node.ts";
 
 export interface ProberOptions {
@@ -18,7 +19,8 @@ export function probeTimeoutMs(intervalMs: number): number {
   return Math.min(5_000, Math.max(1_000, intervalMs));
 }
 
-export class AgentlessProber {
+export class AgentlessProber implements Service {
+  readonly name = "agentless health checks";
   readonly #o: ProberOptions;
   readonly #running = new Map<AgentlessNode, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
@@ -27,6 +29,7 @@ export class AgentlessProber {
     this.#o = options;
   }
 
+  /** Checks every node now, then every interval. */
   start(): void {
     this.#round();
     this.#timer = setInterval(() => this.#round(), this.#o.intervalMs);
