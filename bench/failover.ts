@@ -39,12 +39,12 @@
 //   one it was answering): shown, no goal.
 // Smoke runs one short round and does not restart the killed agent.
 // Rows give the median of the rounds with their min–max; errors are summed.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
-import { fetchClusterStatus, freePort, startFlotilla, testModelPath, TEST_MODEL_ID, type FlotillaProcess } from "@flotilla/testkit";
+import { fetchClusterStatus, startCoordinator, startFlotilla, testModelPath, TEST_MODEL_ID, type FlotillaProcess } from "@flotilla/testkit";
 import { joinToken, waitForModel } from "./cluster.ts";
 import type { BenchResult, Mode } from "./report.ts";
 import { infoRow } from "./rows.ts";
@@ -108,23 +108,20 @@ export async function failover(mode: Mode): Promise<BenchResult[]> {
   let load: Load | undefined;
   let poller: Poller | undefined;
   try {
-    const port = await freePort();
-    const adminKey = `flt_admin_bench_failover_${port}`;
-    const clusterFile = path.join(dir, "cluster.yaml");
-    await writeFile(clusterFile, [
-      "routing:",
-      "  timeouts:",
-      `    "1": { connectMs: ${CONNECT_MS}, firstTokenMs: 3000, idleMs: ${IDLE_MS} }`,
-      "  circuit: { failuresToOpen: 1, baseEjectionMs: 1000, maxEjectionMs: 4000 }",
-      "",
-    ].join("\n"));
-    coordinator = await startFlotilla({
-      command: "coordinator",
-      port,
-      dataDir: path.join(dir, "coordinator"),
-      env: { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_DISCOVERY: "explicit" },
-      args: ["--heartbeat-interval-ms", String(BEAT_MS), "--cluster-file", clusterFile],
+    const started = await startCoordinator({
+      dir,
+      label: "bench_failover",
+      heartbeatIntervalMs: BEAT_MS,
+      env: { FLOTILLA_DISCOVERY: "explicit" },
+      clusterFile: [
+        "routing:",
+        "  timeouts:",
+        `    "1": { connectMs: ${CONNECT_MS}, firstTokenMs: 3000, idleMs: ${IDLE_MS} }`,
+        "  circuit: { failuresToOpen: 1, baseEjectionMs: 1000, maxEjectionMs: 4000 }",
+      ],
     });
+    coordinator = started.coordinator;
+    const adminKey = started.adminKey;
     const url = coordinator.url;
     const startAgent = async (name: string, token?: string) => {
       const agent = await startFlotilla({

@@ -7,12 +7,12 @@
 // different ones, vectors of unit length, real token counts, and clear 400s.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
 import { getLlama, LlamaLogLevel, type LlamaModel } from "node-llama-cpp";
-import { freePort, runCli, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
+import { runCli, startCoordinator, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
 
 const cosine = (a: readonly number[], b: readonly number[]): number => {
   let dot = 0;
@@ -116,17 +116,12 @@ describe("embeddings through a coordinator: a joined agent and an agentless serv
     const model = await testModelPath();
     dir = await mkdtemp(path.join(tmpdir(), "flotilla-embeddings-"));
     server = await startFlotilla({ args: ["--model", model, "--name", "plain"] });
-    const port = await freePort();
-    adminKey = `flt_admin_embeddings_${port}`;
-    const clusterFile = path.join(dir, "cluster.yaml");
-    await writeFile(clusterFile, ["nodes:", "  - name: agentless", `    url: ${server.url}`, "    kind: openai", "    tier: 2", ""].join("\n"));
-    coordinator = await startFlotilla({
-      command: "coordinator",
-      port,
-      dataDir: path.join(dir, "coordinator"),
-      env: { FLOTILLA_ADMIN_KEY: adminKey },
-      args: ["--heartbeat-interval-ms", "250", "--cluster-file", clusterFile],
-    });
+    ({ coordinator, adminKey } = await startCoordinator({
+      dir,
+      label: "embeddings",
+      heartbeatIntervalMs: 250,
+      clusterFile: ["nodes:", "  - name: agentless", `    url: ${server.url}`, "    kind: openai", "    tier: 2"],
+    }));
     const token = await runCli(["token", "create"], { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_URL: coordinator.url });
     assert.equal(token.code, 0, token.stderr);
     agent = await startFlotilla({

@@ -6,12 +6,12 @@
 // retries and circuits. /metrics is read with a Prometheus text parser.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
-import { fetchClusterStatus, freePort, runCli, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
+import { fetchClusterStatus, runCli, startCoordinator, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
 
 const BEAT_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 600;
@@ -90,25 +90,19 @@ describe("nodes failing under load", () => {
   before(async () => {
     model = await testModelPath();
     dir = await mkdtemp(path.join(tmpdir(), "flotilla-failover-"));
-    const port = await freePort();
-    adminKey = `flt_admin_failover_${port}`;
-    const clusterFile = path.join(dir, "cluster.yaml");
-    await writeFile(clusterFile, [
-      "routing:",
-      // A short connect limit catches the hung node; generous first-token
-      // and idle limits keep a busy test machine from failing healthy streams.
-      "  timeouts:",
-      `    "1": { connectMs: ${CONNECT_TIMEOUT_MS}, firstTokenMs: 20000, idleMs: 10000 }`,
-      `  circuit: { failuresToOpen: 1, baseEjectionMs: ${BASE_EJECTION_MS} }`,
-      "",
-    ].join("\n"));
-    coordinator = await startFlotilla({
-      command: "coordinator",
-      port,
-      dataDir: path.join(dir, "coordinator"),
-      env: { FLOTILLA_ADMIN_KEY: adminKey },
-      args: ["--heartbeat-interval-ms", String(BEAT_MS), "--cluster-file", clusterFile],
-    });
+    ({ coordinator, adminKey } = await startCoordinator({
+      dir,
+      label: "failover",
+      heartbeatIntervalMs: BEAT_MS,
+      clusterFile: [
+        "routing:",
+        // A short connect limit catches the hung node; generous first-token
+        // and idle limits keep a busy test machine from failing healthy streams.
+        "  timeouts:",
+        `    "1": { connectMs: ${CONNECT_TIMEOUT_MS}, firstTokenMs: 20000, idleMs: 10000 }`,
+        `  circuit: { failuresToOpen: 1, baseEjectionMs: ${BASE_EJECTION_MS} }`,
+      ],
+    }));
     client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: adminKey, maxRetries: 0 });
     const token = await runCli(["token", "create", "--uses", "3"], { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_URL: coordinator.url });
     assert.equal(token.code, 0, token.stderr);

@@ -9,11 +9,11 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { fetchClusterStatus, freePort, startFlotilla, stopChild, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
+import { fetchClusterStatus, startCoordinator, stopChild, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures/status-server.ts");
 
@@ -68,24 +68,18 @@ describe("whose fault a failure is", () => {
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "flotilla-fault-"));
     [first, second] = await Promise.all([startStatusServer(), startStatusServer()]);
-    const port = await freePort();
-    adminKey = `flt_admin_fault_${port}`;
-    const clusterFile = path.join(dir, "cluster.yaml");
-    await writeFile(clusterFile, [
-      "nodes:",
-      "  - name: first", `    url: ${first.url}`, "    kind: openai", "    tier: 0",
-      "  - name: second", `    url: ${second.url}`, "    kind: openai", "    tier: 1",
-      "routing:",
-      "  circuit: { failuresToOpen: 3 }",
-      "",
-    ].join("\n"));
-    coordinator = await startFlotilla({
-      command: "coordinator",
-      port,
-      dataDir: path.join(dir, "coordinator"),
-      env: { FLOTILLA_ADMIN_KEY: adminKey },
-      args: ["--heartbeat-interval-ms", "250", "--cluster-file", clusterFile],
-    });
+    ({ coordinator, adminKey } = await startCoordinator({
+      dir,
+      label: "fault",
+      heartbeatIntervalMs: 250,
+      clusterFile: [
+        "nodes:",
+        "  - name: first", `    url: ${first.url}`, "    kind: openai", "    tier: 0",
+        "  - name: second", `    url: ${second.url}`, "    kind: openai", "    tier: 1",
+        "routing:",
+        "  circuit: { failuresToOpen: 3 }",
+      ],
+    }));
     await waitForClusterStatus(coordinator.url, adminKey, "both servers ready", (s) => s.nodes.filter((n) => n.state === "ready").length === 2);
   });
   after(async () => {
