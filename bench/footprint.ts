@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { detectHardware } from "@flotilla/agent";
 import { PROTOCOL_VERSION, type AgentLoad } from "@flotilla/protocol";
-import { runCli, startFlotilla, type FlotillaProcess } from "@flotilla/testkit";
+import { runCli, startFlotilla, testAdminKey, type FlotillaProcess } from "@flotilla/testkit";
 import type { BenchResult, Mode } from "./report.ts";
 import { pidOf } from "./processes.ts";
 
@@ -53,7 +53,7 @@ export async function footprint(mode: Mode): Promise<BenchResult[]> {
   const settleMs = mode === "smoke" ? 500 : mode === "quick" ? 3_000 : 10_000;
   const nodes = mode === "smoke" ? 10 : 100;
   const beatMs = 1_000;
-  const adminKey = `flt_admin_bench_${process.pid}_footprint_key`;
+  const adminKey = testAdminKey(`bench_${process.pid}_footprint`);
   const env = { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_DISCOVERY: "explicit", FLOTILLA_HEARTBEAT_INTERVAL_MS: String(beatMs) };
   const started: FlotillaProcess[] = [];
   try {

@@ -24,7 +24,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Client, Pool } from "undici";
 import { detectHardware } from "@flotilla/agent";
 import { PROTOCOL_VERSION, type AgentLoad } from "@flotilla/protocol";
-import { startFlotilla, type FlotillaProcess } from "@flotilla/testkit";
+import { startFlotilla, testAdminKey, type FlotillaProcess } from "@flotilla/testkit";
 import { cpuNs, pidOf } from "./processes.ts";
 import type { BenchResult, Mode } from "./report.ts";
 import { infoRow } from "./rows.ts";
@@ -75,8 +75,10 @@ export async function heartbeatScale(mode: Mode): Promise<BenchResult[]> {
 
 async function oneSize(nodes: number, settings: (typeof SETTINGS)[Mode]): Promise<SizeResult> {
   const { intervalMs, windows, windowIntervals, idleMs } = settings;
-  const adminKey = `flt_admin_bench_${process.pid}_heartbeat_key`;
-  const env = { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_DISCOVERY: "explicit" };
+  const adminKey = testAdminKey(`bench_${process.pid}_heartbeat`);
+  // Every simulated client comes from 127.0.0.1, each on its own connection: far more
+  // than the per-address limit a real client gets (docs/adr/0023).
+  const env = { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_DISCOVERY: "explicit", FLOTILLA_MAX_CONNECTIONS_PER_IP: "1000000" };
   let coordinator: FlotillaProcess | undefined;
   const agents: SimulatedAgent[] = [];
   try {

@@ -24,7 +24,7 @@
 import OpenAI from "openai";
 import { loadLlamaCpp } from "@flotilla/agent";
 import { generationResultOf, type GenerationRequest } from "@flotilla/protocol";
-import { startFlotilla, testModelPath, TEST_MODEL_ID, type FlotillaProcess } from "@flotilla/testkit";
+import { startFlotilla, testAdminKey, testModelPath, TEST_MODEL_ID, type FlotillaProcess } from "@flotilla/testkit";
 import { joinToken, waitForModel } from "./cluster.ts";
 import type { BenchResult, Mode } from "./report.ts";
 import { infoRow } from "./rows.ts";
@@ -139,7 +139,7 @@ async function startDirect(modelPath: string): Promise<{ side: Side; stop: () =>
 }
 
 async function startThroughFlotilla(modelPath: string): Promise<{ side: Side; stop: () => Promise<void> }> {
-  const adminKey = `flt_admin_bench_${process.pid}_inference_key`;
+  const adminKey = testAdminKey(`bench_${process.pid}_inference`);
   const env = { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_DISCOVERY: "explicit" };
   const started: FlotillaProcess[] = [];
   const stop = async () => {

@@ -2,7 +2,7 @@
 // proxies compared side by side — nginx, the Node floor and flotilla (a
 // `flotilla coordinator` with the mock added as an agentless node, exactly
 // as a user adds one). Every process started here is stopped by stop().
-import { runCli, startFlotilla } from "@flotilla/testkit";
+import { runCli, startFlotilla, testAdminKey } from "@flotilla/testkit";
 import { ensureNginx, startNginx } from "./nginx.ts";
 import { pidOf, startScript, type Started } from "./processes.ts";
 import type { Mode } from "./report.ts";
@@ -48,8 +48,10 @@ export async function startRig(mode: Mode): Promise<Rig> {
     const floor = keep(await startScript("node-floor.ts", [mockUrl]));
     variants.push({ name: "floor", url: `http://127.0.0.1:${floor.port}`, pid: floor.pid });
 
-    const adminKey = `flt_admin_bench_${process.pid}_gateway_key`;
-    const env = { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_DISCOVERY: "explicit" };
+    const adminKey = testAdminKey(`bench_${process.pid}_gateway`);
+    // Every simulated client comes from 127.0.0.1, each on its own connection: far more
+    // than the per-address limit a real client gets (docs/adr/0023).
+    const env = { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_DISCOVERY: "explicit", FLOTILLA_MAX_CONNECTIONS_PER_IP: "1000000" };
     const coordinator = await startFlotilla({ command: "coordinator", env });
     stops.push(() => coordinator.stop());
     const added = await runCli(["cluster", "add", mockUrl, "--kind", "openai", "--name", "mock"], { ...env, FLOTILLA_URL: coordinator.url });

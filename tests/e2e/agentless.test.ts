@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
-import { fetchClusterStatus, freePort, runCli, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
+import { fetchClusterStatus, freePort, runCli, testAdminKey, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
 
 const BEAT_MS = 250;
 
@@ -57,7 +57,7 @@ describe("agentless nodes", () => {
     dir = await mkdtemp(path.join(tmpdir(), "flotilla-agentless-"));
     server = await startFlotilla({ args: ["--model", await testModelPath(), "--slots", "2"] });
     const port = await freePort();
-    adminEnv = { FLOTILLA_ADMIN_KEY: `flt_admin_agentless_${port}`, FLOTILLA_URL: `http://127.0.0.1:${port}` };
+    adminEnv = { FLOTILLA_ADMIN_KEY: testAdminKey(`agentless_${port}`), FLOTILLA_URL: `http://127.0.0.1:${port}` };
     clusterFile = path.join(dir, "cluster.yaml");
     await writeFile(
       clusterFile,
@@ -89,6 +89,16 @@ describe("agentless nodes", () => {
 
     const table = await cli("cluster", "status");
     assert.match(table.stdout, /^plain\s+0\s+default\s+openai server\s+stories260K\s+ready/m);
+  });
+
+  test("another flotilla as an agentless node is listed with the context window it really runs", async () => {
+    // The truth: the serving flotilla's own node, as its own status shows it.
+    const own = await fetchClusterStatus(server.url, server.adminKey);
+    const runs = own.nodes[0]?.models[0]?.contextSize;
+    assert.ok(runs !== undefined && runs !== 4096, `the test model runs a window other than the 4096 assumed: ${runs}`);
+    const seen = (await fetchClusterStatus(coordinator.url, adminEnv.FLOTILLA_ADMIN_KEY ?? "")).nodes.find((n) => n.name === "plain")?.models[0];
+    assert.equal(seen?.contextSize, runs);
+    assert.equal(seen?.contextSizeAssumed, undefined, "reported, not assumed");
   });
 
   test("the OpenAI client through the coordinator is answered by the agentless node, streamed or not", async () => {

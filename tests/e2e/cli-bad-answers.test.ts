@@ -105,6 +105,8 @@ describe("cli: answers it does not understand", () => {
       ["POST /cluster/keys", json({ id: "k1", name: "default", prefix: "flt_abcd", createdAtMs: 0 }, 201)],
       ["POST /cluster/tokens", json({ expiresAtMs: 0, uses: 1 }, 201)],
       ["POST /cluster/nodes/node-0/drain", json({ name: "node-0", drained: "yes" })],
+      // remove reads the node first (what to say depends on its kind), then deletes it.
+      ["GET /cluster/nodes/node-0", json(node)],
       ["DELETE /cluster/nodes/node-0", json({ removed: true })],
       ["POST /cluster/nodes", json({ ...node, models: null }, 201)],
     ]);

@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
-import { fetchClusterStatus, freePort, runCli, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
+import { fetchClusterStatus, freePort, runCli, testAdminKey, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
 
 const BEAT_MS = 250;
 
@@ -78,7 +78,7 @@ describe("a coordinator and three agents", () => {
     model = await testModelPath();
     port = await freePort();
     coordinatorDir = await tempDir("flotilla-coord-");
-    adminEnv = { FLOTILLA_ADMIN_KEY: `flt_admin_cluster_test_${port}`, FLOTILLA_URL: `http://127.0.0.1:${port}` };
+    adminEnv = { FLOTILLA_ADMIN_KEY: testAdminKey(`cluster_test_${port}`), FLOTILLA_URL: `http://127.0.0.1:${port}` };
     coordinator = await startCoordinator();
     const token = await runCli(["token", "create", "--uses", "3", "--ttl", "5m"], adminEnv);
     assert.equal(token.code, 0, token.stderr);

@@ -8,7 +8,7 @@
 // fails here. Credentials are real: an in-process coordinator issues them.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance, InjectOptions } from "fastify";
@@ -18,6 +18,7 @@ import { createCoordinator, DEFAULT_ALLOWED_NETWORKS, type Coordinator } from "@
 import { PROTOCOL_VERSION, type Heartbeat, type JoinRequest, type JoinResponse } from "@flotilla/protocol";
 import { generateSecret, hashSecret } from "@flotilla/security";
 import { routesOf, type RouteEntry } from "@flotilla/security/route-table";
+import { REPO_ROOT } from "@flotilla/testkit";
 
 const CREDENTIALS = [
   "none",
@@ -41,28 +42,63 @@ type Credential = (typeof CREDENTIALS)[number];
 /** Who may call a route: anyone, or exactly these credentials. */
 type Policy = "public" | readonly Credential[];
 
+const CLIENT: Policy = ["client", "admin"];
+const ADMIN: Policy = ["admin"];
+
+/**
+ * Every coordinator URL, by name, with the credentials it takes (for every
+ * method registered on it). Listed one by one, not by prefix, so that a route
+ * added without a decision about who may call it fails the classification
+ * test below instead of inheriting one from its neighbours.
+ */
+const COORDINATOR_POLICIES: Readonly<Record<string, Policy>> = {
+  "/healthz": "public",
+  "/readyz": "public",
+  "/v1/models": CLIENT,
+  "/v1/models/:id": CLIENT,
+  "/v1/chat/completions": CLIENT,
+  "/v1/completions": CLIENT,
+  "/v1/embeddings": CLIENT,
+  "/cluster/execute": CLIENT,
+  // A client deletes its own conversations (docs/adr/0026).
+  "/cluster/conversations/:id": CLIENT,
+  "/cluster/heartbeat": ["node"],
+  // The metrics key (FLOTILLA_METRICS_KEY) may also read it; this walk does not set one.
+  "/metrics": ADMIN,
+  "/cluster/status": ADMIN,
+  "/cluster/nodes": ADMIN,
+  "/cluster/nodes/:name": ADMIN,
+  "/cluster/nodes/:name/drain": ADMIN,
+  "/cluster/nodes/:name/undrain": ADMIN,
+  "/cluster/nodes/:name/test": ADMIN,
+  "/cluster/tokens": ADMIN,
+  "/cluster/route": ADMIN,
+  "/cluster/keys": ADMIN,
+  "/cluster/keys/:id": ADMIN,
+};
+
 function coordinatorPolicy(route: RouteEntry): Policy | undefined {
-  if (route.url === "/healthz" || route.url === "/readyz") return "public";
   // A join token is checked by spending it, which only POST does: no
   // credential makes another method on this path worth answering.
   if (route.url === "/cluster/join") return route.method === "POST" ? ["join"] : [];
-  if (route.url === "/cluster/heartbeat") return ["node"];
-  // The metrics key (FLOTILLA_METRICS_KEY) may also read it; this walk does not set one.
-  if (route.url === "/metrics") return ["admin"];
-  if (route.url.startsWith("/v1/") || route.url === "/cluster/execute") return ["client", "admin"];
-  if (route.url.startsWith("/cluster/")) return ["admin"];
-  return undefined;
+  return Object.hasOwn(COORDINATOR_POLICIES, route.url) ? COORDINATOR_POLICIES[route.url] : undefined;
 }
 
+const AGENT_POLICIES: Readonly<Record<string, Policy>> = {
+  "/healthz": "public",
+  "/agent/v1/status": ["coordinator"],
+  "/agent/v1/run": ["coordinator"],
+};
+
 function agentPolicy(route: RouteEntry): Policy | undefined {
-  if (route.url === "/healthz") return "public";
-  if (route.url.startsWith("/agent/v1/")) return ["coordinator"];
-  return undefined;
+  return Object.hasOwn(AGENT_POLICIES, route.url) ? AGENT_POLICIES[route.url] : undefined;
 }
 
 const PATH_PARAMS: Record<string, string> = { name: "no-such-node", id: "no-such-id" };
 const MALFORMED_BODY = '{"model": ';
 const MIN_COORDINATOR_ROUTES = 10;
+/** More failures than the walk makes, in a window longer than it runs. */
+const NO_FAILURE_LIMIT = { maxFailures: 1_000_000, windowMs: 60_000 };
 
 const describeRoute = (route: RouteEntry) => `${route.method} ${route.url}`;
 
@@ -115,6 +151,10 @@ describe("deny by default: every route but the health endpoints wants its own cr
         return { model: "deny-model", messages: [{ role: "user", content: "hi" }] };
       case "/v1/completions":
         return { model: "deny-model", prompt: "hi" };
+      case "/v1/embeddings":
+        return { model: "deny-model", input: "hi" };
+      case "/cluster/execute":
+        return { query: "hi", model: "deny-model", max_tokens: 1 };
       case "/cluster/join":
         return joinBody("deny-probe");
       case "/cluster/heartbeat":
@@ -153,13 +193,17 @@ describe("deny by default: every route but the health endpoints wants its own cr
       bodyLimitBytes: 1024 * 1024,
       heartbeatIntervalMs: 60_000,
       allowedNetworks: DEFAULT_ALLOWED_NETWORKS,
+      // Hundreds of wrong credentials from one address, on purpose: this walk
+      // checks which credential each route takes, not the throttling of
+      // failures (tests/e2e/slow-clients.test.ts does, docs/adr/0022).
+      authFailureLimit: NO_FAILURE_LIMIT,
       logger,
     });
     await coordinator.app.ready();
 
     let coordinatorCredentialHash: string | null = null;
     agentHost = new Agent({ maxQueued: 1, maxWaitMs: 1_000 });
-    agentServer = buildAgentServer({ host: agentHost, coordinatorCredentialHash: () => coordinatorCredentialHash, logger });
+    agentServer = buildAgentServer({ host: agentHost, coordinatorCredentialHash: () => coordinatorCredentialHash, logger, authFailureLimit: NO_FAILURE_LIMIT });
     agentUrl = await agentServer.listen({ host: "127.0.0.1", port: 0 });
     const hardware = await detectHardware({ modelDir: dataDir });
     joinBody = (name) => ({ protocolVersion: PROTOCOL_VERSION, name, tier: 1, pool: "default", agentUrl, hardware, load: agentHost.load() });
@@ -206,6 +250,9 @@ describe("deny by default: every route but the health endpoints wants its own cr
       "GET /readyz",
       "GET /v1/models",
       "POST /v1/chat/completions",
+      "POST /v1/completions",
+      "POST /v1/embeddings",
+      "POST /cluster/execute",
       "GET /cluster/status",
       "DELETE /cluster/keys/:id",
       "POST /cluster/join",
@@ -225,7 +272,31 @@ describe("deny by default: every route but the health endpoints wants its own cr
       ...coordinatorRoutes.filter((r) => coordinatorPolicy(r) === undefined).map((r) => `coordinator ${describeRoute(r)}`),
       ...agentRoutes.filter((r) => agentPolicy(r) === undefined).map((r) => `agent ${describeRoute(r)}`),
     ];
-    assert.deepEqual(unclassified, [], "new routes: add them to coordinatorPolicy/agentPolicy above, with the credential they take");
+    assert.deepEqual(unclassified, [], "new routes: add them to COORDINATOR_POLICIES/AGENT_POLICIES above, with the credential they take");
+    // And the other way: an entry for a route that no longer exists is a
+    // decision nobody checks any more.
+    const stale = [
+      ...Object.keys(COORDINATOR_POLICIES).filter((url) => !coordinatorRoutes.some((r) => r.url === url)).map((url) => `coordinator ${url}`),
+      ...Object.keys(AGENT_POLICIES).filter((url) => !agentRoutes.some((r) => r.url === url)).map((url) => `agent ${url}`),
+    ];
+    assert.deepEqual(stale, [], "policies for routes that are not registered: remove them");
+  });
+
+  test("every HTTP server in the apps records its routes, so none escapes this walk", async () => {
+    // The walk sees only apps that call recordRoutes: a second Fastify
+    // instance (a metrics port, an admin port) would be invisible to it.
+    const sources = (await readdir(path.join(REPO_ROOT, "apps"), { recursive: true }))
+      .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts") && file.includes(`${path.sep}src${path.sep}`));
+    const servers: string[] = [];
+    const unrecorded: string[] = [];
+    for (const file of sources) {
+      const text = await readFile(path.join(REPO_ROOT, "apps", file), "utf8");
+      if (!/\bFastify\(|\bcreateServer\(/.test(text)) continue;
+      servers.push(file);
+      if (!/\brecordRoutes\(app\)/.test(text)) unrecorded.push(file);
+    }
+    assert.ok(servers.length >= 2, `the coordinator's and the agent's servers were not found: ${servers.join(", ")}`);
+    assert.deepEqual(unrecorded, [], "these files start an HTTP server without recordRoutes(app) first");
   });
 
   test("without credentials, only the health endpoints answer", async () => {

@@ -3,7 +3,7 @@
 // nothing reaches the LAN and parallel test files do not hear each other.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { freeUdpPort, runCli, startFlotilla, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
+import { freeUdpPort, runCli, testAdminKey, startFlotilla, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
 
 interface Status {
   nodes: Array<{ name: string; state: string }>;
@@ -21,7 +21,7 @@ describe("discovery: mdns", () => {
 
   before(async () => {
     mdnsEnv = { FLOTILLA_MDNS_INTERFACE: "127.0.0.1", FLOTILLA_MDNS_PORT: String(await freeUdpPort()), FLOTILLA_HEARTBEAT_INTERVAL_MS: "500" };
-    coordinator = await startFlotilla({ command: "coordinator", env: { ...mdnsEnv, FLOTILLA_ADMIN_KEY: "flt_admin_discovery_test_key" } });
+    coordinator = await startFlotilla({ command: "coordinator", env: { ...mdnsEnv, FLOTILLA_ADMIN_KEY: testAdminKey("discovery") } });
     adminEnv = { FLOTILLA_ADMIN_KEY: coordinator.adminKey, FLOTILLA_URL: coordinator.url };
   });
   after(async () => {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort, runCli, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
+import { freePort, runCli, testAdminKey, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
 
 describe("a model-backed classifier", () => {
   let dir: string;
@@ -18,7 +18,7 @@ describe("a model-backed classifier", () => {
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "flotilla-classifier-"));
     const port = await freePort();
-    adminKey = `flt_admin_classifier_${port}`;
+    adminKey = testAdminKey(`classifier_${port}`);
     const clusterFile = path.join(dir, "cluster.yaml");
     await writeFile(clusterFile, `routing:\n  classifier: { model: ${TEST_MODEL_ID}, timeoutMs: 5000 }\n`);
     coordinator = await startFlotilla({

@@ -5,7 +5,7 @@
 // coordinator of another version gets one clear line, never a TypeError
 // from a field that is not there.
 import type { z } from "zod";
-import { readAdminKey } from "@flotilla/coordinator/admin-key";
+import { belongsTo, readAdminKey, readAdminKeyOrigins } from "@flotilla/coordinator/admin-key";
 import { errorAnswer, formatParam } from "@flotilla/protocol";
 
 export interface ClientTarget {
@@ -64,10 +64,7 @@ function describeIssue(error: z.ZodError): string {
 
 /** The answer's JSON (its text when it is not JSON; undefined when empty), or a CliError for a failure. */
 async function send(target: ClientTarget, env: NodeJS.ProcessEnv, method: Method, route: string, body: unknown): Promise<unknown> {
-  const key = env.FLOTILLA_ADMIN_KEY || (await readAdminKey(target.dataDir));
-  if (!key) {
-    throw new CliError(`no admin key: set FLOTILLA_ADMIN_KEY or run on the coordinator's machine (looked in ${target.dataDir})`);
-  }
+  const key = env.FLOTILLA_ADMIN_KEY || (await localAdminKey(target));
   const url = new URL(route, target.url);
   let response: Response;
   try {
@@ -95,6 +92,25 @@ async function send(target: ClientTarget, env: NodeJS.ProcessEnv, method: Method
     throw new CliError(`the coordinator answered ${response.status}: ${error.success ? error.data.error.message : text}`);
   }
   return parsed;
+}
+
+/**
+ * The admin key in the data directory, for the coordinator it belongs to
+ * only (ADR 0025): to any other URL it is never sent. FLOTILLA_ADMIN_KEY is
+ * not bound so: setting it, with a URL, is how a remote coordinator is run.
+ */
+async function localAdminKey(target: ClientTarget): Promise<string> {
+  const key = await readAdminKey(target.dataDir);
+  if (!key) throw new CliError(`no admin key: set FLOTILLA_ADMIN_KEY or run on the coordinator's machine (looked in ${target.dataDir})`);
+  const origins = await readAdminKeyOrigins(target.dataDir);
+  if (!belongsTo(target.url, origins)) {
+    const known = origins.length === 0 ? "no coordinator has recorded where it listens" : `it belongs to ${origins.join(", ")}`;
+    throw new CliError(
+      `not sending the admin key in ${target.dataDir} to ${target.url}: ${known}. ` +
+        "Use the coordinator's own URL, or set FLOTILLA_ADMIN_KEY to send a key there",
+    );
+  }
+  return key;
 }
 
 function safeJson(text: string): unknown {

@@ -10,6 +10,7 @@ import { clusterStatus, removeNode, setDrain, watchStatus } from "./commands/clu
 import { addNode, defineClusterAdd, type AddFlags } from "./commands/cluster-add.ts";
 import { clusterTest } from "./commands/cluster-test.ts";
 import { CliError, type ClientTarget } from "./client.ts";
+import { printable } from "./printable.ts";
 import { collect, parseDurationMs, parsePositiveInt } from "./option-parsers.ts";
 import type { ChatFlags } from "./commands/chat.ts";
 
@@ -92,6 +93,7 @@ async function serveConfig(flags: Flags, defaultPort: number): Promise<UpConfig>
     gpu: flags.gpu,
     logLevel: flags.logLevel,
     heartbeatIntervalMs: flags.heartbeatIntervalMs,
+    conversationTtl: flags.conversationTtl,
     discovery: flags.discovery,
     nodeName: flags.name,
     tier: flags.tier,
@@ -107,34 +109,40 @@ const program = new Command("flotilla")
   .showHelpAfterError()
   .exitOverride();
 
+const conversationTtlOption = () =>
+  new Option("--conversation-ttl <duration>", "how long /cluster/execute keeps a conversation after its last turn: 12h, 30d (default 30d)");
 const clusterFileOption = () => new Option("--cluster-file <file>", "agentless nodes and allowed networks, YAML (env FLOTILLA_CLUSTER_FILE)");
 
 withModelOptions(withServeOptions(program.command("up"), 8080))
   .addOption(clusterFileOption())
+  .addOption(conversationTtlOption())
   .description("run a coordinator and an agent in this one process: a cluster on this machine")
   .action(async (flags: Flags) => (await import("./commands/up.ts")).runUp(await serveConfig(flags, 8080), env));
 
 withServeOptions(program.command("coordinator"), 8080)
   .addOption(clusterFileOption())
+  .addOption(conversationTtlOption())
   .description("run the coordinator alone: agents on other machines join it")
   .action(async (flags: Flags) => (await import("./commands/up.ts")).runCoordinator(await serveConfig(flags, 8080), env));
 
 withModelOptions(withServeOptions(program.command("agent"), 8081))
   .description("serve this machine's models to a coordinator")
   .option("--join <url>", "the coordinator's address (default: the one it joined before, else found on the LAN by mDNS)", httpUrl)
-  .option("--token <token>", "a join token from `flotilla token create` (needed only the first time)")
+  .option("--token-file <file>", "a file holding a join token from `flotilla token create` (needed only the first time; env FLOTILLA_JOIN_TOKEN)")
+  .option("--token <token>", "a join token on the command line: visible in `ps`, prefer --token-file")
   .addOption(new Option("--advertise-url <url>", "the address the coordinator should call (default: found from the route to it)").argParser(httpUrl))
-  .action(async (flags: Flags & { join?: string; token?: string; advertiseUrl?: string }) =>
+  .action(async (flags: Flags & { join?: string; token?: string; tokenFile?: string; advertiseUrl?: string }) =>
     (await import("./commands/agent.ts")).runAgent(
       await serveConfig(flags, 8081),
-      { join: flags.join, token: flags.token, advertiseUrl: flags.advertiseUrl },
+      { join: flags.join, token: flags.token, tokenFile: flags.tokenFile, advertiseUrl: flags.advertiseUrl },
       env,
     ),
   );
 
 const token = program.command("token").description("join tokens for new machines");
 withClientFlags(token.command("create").description("create a join token and print it, alone, on stdout"))
-  .option("--ttl <duration>", "how long it stays valid: 30s, 15m, 2h, 7d", parseDurationMs, 15 * 60_000)
+  // The default is shown as it is typed ("15m"), not as the milliseconds it parses to.
+  .addOption(new Option("--ttl <duration>", "how long it stays valid: 30s, 15m, 2h, 7d").argParser(parseDurationMs).default(15 * 60_000, "15m"))
   .option("--uses <n>", "how many machines may join with it", parsePositiveInt, 1)
   .action((flags: ClientFlags & { ttl: number; uses: number }) => createToken(targetOf(flags), env, flags.ttl, flags.uses));
 
@@ -177,7 +185,7 @@ withClientFlags(program.command("chat").description("ask the cluster through /v1
   .option("--model <model>", "the model to ask (default: any the cluster serves)")
   .option("--session <id>", "a conversation id: its requests stay on one node, reusing its prompt cache")
   .option("--max-tokens <n>", "the longest answer, in tokens", parsePositiveInt)
-  .option("--api-key <key>", "a client key for /v1 (env FLOTILLA_API_KEY; default: the admin key, when found)")
+  .option("--api-key <key>", "a client key for /v1 (env FLOTILLA_API_KEY; default: none, for an open /v1)")
   .option("--show-route", "print which node and tier answered, and why, on stderr")
   .action(async (words: string[], flags: ClientFlags & ChatFlags) =>
     (await import("./commands/chat.ts")).runChat(targetOf(flags), env, words, flags),
@@ -201,9 +209,10 @@ try {
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
   if (err instanceof ConfigError) {
-    process.stderr.write(`flotilla: ${err.message}\n`);
+    process.stderr.write(`flotilla: ${printable(err.message)}\n`);
     process.exit(2);
   }
-  process.stderr.write(`flotilla: ${err instanceof CliError || err instanceof Error ? err.message : String(err)}\n`);
+  // Messages carry what a coordinator or node said: never raw to the terminal.
+  process.stderr.write(`flotilla: ${printable(err instanceof CliError || err instanceof Error ? err.message : String(err))}\n`);
   process.exit(1);
 }

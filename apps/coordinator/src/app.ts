@@ -4,11 +4,14 @@
 // OpenAI gateway (gateway/) and the cluster API (api/), which itself uses the
 // gateway's translation and validation (docs/adr/0015).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
-import { FlotillaError, toOpenAIErrorBody } from "@flotilla/protocol";
+import { clientErrorBody, FlotillaError, toOpenAIErrorBody } from "@flotilla/protocol";
 import type { NodeRegistry } from "./nodes/node-registry.ts";
 import type { ApiKeys } from "./auth/api-keys.ts";
 import { bearerToken, secretsEqual } from "@flotilla/security";
 import { recordRoutes } from "@flotilla/security/route-table";
+import { FailureLimiter, type FailureLimit } from "@flotilla/security/failure-limiter";
+import { answerClientErrors, limitConnectionsPerIp, serverTimeoutOptions, type HttpLimits } from "@flotilla/security/http-limits";
+import { guardAuthFailures } from "./auth/auth-failure-hooks.ts";
 import { registerHealthRoutes } from "./api/health-routes.ts";
 import { registerClusterRoutes, type DispatchState } from "./api/cluster-routes.ts";
 import { registerMembershipRoutes } from "./api/membership-routes.ts";
@@ -20,12 +23,14 @@ import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerMetricsRoutes } from "./api/metrics-routes.ts";
 import { registerExecuteRoutes } from "./api/execute-routes.ts";
 import type { Conversations } from "./store/conversations.ts";
+import { callerOf } from "./api/conversation-owner.ts";
 import type { Membership } from "./nodes/agent/membership.ts";
 import type { AgentlessNodes } from "./nodes/agentless/agentless-nodes.ts";
 import type { NodeOwners } from "./nodes/node-owner.ts";
 import type { DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
 import { registerOpenAIRoutes } from "./gateway/openai-routes.ts";
 import { toFlotillaError } from "./gateway/errors.ts";
+import { bodyIsOptional } from "./gateway/optional-body.ts";
 
 export interface GatewayOptions {
   registry: NodeRegistry;
@@ -36,6 +41,10 @@ export interface GatewayOptions {
   apiKeys: ApiKeys;
   adminKey: string;
   bodyLimitBytes: number;
+  /** Header and body timeouts, connections per address (docs/adr/0023). */
+  httpLimits: HttpLimits;
+  /** Failed authentications an address may make before it gets 429 (docs/adr/0022). */
+  authFailureLimit: FailureLimit;
   logger: FastifyBaseLogger;
   discovered: () => DiscoveredAgent[];
   router: Router;
@@ -48,6 +57,8 @@ export interface GatewayOptions {
   dispatchState: DispatchState;
   /** Where /cluster/execute keeps its conversations. */
   conversations: Conversations;
+  /** How long a conversation is kept after its last turn. */
+  conversationTtlMs: number;
   /** FLOTILLA_METRICS_KEY: lets a Prometheus server scrape without the admin key. */
   metricsKey: string | undefined;
   nowMs?: () => number;
@@ -61,14 +72,29 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     // One line per request costs more than the gateway itself; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    ...serverTimeoutOptions(options.httpLimits),
+    clientErrorHandler: answerClientErrors(clientErrorBody),
   });
+  limitConnectionsPerIp(app.server, options.httpLimits.maxConnectionsPerIp, (address) =>
+    options.logger.warn({ address, max: options.httpLimits.maxConnectionsPerIp }, "connection refused: too many from this address"),
+  );
   // First, so that every route below is listed (tests/e2e/deny-by-default.test.ts).
   recordRoutes(app);
+  guardAuthFailures(app, new FailureLimiter({ ...options.authFailureLimit, nowMs }), new Set(["/healthz", "/readyz"]));
 
   // Any body is read as JSON, whatever its content type: `curl -d` sends
   // form encoding by default, and llama-server and Ollama accept it too.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string" }, app.getDefaultJsonParser("error", "error"));
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.addContentTypeParser("*", { parseAs: "string" }, (request, body, done) => {
+    // An empty body where none is needed is no body (gateway/optional-body.ts).
+    if (body === "" && bodyIsOptional(request.method, request.routeOptions.url)) {
+      done(null, undefined);
+      return;
+    }
+    // parseAs "string" hands a string; the type admits a Buffer for other parsers.
+    void parseJson(request, typeof body === "string" ? body : body.toString("utf8"), done);
+  });
 
   app.setErrorHandler((err, request, reply) => {
     const failure = toFlotillaError(err, request.log);
@@ -106,7 +132,18 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   // Running a query is what client keys are for; the rest of /cluster is admin-only.
   void app.register((execute, _opts, done) => {
     execute.addHook("onRequest", requireClientKey);
-    registerExecuteRoutes(execute, { dispatcher: options.dispatcher, conversations: options.conversations, nowMs });
+    registerExecuteRoutes(execute, {
+      dispatcher: options.dispatcher,
+      conversations: options.conversations,
+      conversationTtlMs: options.conversationTtlMs,
+      callerOf: (request) =>
+        callerOf({
+          keysRequired: options.apiKeys.required,
+          token: bearerToken(request.headers.authorization),
+          isAdminKey: (token) => secretsEqual(token, options.adminKey),
+        }),
+      nowMs,
+    });
     done();
   });
   void app.register((cluster, _opts, done) => {

@@ -9,16 +9,22 @@ import { NodeRegistry } from "./nodes/node-registry.ts";
 import { LocalNodes } from "./nodes/local/local-nodes.ts";
 import { healthPolicy } from "./nodes/node-health.ts";
 import { Membership } from "./nodes/agent/membership.ts";
+import { limitsFor } from "./nodes/agent/load-limits.ts";
 import { AgentlessNodes } from "./nodes/agentless/agentless-nodes.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
+import { lockDataDir, type DataDirLock } from "./store/data-dir-lock.ts";
 import type { Store } from "./store/store.ts";
 import { ApiKeys } from "./auth/api-keys.ts";
 import { loadOrCreateAdminKey } from "./auth/admin-key.ts";
 import { loadOrCreateSecretFile } from "./auth/secret-file.ts";
 import { NetworkAllowlist, checkedLookup, resolveAndCheckNodeUrl } from "./config/url-policy.ts";
+import { DEFAULT_API_KEY_ENV_PREFIXES } from "./config/api-key-env.ts";
+import { warnIfExposedDirectory } from "@flotilla/security/private-files";
 import type { CoordinatorOptions } from "./coordinator-options.ts";
 
 export interface CoordinatorState {
+  /** Held until close(): no second coordinator on the same data directory. */
+  dataDirLock: DataDirLock;
   store: Store;
   apiKeys: ApiKeys;
   adminKey: string;
@@ -33,14 +39,27 @@ export interface CoordinatorState {
 
 export type StateOptions = Pick<
   CoordinatorOptions,
-  "dataDir" | "adminKeyFromEnv" | "heartbeatIntervalMs" | "allowedNetworks" | "clusterNodes" | "env" | "logger"
+  "dataDir" | "adminKeyFromEnv" | "heartbeatIntervalMs" | "allowedNetworks" | "clusterNodes" | "env" | "apiKeyEnvPrefixes" | "agents" | "logger"
 >;
 
 export async function prepareState(options: StateOptions): Promise<CoordinatorState> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  // mkdir's mode is for a directory it creates; one that was there keeps its own.
+  await warnIfExposedDirectory(options.dataDir, (message) => options.logger.warn(message));
+  const dataDirLock = await lockDataDir(options.dataDir);
+  try {
+    return await prepareLockedState(options, dataDirLock);
+  } catch (err) {
+    await dataDirLock.release();
+    throw err;
+  }
+}
+
+async function prepareLockedState(options: StateOptions, dataDirLock: DataDirLock): Promise<CoordinatorState> {
+  // Before the store is opened: a refused admin key leaves nothing behind.
+  const adminKey = await loadOrCreateAdminKey(options.dataDir, options.adminKeyFromEnv);
   const store = new SqliteStore(path.join(options.dataDir, "flotilla.db"));
   const apiKeys = await ApiKeys.load(store.apiKeys);
-  const adminKey = await loadOrCreateAdminKey(options.dataDir, options.adminKeyFromEnv);
   const clusterSecret = await loadOrCreateSecretFile(options.dataDir, "cluster.key", "cluster");
   const registry = new NodeRegistry();
   const allowlist = NetworkAllowlist.fromCidrs(options.allowedNetworks);
@@ -65,6 +84,7 @@ export async function prepareState(options: StateOptions): Promise<CoordinatorSt
     policy,
     dispatcher: connections,
     checkAgentUrl: checkUrl,
+    limitsFor: (name) => limitsFor(options.agents, name),
     nowMs: Date.now,
   });
   const agentless = await AgentlessNodes.load(
@@ -75,11 +95,12 @@ export async function prepareState(options: StateOptions): Promise<CoordinatorSt
       dispatcher: connections,
       checkUrl,
       env: options.env ?? process.env,
+      apiKeyEnvPrefixes: options.apiKeyEnvPrefixes ?? DEFAULT_API_KEY_ENV_PREFIXES,
       nowMs: Date.now,
       warn: (message) => options.logger.warn(message),
     },
     options.clusterNodes ?? [],
   );
   const local = new LocalNodes(registry);
-  return { store, apiKeys, adminKey, registry, connections, membership, agentless, local };
+  return { dataDirLock, store, apiKeys, adminKey, registry, connections, membership, agentless, local };
 }

@@ -6,9 +6,12 @@
 import type { FastifyInstance } from "fastify";
 import { DEFAULT_MAX_TOKENS_LIMIT } from "@flotilla/protocol";
 import { alreadyOpen, ServiceGroup } from "@flotilla/lifecycle";
+import { DEFAULT_FAILURE_LIMIT } from "@flotilla/security/failure-limiter";
+import { DEFAULT_HTTP_LIMITS } from "@flotilla/security/http-limits";
 import type { NodeRegistry } from "./nodes/node-registry.ts";
 import type { LocalNodes } from "./nodes/local/local-nodes.ts";
 import { buildGateway } from "./app.ts";
+import { DEFAULT_CONVERSATION_TTL_MS } from "./api/conversation-retention.ts";
 import type { CoordinatorOptions } from "./coordinator-options.ts";
 import { prepareState, type CoordinatorState } from "./coordinator-state.ts";
 import { buildDecisionParts, type DecisionParts } from "./decision-parts.ts";
@@ -36,6 +39,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const services = new ServiceGroup();
   // In the order each may use the ones before it; stopped in reverse.
   await services.start([
+    // First, so that it is released last, once nothing writes any more.
+    alreadyOpen("data directory lock", () => state.dataDirLock.release()),
     alreadyOpen("store", () => state.store.close()),
     alreadyOpen("node connections", () => state.connections.close()),
     state.agentless.healthChecks,
@@ -61,6 +66,8 @@ function gatewayOf(state: CoordinatorState, parts: DecisionParts, options: Coord
     apiKeys: state.apiKeys,
     adminKey: state.adminKey,
     bodyLimitBytes: options.bodyLimitBytes,
+    httpLimits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits },
+    authFailureLimit: { ...DEFAULT_FAILURE_LIMIT, ...options.authFailureLimit },
     logger: options.logger,
     discovered: options.discovered ?? (() => []),
     router,
@@ -70,6 +77,7 @@ function gatewayOf(state: CoordinatorState, parts: DecisionParts, options: Coord
     metrics: parts.metrics,
     metricsKey: options.metricsKey,
     conversations: state.store.conversations,
+    conversationTtlMs: options.conversationTtlMs ?? DEFAULT_CONVERSATION_TTL_MS,
     dispatchState: {
       circuit: (name, now) => circuits.view(name, now),
       inFlight: (name) => router.inFlight(name),

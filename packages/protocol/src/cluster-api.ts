@@ -73,6 +73,8 @@ export const nodeStatus = z.object({
   labels: z.record(z.string(), z.string()).optional(),
   /** Why the last health check failed, while it is failing. */
   error: z.string().optional(),
+  /** What the coordinator did not believe of the node's report (models not allowed, slots capped), one line each. */
+  limits: z.array(z.string()).max(512).optional(),
 });
 export type NodeStatus = z.infer<typeof nodeStatus>;
 

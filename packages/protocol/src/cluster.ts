@@ -7,7 +7,8 @@ import { CAPABILITIES } from "./workload.ts";
 
 export const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const nodeName = z.string().regex(NODE_NAME, "1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
-export const tier = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+// The allowed values in the message: zod's own for a union is "Invalid input".
+export const tier = z.union([z.literal(0), z.literal(1), z.literal(2)], { error: "must be 0, 1 or 2 (0 fast/small, 1 medium, 2 powerful)" });
 export type Tier = z.infer<typeof tier>;
 export const poolName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "1-32 lower-case letters, digits, '_' or '-'");
 
@@ -23,6 +24,12 @@ export const servedModel = z
     contextSize: z.int().min(1).max(16_777_216),
     loadedAtMs: z.int().min(0),
     slots: slotStatus,
+    /**
+     * True when the server did not say its context window (an agentless
+     * server whose model list has no such field): `contextSize` is then the
+     * window flotilla assumes, not one the node reported.
+     */
+    contextSizeAssumed: z.boolean().optional(),
     /** What the model can be asked to do. Agents older than this field serve chat only. */
     capabilities: z.array(z.enum(CAPABILITIES)).min(1).max(16).default(["chat"]),
   })
@@ -52,6 +59,11 @@ export const joinRequest = z
     agentUrl: z.url({ protocol: /^https?$/ }).max(512),
     hardware: hardwareInfo,
     load: agentLoad,
+    /**
+     * The credential a node of this name holds, when its agent joins again
+     * (e.g. under a new coordinator URL): it proves the name is the agent's own.
+     */
+    nodeCredential: z.string().min(32).max(256).optional(),
   })
   .strict();
 export type JoinRequest = z.infer<typeof joinRequest>;

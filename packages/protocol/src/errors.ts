@@ -7,6 +7,8 @@
 export type OpenAIErrorType =
   | "invalid_request_error"
   | "authentication_error"
+  /** OpenAI's own type for a 429 on request rate (docs/adr/0022). */
+  | "requests"
   | "server_error";
 
 interface CatalogueEntry {
@@ -34,7 +36,13 @@ export const errorCatalogue = {
   conflict: { status: 409, ...request },
   method_not_allowed: { status: 405, ...request },
   payload_too_large: { status: 413, ...request },
+  /** The client did not send its request's head or body within the server's limit (docs/adr/0023). */
+  request_timeout: { status: 408, ...request },
+  /** The request's head is larger than the server accepts. */
+  headers_too_large: { status: 431, ...request },
   unsupported_media_type: { status: 415, ...request },
+  /** Too many failed authentications from one address: wait `Retry-After` (docs/adr/0022). OpenAI's code for a 429. */
+  rate_limit_exceeded: { status: 429, type: "requests", retryable: false, nodeFault: false },
   /** A node (or an agentless server) refused the request as malformed: its 4xx, passed on as it was. */
   rejected_by_node: { status: 400, ...request },
   /** Every slot is taken and the busy queue is full, or a node said so (its 408, 429 or 503). */
@@ -92,4 +100,10 @@ export interface OpenAIErrorBody {
 
 export function toOpenAIErrorBody(err: FlotillaError): OpenAIErrorBody {
   return { error: { message: err.message, type: err.type, param: err.param, code: err.code } };
+}
+
+/** The body for a request Node's HTTP parser refused before any route saw it: 408, 431, else 400. */
+export function clientErrorBody(status: number, message: string): string {
+  const code: ErrorCode = status === 408 ? "request_timeout" : status === 431 ? "headers_too_large" : "invalid_request";
+  return JSON.stringify(toOpenAIErrorBody(new FlotillaError(code, message)));
 }

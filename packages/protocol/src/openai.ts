@@ -158,6 +158,11 @@ export interface ModelObject {
   object: "model";
   created: number;
   owned_by: string;
+  /**
+   * The context window, in tokens, under vLLM's name for it: another flotilla
+   * (or any client) that reads vLLM's model list learns it without a dialect of its own.
+   */
+  max_model_len: number;
 }
 
 export interface ModelList {

@@ -5,6 +5,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { startFlotilla, type FlotillaProcess } from "./flotilla-process.ts";
 import { freePort } from "./ports.ts";
+import { testAdminKey } from "./admin-key.ts";
 
 export interface CoordinatorSetup {
   /** A folder the caller owns and removes: the cluster file and the data go in it. */
@@ -19,7 +20,7 @@ export interface CoordinatorSetup {
 
 export async function startCoordinator(setup: CoordinatorSetup): Promise<{ coordinator: FlotillaProcess; adminKey: string }> {
   const port = await freePort();
-  const adminKey = `flt_admin_${setup.label}_${port}`;
+  const adminKey = testAdminKey(`${setup.label}_${port}`);
   const clusterFile = path.join(setup.dir, "cluster.yaml");
   await writeFile(clusterFile, [...setup.clusterFile, ""].join("\n"));
   const coordinator = await startFlotilla({

@@ -2,12 +2,12 @@
 // way a user runs it, on a loopback port with its own data directory, and
 // stops it afterwards.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { once } from "node:events";
 import { REPO_ROOT } from "./test-model.ts";
+import { testAdminKey } from "./admin-key.ts";
 
 export const CLI = path.join(REPO_ROOT, "apps/cli/bin/flotilla.js");
 
@@ -35,7 +35,7 @@ export interface StartOptions {
 export async function startFlotilla(options: StartOptions = {}): Promise<FlotillaProcess> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "flotilla-test-")));
-  const adminKey = options.env?.FLOTILLA_ADMIN_KEY ?? `flt_admin_test_${randomBytes(12).toString("hex")}`;
+  const adminKey = options.env?.FLOTILLA_ADMIN_KEY ?? testAdminKey("test");
   const command = options.command ?? "up";
   const child = spawn(
     process.execPath,

@@ -5,3 +5,4 @@ export { fetchClusterStatus, waitForClusterStatus } from "./cluster-status.ts";
 export { nodeConformance, type ConformanceOptions, type NodeUnderTest } from "./node-conformance.ts";
 export { FakeNode, type FakeNodeOptions } from "./fake-node.ts";
 export { startCoordinator, type CoordinatorSetup } from "./coordinator-process.ts";
+export { testAdminKey } from "./admin-key.ts";

@@ -61,7 +61,13 @@ export async function startLlamaRuntime(options: LlamaRuntimeOptions): Promise<L
 }
 
 export async function loadLlamaModel(llama: Llama, options: LlamaModelOptions): Promise<LlamaCppBackend> {
-  const model = await llama.loadModel({ modelPath: options.path });
+  let model: Awaited<ReturnType<Llama["loadModel"]>>;
+  try {
+    model = await llama.loadModel({ modelPath: options.path });
+  } catch (err) {
+    // llama.cpp's own words ("Invalid GGUF magic") name no file: with several --model flags, say which.
+    throw new Error(`cannot load model "${options.modelId}" from ${options.path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
   try {
     const context = await model.createContext({
       sequences: options.parallelSequences,

@@ -1,9 +1,10 @@
 // What an agent keeps after joining: its node credential (to present to the
 // coordinator) and the hash of the coordinator's credential (to check the
 // coordinator's calls). One file in the agent's data directory, mode 0600.
-import { readFile, writeFile, rename } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { writePrivateFile } from "@flotilla/security/private-files";
 
 const FILE = "agent-credentials.json";
 
@@ -31,6 +32,7 @@ export async function loadCredentials(dataDir: string): Promise<SavedCredentials
 
 export async function saveCredentials(dataDir: string, credentials: SavedCredentials): Promise<void> {
   const file = path.join(dataDir, FILE);
-  await writeFile(`${file}.tmp`, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
+  // Not writeFile's mode: it is ignored for a file that already exists (a
+  // leftover .tmp of 0644 would have kept its mode through the rename).
+  await writePrivateFile(file, `${JSON.stringify(credentials, null, 2)}\n`);
 }

@@ -50,12 +50,12 @@ async function download(url: string, target: string, file: string, options: Reso
   const headers: Record<string, string> = options.hfToken ? { authorization: `Bearer ${options.hfToken}` } : {};
   // The hub answers an LFS file with a redirect to its CDN; the sha256 is on
   // that first answer (X-Linked-Etag), so follow the redirect by hand.
-  let response = await fetch(url, { headers, redirect: "manual" });
+  let response = await fetchExplained(url, file, { headers, redirect: "manual" });
   let expected = sha256From(response.headers);
   const location = response.headers.get("location");
   if (response.status >= 300 && response.status < 400 && location) {
     await response.body?.cancel();
-    response = await fetch(new URL(location, url), { redirect: "follow" });
+    response = await fetchExplained(new URL(location, url).href, file, { redirect: "follow" });
     expected ??= sha256From(response.headers);
   }
   if (!response.ok || !response.body) {
@@ -81,7 +81,9 @@ async function download(url: string, target: string, file: string, options: Reso
     },
   });
   try {
-    await pipeline(Readable.fromWeb(response.body), tap, createWriteStream(partial, { mode: 0o644 }));
+    await pipeline(Readable.fromWeb(response.body), tap, createWriteStream(partial, { mode: 0o644 })).catch((err: unknown) => {
+      throw new Error(`download of ${file} from ${url} broke off after ${receivedBytes} bytes: ${causeOf(err)}`, { cause: err });
+    });
     const actual = hash.digest("hex");
     if (actual !== expected) throw new Error(`checksum mismatch for ${file}: expected sha256 ${expected}, got ${actual}`);
     await rename(partial, target);
@@ -89,6 +91,27 @@ async function download(url: string, target: string, file: string, options: Reso
   } finally {
     await rm(partial, { force: true });
   }
+}
+
+/**
+ * fetch() that says what failed: undici's own error is a bare "fetch failed",
+ * the reason (refused, unknown host, TLS) hidden in its `cause`.
+ */
+async function fetchExplained(url: string, file: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    throw new Error(`download of ${file} from ${url} failed: ${causeOf(err)}`, { cause: err });
+  }
+}
+
+/** The innermost reason of an error chain, with its code (ECONNREFUSED, ENOTFOUND) when it has one. */
+function causeOf(err: unknown): string {
+  let inner = err;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  if (!(inner instanceof Error)) return String(inner);
+  const code = (inner as Error & { code?: unknown }).code;
+  return typeof code === "string" && !inner.message.includes(code) ? `${inner.message} (${code})` : inner.message;
 }
 
 function sha256From(headers: Headers): string | undefined {

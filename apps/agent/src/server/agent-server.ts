@@ -5,6 +5,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import {
   chunkEvent,
+  clientErrorBody,
   FlotillaError,
   formatParam,
   resultEvent,
@@ -15,26 +16,44 @@ import {
 } from "@flotilla/protocol";
 import { bearerToken, hashSecret } from "@flotilla/security";
 import { recordRoutes } from "@flotilla/security/route-table";
+import { DEFAULT_FAILURE_LIMIT, FailureLimiter, type FailureLimit } from "@flotilla/security/failure-limiter";
+import { answerClientErrors, DEFAULT_HTTP_LIMITS, limitConnectionsPerIp, serverTimeoutOptions, type HttpLimits } from "@flotilla/security/http-limits";
 import { NdjsonWriter } from "./ndjson-writer.ts";
+import { guardAuthFailures } from "./auth-failure-hooks.ts";
 
 export interface AgentServerOptions {
   host: WorkloadHost;
   /** sha256 of the coordinator's credential; null until the agent has joined. */
   coordinatorCredentialHash: () => string | null;
   logger: FastifyBaseLogger;
+  /** Header and body timeouts, connections per address; default DEFAULT_HTTP_LIMITS (docs/adr/0023). */
+  httpLimits?: Partial<HttpLimits>;
+  /** Failed authentications an address may make before it gets 429; default DEFAULT_FAILURE_LIMIT (docs/adr/0022). */
+  authFailureLimit?: Partial<FailureLimit>;
+  /** The failure limiter's clock; default Date.now. */
+  nowMs?: () => number;
 }
 
 export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits };
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: 16 * 1024 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
+    ...serverTimeoutOptions(limits),
+    clientErrorHandler: answerClientErrors(clientErrorBody),
   });
+  limitConnectionsPerIp(app.server, limits.maxConnectionsPerIp, (address) =>
+    options.logger.warn({ address, max: limits.maxConnectionsPerIp }, "connection refused: too many from this address"),
+  );
   // First, so that every route below is listed (tests/e2e/deny-by-default.test.ts).
   recordRoutes(app);
+  const failures = new FailureLimiter({ ...DEFAULT_FAILURE_LIMIT, ...options.authFailureLimit, nowMs: options.nowMs ?? Date.now });
+  guardAuthFailures(app, failures);
 
   app.setErrorHandler((err, _request, reply) => {
     const failure = err instanceof FlotillaError ? err : new FlotillaError("invalid_request", err instanceof Error ? err.message : "bad request");
+    if (failure.retryAfterS !== undefined) void reply.header("retry-after", String(failure.retryAfterS));
     return reply.code(failure.status).send(toOpenAIErrorBody(failure));
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(toOpenAIErrorBody(new FlotillaError("not_found", "no such route"))));

@@ -25,15 +25,18 @@ import {
 import { alreadyOpen, ServiceGroup } from "@flotilla/lifecycle";
 import { PROTOCOL_VERSION, type HardwareInfo } from "@flotilla/protocol";
 import { hashSecret } from "@flotilla/security";
-import type { UpConfig } from "../config/up-config.ts";
+import { warnIfExposedDirectory } from "@flotilla/security/private-files";
+import { httpLimitsOf, type UpConfig } from "../config/up-config.ts";
 import { CliError } from "../client.ts";
 import { createAgentWithModels, stderrLogger } from "./serve-models.ts";
 import { onShutdown } from "./up.ts";
 import { announcesOnLan, mdnsTransport } from "./mdns-transport.ts";
+import { takeJoinToken, withoutTokenValues } from "./join-token-source.ts";
 
 export interface AgentFlags {
   join: string | undefined;
   token: string | undefined;
+  tokenFile: string | undefined;
   advertiseUrl: string | undefined;
 }
 
@@ -44,8 +47,19 @@ const HARDWARE_REFRESH_MS = 60_000;
 const FIND_COORDINATOR_MS = 30_000;
 
 export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.ProcessEnv): Promise<void> {
+  // First, before any model server is started with this environment.
+  const tokenSource = await takeJoinToken(flags, env);
+  if (tokenSource.warning !== undefined) {
+    process.stderr.write(`${tokenSource.warning}\n`);
+    // Overwrites the command line `ps` shows (libuv rewrites argv in place).
+    process.title = ["flotilla", ...withoutTokenValues(process.argv.slice(2))].join(" ");
+  }
+  // Dropped once spent: the token has no use after the join.
+  let joinToken = tokenSource.token;
   const logger = stderrLogger(config, "agent");
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  // It keeps the node's credential: say so when others can look in.
+  await warnIfExposedDirectory(config.dataDir, (message) => logger.warn(message));
   const agent = await createAgentWithModels(config, env, logger);
   const detect = () => detectHardware({ modelDir: path.join(config.dataDir, "models") });
   const hardware: HardwareInfo = await detect();
@@ -57,6 +71,7 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
     host: agent,
     coordinatorCredentialHash: () => credentials?.coordinatorCredentialHash ?? null,
     logger,
+    ...httpLimitsOf(config),
   });
   const address = await server.listen({ host: config.host, port: config.port });
   const port = Number(new URL(address).port);
@@ -98,8 +113,8 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
   const agentUrl = flags.advertiseUrl ?? (await advertisedUrl(coordinatorUrl, config.host, String(port)));
 
   if (!credentials) {
-    if (!flags.token) {
-      const how = `on the coordinator, run \`flotilla token create\` and restart this agent with --token TOKEN`;
+    if (!joinToken) {
+      const how = `on the coordinator, run \`flotilla token create > FILE\` and restart this agent with --token-file FILE (or FLOTILLA_JOIN_TOKEN)`;
       if (!mdns) {
         await closeAll();
         throw new CliError(`this agent has not joined ${coordinatorUrl} yet: ${how}`);
@@ -114,7 +129,7 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
       return;
     }
     try {
-      const joined = await join(coordinatorUrl, flags.token, {
+      const joined = await join(coordinatorUrl, joinToken, {
         protocolVersion: PROTOCOL_VERSION,
         name: config.nodeName,
         tier: config.tier,
@@ -122,6 +137,9 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
         agentUrl,
         hardware,
         load: agent.load(),
+        // Joining anew (another coordinator URL) under the name this agent
+        // already holds: the saved credential proves the name is its own.
+        ...(saved?.name === config.nodeName ? { nodeCredential: saved.nodeCredential } : {}),
       });
       credentials = {
         coordinatorUrl,
@@ -130,6 +148,7 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
         nodeCredential: joined.nodeCredential,
         coordinatorCredentialHash: hashSecret(joined.coordinatorCredential),
       } satisfies SavedCredentials;
+      joinToken = undefined;
       await saveCredentials(config.dataDir, credentials);
     } catch (err) {
       await closeAll();

@@ -6,9 +6,9 @@
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline/promises";
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from "openai";
-import { readAdminKey } from "@flotilla/coordinator/admin-key";
 import { errorAnswer } from "@flotilla/protocol";
 import { CliError, type ClientTarget } from "../client.ts";
+import { printable } from "../printable.ts";
 
 export interface ChatFlags {
   tier?: "0" | "1" | "2";
@@ -37,7 +37,9 @@ const ROUTE_HEADERS = ["x-flotilla-node", "x-flotilla-tier", "x-flotilla-route"]
 const NO_KEY = "none";
 
 export async function runChat(target: ClientTarget, env: NodeJS.ProcessEnv, words: string[], flags: ChatFlags): Promise<void> {
-  const apiKey = flags.apiKey || env.FLOTILLA_API_KEY || env.FLOTILLA_ADMIN_KEY || (await readAdminKey(target.dataDir));
+  // A client key only: the admin key is for the cluster API, and chat may be
+  // pointed at any URL (ADR 0025). Without one, chat works against an open /v1.
+  const apiKey = flags.apiKey || env.FLOTILLA_API_KEY;
   const interactive = words.length === 0 && process.stdin.isTTY;
   // A terminal conversation is one session, so the router keeps it on the
   // node that holds its prompt cache.
@@ -77,13 +79,14 @@ async function streamAnswer(client: OpenAI, turns: Turn[], flags: ChatFlags, sig
     .withResponse();
   if (flags.showRoute === true) {
     // Before the answer: the headers arrive first, and on a terminal they read as a preface.
-    for (const name of ROUTE_HEADERS) process.stderr.write(`${name}: ${response.headers.get(name) ?? ""}\n`);
+    for (const name of ROUTE_HEADERS) process.stderr.write(`${name}: ${printable(response.headers.get(name) ?? "")}\n`);
   }
   let text = "";
   for await (const chunk of stream) {
     const piece = chunk.choices[0]?.delta.content ?? "";
     text += piece;
-    process.stdout.write(piece);
+    // The model's text keeps its lines; a terminal escape in it is shown, not obeyed.
+    process.stdout.write(printable(piece, { lines: true }));
   }
   if (!text.endsWith("\n")) process.stdout.write("\n");
   return text;
@@ -113,7 +116,7 @@ async function converse(ask: (turns: Turn[], signal?: AbortSignal) => Promise<st
       } catch (err) {
         // The failed question is dropped so the next one is not sent after it.
         turns.pop();
-        if (!inFlight.signal.aborted) process.stderr.write(`flotilla: ${err instanceof Error ? err.message : String(err)}\n`);
+        if (!inFlight.signal.aborted) process.stderr.write(`flotilla: ${printable(err instanceof Error ? err.message : String(err))}\n`);
         else process.stdout.write("\n");
       } finally {
         inFlight = undefined;

@@ -6,6 +6,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { presentedNode } from "@flotilla/protocol";
 import { adminRequest, type ClientTarget } from "../client.ts";
 import { collect } from "../option-parsers.ts";
+import { printable } from "../printable.ts";
 
 export interface AddFlags {
   kind: "openai" | "ollama";
@@ -47,7 +48,7 @@ export function defineClusterAdd(command: Command): Command {
     .option("--model <id>", "offer only this model of the server's (repeatable; default: every model it lists)", collect)
     .option("--weight <n>", "its share of traffic among equal nodes (default 1)", parseWeight)
     .option("--label <key=value>", "a label for routing (repeatable)", collectLabel)
-    .option("--api-key-env <NAME>", "the environment variable ON THE COORDINATOR that holds the server's bearer token");
+    .option("--api-key-env <NAME>", "the environment variable ON THE COORDINATOR that holds the server's bearer token; its name must start with FLOTILLA_NODE_KEY_ (or a prefix in the cluster file's apiKeyEnvPrefixes)");
 }
 
 export async function addNode(target: ClientTarget, env: NodeJS.ProcessEnv, url: string, flags: AddFlags): Promise<void> {
@@ -64,11 +65,14 @@ export async function addNode(target: ClientTarget, env: NodeJS.ProcessEnv, url:
   };
   const node = await adminRequest(target, env, "POST", "/cluster/nodes", presentedNode, body);
   // The name alone on stdout, for scripts; it may have been chosen from the URL.
-  process.stdout.write(`${node.name}\n`);
+  process.stdout.write(`${printable(node.name)}\n`);
   const serving = node.models.map((m) => m.id).join(", ") || "no model";
+  // Model ids and the error come from the server that was added: printable.
   process.stderr.write(
-    node.health === "ready"
-      ? `${node.name} added: ${node.kind} server at ${node.url}, serving ${serving}${node.error ? ` (${node.error})` : ""}\n`
-      : `${node.name} added, but it does not answer yet: ${node.error ?? node.state}. \`flotilla cluster status\` shows when it does\n`,
+    printable(
+      node.health === "ready"
+        ? `${node.name} added: ${node.kind} server at ${node.url}, serving ${serving}${node.error ? ` (${node.error})` : ""}`
+        : `${node.name} added, but it does not answer yet: ${node.error ?? node.state}. \`flotilla cluster status\` shows when it does`,
+    ) + "\n",
   );
 }

@@ -3,6 +3,8 @@ import {
   clusterStatusResponse,
   drainResponse,
   noContent,
+  presentedNode,
+  type NodeKind,
   slotsOf,
   type CircuitViewBody,
   type ClusterStatusResponse,
@@ -10,6 +12,7 @@ import {
 } from "@flotilla/protocol";
 import { adminAnswer, adminRequest, type ClientTarget } from "../client.ts";
 import { table } from "../table.ts";
+import { printable } from "../printable.ts";
 
 export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv, json: boolean): Promise<string> {
   const { data: status, json: answer } = await adminAnswer(target, env, "GET", "/cluster/status", clusterStatusResponse);
@@ -32,8 +35,20 @@ export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv
     `${t.ready}/${t.nodes} nodes ready, ${t.inFlight} requests in flight, ${t.slots} slots` +
     `, ${status.queue.depth}/${status.queue.maxDepth} waiting in the busy queue` +
     "\n" +
+    problemLines(status.nodes) +
+    limitLines(status.nodes) +
     discoveredLines(status.discovered)
   );
+}
+
+/** Why a node is not ready, where the coordinator knows: a state alone says nothing of the cure. */
+function problemLines(nodes: readonly PresentedNode[]): string {
+  return nodes.flatMap((n) => (n.error === undefined ? [] : [`${printable(`${n.name}: ${n.error}`)}\n`])).join("");
+}
+
+/** What the coordinator did not believe of a node's report: why it serves less than it says. */
+function limitLines(nodes: readonly PresentedNode[]): string {
+  return nodes.flatMap((n) => (n.limits ?? []).map((line) => `${printable(`${n.name}: ${line}`)}\n`)).join("");
 }
 
 function discoveredLines(discovered: ClusterStatusResponse["discovered"]): string {
@@ -81,7 +96,7 @@ function hardwareSummary(node: PresentedNode): string {
 
 export async function watchStatus(target: ClientTarget, env: NodeJS.ProcessEnv, intervalMs: number): Promise<never> {
   for (;;) {
-    const text = await clusterStatus(target, env, false).catch((err: unknown) => `${err instanceof Error ? err.message : String(err)}\n`);
+    const text = await clusterStatus(target, env, false).catch((err: unknown) => `${printable(err instanceof Error ? err.message : String(err))}\n`);
     process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}\n${text}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
@@ -93,6 +108,22 @@ export async function setDrain(target: ClientTarget, env: NodeJS.ProcessEnv, nam
 }
 
 export async function removeNode(target: ClientTarget, env: NodeJS.ProcessEnv, name: string): Promise<void> {
-  await adminRequest(target, env, "DELETE", `/cluster/nodes/${encodeURIComponent(name)}`, noContent);
-  process.stderr.write(`${name} removed (an agent needs a new join token to come back)\n`);
+  const path = `/cluster/nodes/${encodeURIComponent(name)}`;
+  // Asked first: how a node comes back depends on what it was.
+  const node = await adminRequest(target, env, "GET", path, presentedNode);
+  await adminRequest(target, env, "DELETE", path, noContent);
+  process.stderr.write(`${printable(removedText(name, node.kind, node.url))}\n`);
+}
+
+/** What `cluster remove` says, by the kind of node removed: only an agent ever held a join token. */
+export function removedText(name: string, kind: NodeKind, url: string | null): string {
+  switch (kind) {
+    case "agent":
+      return `${name} removed (its agent needs a new join token to come back)`;
+    case "openai":
+    case "ollama":
+      return `${name} removed (an agentless server: \`flotilla cluster add ${url ?? "URL"} --kind ${kind}\` adds it again)`;
+    case "local":
+      return `${name} removed (this coordinator's own models: they come back when it restarts)`;
+  }
 }

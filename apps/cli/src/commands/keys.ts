@@ -2,12 +2,13 @@
 import { apiKeyCreated, apiKeyList, noContent } from "@flotilla/protocol";
 import { adminRequest, type ClientTarget } from "../client.ts";
 import { table } from "../table.ts";
+import { printable } from "../printable.ts";
 
 export async function createKey(target: ClientTarget, env: NodeJS.ProcessEnv, name: string): Promise<void> {
   const created = await adminRequest(target, env, "POST", "/cluster/keys", apiKeyCreated, { name });
   // The key alone on stdout, for scripts; it is shown this once and never again.
-  process.stdout.write(`${created.key}\n`);
-  process.stderr.write(`created API key "${created.name}" (id ${created.id}); store it now, it cannot be shown again\n`);
+  process.stdout.write(`${printable(created.key)}\n`);
+  process.stderr.write(`${printable(`created API key "${created.name}" (id ${created.id}); store it now, it cannot be shown again`)}\n`);
 }
 
 export async function listKeys(target: ClientTarget, env: NodeJS.ProcessEnv, json: boolean): Promise<void> {

@@ -15,7 +15,8 @@ import {
   type ClusterConfig,
   type Coordinator,
 } from "@flotilla/coordinator";
-import type { UpConfig } from "../config/up-config.ts";
+import { recordAdminKeyOrigins } from "@flotilla/coordinator/admin-key";
+import { httpLimitsOf, type UpConfig } from "../config/up-config.ts";
 import { createAgentWithModels, stderrLogger } from "./serve-models.ts";
 import { announcesOnLan, mdnsTransport } from "./mdns-transport.ts";
 
@@ -51,7 +52,7 @@ export async function runCoordinator(config: UpConfig, env: NodeJS.ProcessEnv): 
   const { address } = await startCoordinator(config, await loadCluster(config, env), env, logger, services);
   onShutdown(logger, () => services.stop());
   const lines = banner(address, config, env);
-  lines.push("no local models: machines join with `flotilla agent --join URL --token $(flotilla token create)`");
+  lines.push("no local models: machines join with `flotilla agent --join URL --token-file FILE`, FILE holding a token from `flotilla token create`");
   process.stderr.write(`${lines.join("\n")}\n`);
 }
 
@@ -79,12 +80,17 @@ async function startCoordinator(
     adminKeyFromEnv: env.FLOTILLA_ADMIN_KEY,
     metricsKey: env.FLOTILLA_METRICS_KEY?.trim() || undefined,
     bodyLimitBytes: config.bodyLimitBytes,
+    ...httpLimitsOf(config),
     maxTokensLimit: config.maxTokensLimit,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
+    conversationTtlMs: config.conversationTtl,
     // The file's list, default included, when there is a file: its nodes
     // were checked against it, so the coordinator must call with the same.
     allowedNetworks: cluster?.allowedNetworks ?? config.allowedNetworks,
     clusterNodes: cluster?.nodes,
+    agents: cluster?.agents,
+    // `cluster add` may name only the variables the file's nodes may.
+    ...(cluster ? { apiKeyEnvPrefixes: cluster.apiKeyEnvPrefixes } : {}),
     // The busy queue: --max-queued and --queue-wait-ms bound it, unless the
     // cluster file's routing.queue says otherwise.
     routing: { ...cluster?.routing, queue: { maxDepth: config.maxQueued, maxWaitMs: config.queueWaitMs, ...cluster?.routing.queue } },
@@ -93,6 +99,8 @@ async function startCoordinator(
     logger,
   });
   const address = await coordinator.app.listen({ host: config.host, port: config.port });
+  // Where the admin key in the data directory may be sent: the CLI sends it nowhere else.
+  await recordAdminKeyOrigins(config.dataDir, config.host, Number(new URL(address).port));
   if (announcesOnLan(config)) {
     discovery = new MdnsCoordinator({
       name: config.nodeName,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { resolveUpConfig } from "./up-config.ts";
+import { httpLimitsOf, resolveUpConfig } from "./up-config.ts";
 
 async function withFile(text: string, fn: (file: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), "flotilla-cfg-"));
@@ -47,6 +47,31 @@ test("errors name the field and where the bad value came from", async () => {
   });
 });
 
+test("a misspelt setting names the file and line, and every bad field is reported at once", async () => {
+  await withFile("port: 8080\nprot: 9999\nslots: many\ngpu: quantum\n", async (file) => {
+    const err = await resolveUpConfig({}, file, {}).then(
+      () => assert.fail("the file is refused"),
+      (e: unknown) => e as Error,
+    );
+    const lines = err.message.split("\n");
+    assert.deepEqual(lines.map((l) => l.split(":")[0]).sort(), ["gpu", "prot", "slots"], err.message);
+    assert.ok(lines.includes(`prot: not a setting here, maybe misspelt (from ${file}:2)`), err.message);
+    assert.doesNotMatch(err.message, /from defaults/);
+  });
+});
+
+test("a bad tier lists the allowed values, as the flag's help does", async () => {
+  await assert.rejects(resolveUpConfig({ tier: "5" }, undefined, {}), /ConfigError: tier: must be 0, 1 or 2 \(0 fast\/small, 1 medium, 2 powerful\) \(from command line\)$/);
+});
+
+test("conversationTtl takes a duration as typed, with 30 days by default", async () => {
+  assert.equal((await resolveUpConfig({}, undefined, {})).conversationTtl, 30 * 86_400_000);
+  assert.equal((await resolveUpConfig({ conversationTtl: "12h" }, undefined, {})).conversationTtl, 12 * 3_600_000);
+  assert.equal((await resolveUpConfig({}, undefined, { FLOTILLA_CONVERSATION_TTL: "7d" })).conversationTtl, 7 * 86_400_000);
+  await assert.rejects(resolveUpConfig({ conversationTtl: "soon" }, undefined, {}), /conversationTtl: use a number and a unit/);
+  await assert.rejects(resolveUpConfig({ conversationTtl: "1s" }, undefined, {}), /conversationTtl: .*\(from command line\)/);
+});
+
 test("the cluster file's coordinator section sets host, port and discovery below flags and the environment", async () => {
   await withFile("coordinator:\n  host: 0.0.0.0\n  port: 9123\n  discovery: explicit\n", async (clusterFile) => {
     const fromFile = await resolveUpConfig({ clusterFile }, undefined, {});
@@ -60,4 +85,23 @@ test("the cluster file's coordinator section sets host, port and discovery below
   await withFile("coordinator:\n  port: 99999\n", async (clusterFile) => {
     await assert.rejects(resolveUpConfig({}, undefined, { FLOTILLA_CLUSTER_FILE: clusterFile }), /coordinator\.port/);
   });
+});
+
+test("the HTTP limits have generous defaults, come from the file or the environment, and a head timeout may not outlast the body's", async () => {
+  const defaults = httpLimitsOf(await resolveUpConfig({}, undefined, {}));
+  assert.deepEqual(defaults, {
+    httpLimits: { headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, maxConnectionsPerIp: 512 },
+    authFailureLimit: { maxFailures: 20, windowMs: 10_000 },
+  });
+  await withFile("headersTimeoutMs: 500\nbodyTimeoutMs: 1000\nauthFailureLimit: 3\nauthFailureWindowMs: 60000\n", async (file) => {
+    const limits = httpLimitsOf(await resolveUpConfig({}, file, { FLOTILLA_MAX_CONNECTIONS_PER_IP: "7" }));
+    assert.deepEqual(limits, {
+      httpLimits: { headersTimeoutMs: 500, bodyTimeoutMs: 1000, maxConnectionsPerIp: 7 },
+      authFailureLimit: { maxFailures: 3, windowMs: 60_000 },
+    });
+  });
+  await withFile("headersTimeoutMs: 5000\nbodyTimeoutMs: 1000\n", async (file) => {
+    await assert.rejects(resolveUpConfig({}, file, {}), /headersTimeoutMs: must not be longer than bodyTimeoutMs/);
+  });
+  await assert.rejects(resolveUpConfig({}, undefined, { FLOTILLA_MAX_CONNECTIONS_PER_IP: "0" }), /maxConnectionsPerIp: .*\(from environment\)/);
 });

@@ -5,11 +5,18 @@ import { availableParallelism, homedir, hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { DEFAULT_MAX_TOKENS_LIMIT, nodeName, poolName, tier } from "@flotilla/protocol";
+import { DEFAULT_FAILURE_LIMIT, type FailureLimit } from "@flotilla/security/failure-limiter";
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "@flotilla/security/http-limits";
 import { DEFAULT_ALLOWED_NETWORKS, loadClusterFile, loadConfigFile, validate, type LoadedFile } from "@flotilla/coordinator/config";
+import { DURATION_HINT, durationMs } from "../option-parsers.ts";
 
 /** Whole numbers may come as strings from flags and the environment. */
 const int = (min: number, max: number) =>
   z.preprocess((v) => (typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v), z.int().min(min).max(max));
+
+/** A duration as flags and files write it ("30d", "12h") or in milliseconds. */
+const duration = (minMs: number, maxMs: number) =>
+  z.preprocess((v) => (typeof v === "string" ? (durationMs(v) ?? v) : v), z.int({ error: DURATION_HINT }).min(minMs).max(maxMs));
 
 export const upConfigSchema = z.object({
   host: z.string().min(1),
@@ -23,12 +30,22 @@ export const upConfigSchema = z.object({
   maxQueued: int(0, 100_000),
   queueWaitMs: int(0, 3_600_000),
   bodyLimitBytes: int(1024, 1024 * 1024 * 1024),
+  /** Time a client has to send a request's head, then the whole request (docs/adr/0023); a streamed answer is not limited. */
+  headersTimeoutMs: int(100, 3_600_000),
+  bodyTimeoutMs: int(100, 3_600_000),
+  /** Connections one address (an IPv6 /64) may hold open at once. */
+  maxConnectionsPerIp: int(1, 1_000_000),
+  /** Failed authentications an address may make in authFailureWindowMs before it gets 429 (docs/adr/0022). */
+  authFailureLimit: int(1, 1_000_000),
+  authFailureWindowMs: int(100, 86_400_000),
   /** A client's max_tokens is capped to this (ADR 0017). */
   maxTokensLimit: int(1, 1_000_000),
   gpu: z.enum(["auto", "off", "cuda", "vulkan", "metal"]),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   hfEndpoint: z.url({ protocol: /^https?$/ }),
   heartbeatIntervalMs: int(100, 600_000),
+  /** How long /cluster/execute keeps a conversation after its last turn: a minute to ten years. */
+  conversationTtl: duration(60_000, 10 * 365 * 86_400_000),
   tier: z.preprocess((v) => (typeof v === "string" && /^\s*\d\s*$/.test(v) ? Number(v) : v), tier),
   pool: poolName,
   /** Networks a node's URL may be in: the coordinator calls nothing else. */
@@ -41,7 +58,11 @@ export const upConfigSchema = z.object({
   mdnsInterface: z.union([z.literal(""), z.ipv4(), z.ipv6()]),
   /** The mDNS UDP port: 5353 on a real LAN; tests use a private one. */
   mdnsPort: int(1, 65_535),
-}).strict();
+}).strict().refine((c) => c.headersTimeoutMs <= c.bodyTimeoutMs, {
+  // Node refuses a head timeout longer than the whole request's.
+  path: ["headersTimeoutMs"],
+  message: "must not be longer than bodyTimeoutMs (the whole request, head included)",
+});
 
 export type UpConfig = z.infer<typeof upConfigSchema>;
 
@@ -59,11 +80,13 @@ export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
     maxQueued: 64,
     queueWaitMs: 30_000,
     bodyLimitBytes: 4 * 1024 * 1024,
+    ...httpLimitDefaults(),
     maxTokensLimit: DEFAULT_MAX_TOKENS_LIMIT,
     gpu: "auto",
     logLevel: "info",
     hfEndpoint: "https://huggingface.co",
     heartbeatIntervalMs: 5_000,
+    conversationTtl: 30 * 86_400_000,
     // The middle tier until the user says otherwise: tiers are declared, never guessed.
     tier: 1,
     pool: "default",
@@ -71,6 +94,22 @@ export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
     discovery: "mdns",
     mdnsInterface: "",
     mdnsPort: 5353,
+  };
+}
+
+function httpLimitDefaults(): Pick<UpConfig, "headersTimeoutMs" | "bodyTimeoutMs" | "maxConnectionsPerIp" | "authFailureLimit" | "authFailureWindowMs"> {
+  return {
+    ...DEFAULT_HTTP_LIMITS,
+    authFailureLimit: DEFAULT_FAILURE_LIMIT.maxFailures,
+    authFailureWindowMs: DEFAULT_FAILURE_LIMIT.windowMs,
+  };
+}
+
+/** The HTTP limits of a coordinator or an agent, from the settings. */
+export function httpLimitsOf(config: UpConfig): { httpLimits: HttpLimits; authFailureLimit: FailureLimit } {
+  return {
+    httpLimits: { headersTimeoutMs: config.headersTimeoutMs, bodyTimeoutMs: config.bodyTimeoutMs, maxConnectionsPerIp: config.maxConnectionsPerIp },
+    authFailureLimit: { maxFailures: config.authFailureLimit, windowMs: config.authFailureWindowMs },
   };
 }
 
@@ -90,10 +129,12 @@ const ENV: Record<string, keyof UpConfig> = {
   FLOTILLA_LOG_LEVEL: "logLevel",
   HF_ENDPOINT: "hfEndpoint",
   FLOTILLA_HEARTBEAT_INTERVAL_MS: "heartbeatIntervalMs",
+  FLOTILLA_CONVERSATION_TTL: "conversationTtl",
   FLOTILLA_CLUSTER_FILE: "clusterFile",
   FLOTILLA_DISCOVERY: "discovery",
   FLOTILLA_MDNS_INTERFACE: "mdnsInterface",
   FLOTILLA_MDNS_PORT: "mdnsPort",
+  FLOTILLA_MAX_CONNECTIONS_PER_IP: "maxConnectionsPerIp",
 };
 
 export async function resolveUpConfig(

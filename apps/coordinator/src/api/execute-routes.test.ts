@@ -14,6 +14,12 @@ import type { ChosenRoute } from "../router/decision.ts";
 import { toFlotillaError } from "../gateway/errors.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { MAX_HISTORY_TURNS, registerExecuteRoutes } from "./execute-routes.ts";
+import { callerOf } from "./conversation-owner.ts";
+
+const ADMIN_KEY = "flt_admin_test";
+const DAY_MS = 86_400_000;
+/** The owner a request without a key gets: the route's tests run with keys required. */
+const ANONYMOUS = "open";
 
 type Answer = (request: DispatchRequest) => Promise<DispatchResult>;
 
@@ -77,6 +83,7 @@ describe("POST /cluster/execute", () => {
   let store: SqliteStore;
   let dispatcher: FakeDispatcher;
   let app: FastifyInstance;
+  let now: number;
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "flotilla-execute-"));
@@ -88,7 +95,16 @@ describe("POST /cluster/execute", () => {
       const failure = toFlotillaError(err, request.log);
       return reply.code(failure.status).send(toOpenAIErrorBody(failure));
     });
-    registerExecuteRoutes(app, { dispatcher, conversations: store.conversations, nowMs: () => 1_000 });
+    now = 1_000;
+    registerExecuteRoutes(app, {
+      dispatcher,
+      conversations: store.conversations,
+      // The real naming of callers, keys taken as already checked (app.ts checks them).
+      callerOf: (request) =>
+        callerOf({ keysRequired: true, token: request.headers.authorization?.replace(/^Bearer /, ""), isAdminKey: (token) => token === ADMIN_KEY }),
+      conversationTtlMs: 30 * DAY_MS,
+      nowMs: () => now,
+    });
     await app.ready();
   });
   afterEach(async () => {
@@ -97,7 +113,15 @@ describe("POST /cluster/execute", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const execute = (payload: unknown) => app.inject({ method: "POST", url: "/cluster/execute", payload: payload as Record<string, unknown> });
+  const execute = (payload: unknown, key?: string) =>
+    app.inject({
+      method: "POST",
+      url: "/cluster/execute",
+      payload: payload as Record<string, unknown>,
+      ...(key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } }),
+    });
+  const remove = (id: string, key?: string) =>
+    app.inject({ method: "DELETE", url: `/cluster/conversations/${id}`, ...(key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } }) });
 
   test("a new conversation is created, and its turns are sent, in order, with each later query", async () => {
     const first = await execute({ query: "Hello", context: "Be brief." });
@@ -157,9 +181,9 @@ describe("POST /cluster/execute", () => {
   });
 
   test("only the newest turns are sent with a long conversation", async () => {
-    await store.conversations.create("long", 0);
-    for (let i = 0; i < MAX_HISTORY_TURNS; i++) await store.conversations.append("long", [{ role: i % 2 === 0 ? "user" : "assistant", content: `t${i}` }], i);
-    await store.conversations.append("long", [{ role: "user", content: "newest" }], 100);
+    await store.conversations.create("long", ANONYMOUS, 0);
+    for (let i = 0; i < MAX_HISTORY_TURNS; i++) await store.conversations.append("long", ANONYMOUS, [{ role: i % 2 === 0 ? "user" : "assistant", content: `t${i}` }], i);
+    await store.conversations.append("long", ANONYMOUS, [{ role: "user", content: "newest" }], 100);
     const res = await execute({ query: "q", conversation_id: "long" });
     assert.equal(res.statusCode, 200, res.body);
     const input = dispatcher.requests[0]?.workload.input;
@@ -232,7 +256,7 @@ describe("POST /cluster/execute", () => {
     const failed = await execute({ query: "two", conversation_id: first.conversation_id });
     assert.equal(failed.statusCode, 503);
     assert.equal(failed.json<ErrorAnswer>().error.code, "no_backend");
-    assert.deepEqual(await store.conversations.turns(first.conversation_id, 10), [
+    assert.deepEqual(await store.conversations.turns(first.conversation_id, ANONYMOUS, 10), [
       { role: "user", content: "one" },
       { role: "assistant", content: "answer 1" },
     ]);
@@ -240,7 +264,7 @@ describe("POST /cluster/execute", () => {
     const sessions = dispatcher.requests.map((r) => r.hints.session ?? "");
     const freshId = sessions[2] ?? "";
     assert.notEqual(freshId, first.conversation_id);
-    assert.equal(await store.conversations.turns(freshId, 10), null, "no conversation was created for it");
+    assert.equal(await store.conversations.turns(freshId, ANONYMOUS, 10), null, "no conversation was created for it");
   });
 
   test("a query past its timeout is aborted and answered 504, storing nothing", async () => {
@@ -252,7 +276,62 @@ describe("POST /cluster/execute", () => {
     assert.equal(body.error.code, "timeout");
     assert.equal(body.error.param, "timeout");
     assert.equal(dispatcher.requests[0]?.signal.aborted, true, "the dispatcher was told to stop");
-    assert.equal(await store.conversations.turns(dispatcher.requests[0]?.hints.session ?? "", 10), null);
+    assert.equal(await store.conversations.turns(dispatcher.requests[0]?.hints.session ?? "", ANONYMOUS, 10), null);
+  });
+
+  test("a conversation answers only the key that started it: to another key it is 404, as an unknown id is", async () => {
+    const started = await execute({ query: "secret plans" }, "flt_key_alice");
+    assert.equal(started.statusCode, 200, started.body);
+    const id = started.json<ExecuteAnswer>().conversation_id;
+
+    const stolen = await execute({ query: "what were we saying?", conversation_id: id }, "flt_key_bob");
+    assert.equal(stolen.statusCode, 404);
+    const unknown = await execute({ query: "x", conversation_id: "no-such-id" }, "flt_key_bob");
+    // The same answer as for an id that never existed: trying ids tells nothing.
+    assert.deepEqual(
+      { ...stolen.json<ErrorAnswer>().error, message: stolen.json<ErrorAnswer>().error.message.replace(id, "ID") },
+      { ...unknown.json<ErrorAnswer>().error, message: unknown.json<ErrorAnswer>().error.message.replace("no-such-id", "ID") },
+    );
+    assert.equal((await execute({ query: "mine?", conversation_id: id })).statusCode, 404, "nor does open mode's owner get it");
+    assert.equal((await execute({ query: "mine?", conversation_id: id }, ADMIN_KEY)).statusCode, 404, "the admin key deletes, it does not read");
+    assert.equal(dispatcher.requests.length, 1, "nothing was dispatched for the others");
+
+    const continued = await execute({ query: "go on", conversation_id: id }, "flt_key_alice");
+    assert.equal(continued.statusCode, 200, continued.body);
+    const input = dispatcher.requests[1]?.workload.input;
+    assert.ok(input?.kind === "chat");
+    assert.deepEqual(input.messages.map((m) => m.content), ["secret plans", "answer 1", "go on"], "the owner's history, untouched by the others");
+  });
+
+  test("DELETE /cluster/conversations/{id}: the owner or the admin key deletes it; another key gets 404", async () => {
+    const ids: string[] = [];
+    for (const query of ["one", "two"]) ids.push((await execute({ query }, "flt_key_alice")).json<ExecuteAnswer>().conversation_id);
+    const [first = "", second = ""] = ids;
+
+    const byOther = await remove(first, "flt_key_bob");
+    assert.equal(byOther.statusCode, 404);
+    assert.equal(byOther.json<ErrorAnswer>().error.code, "not_found");
+    assert.equal((await remove(first, "flt_key_alice")).statusCode, 204);
+    assert.equal((await execute({ query: "again", conversation_id: first }, "flt_key_alice")).statusCode, 404, "its turns are gone");
+    assert.equal((await remove(first, "flt_key_alice")).statusCode, 404, "a second delete finds nothing");
+    assert.equal((await remove(second, ADMIN_KEY)).statusCode, 204, "the admin key may delete anyone's");
+    assert.equal(await store.conversations.turns(second, "admin", 10), null);
+    const other = await app.inject({ method: "GET", url: `/cluster/conversations/${second}` });
+    assert.equal(other.statusCode, 405);
+    assert.equal(other.headers.allow, "DELETE");
+  });
+
+  test("a conversation idle for longer than the TTL is deleted; one in use is kept", async () => {
+    const idle = (await execute({ query: "left alone" }, "flt_key_alice")).json<ExecuteAnswer>().conversation_id;
+    const busy = (await execute({ query: "kept busy" }, "flt_key_alice")).json<ExecuteAnswer>().conversation_id;
+    now += 20 * DAY_MS;
+    assert.equal((await execute({ query: "still here", conversation_id: busy }, "flt_key_alice")).statusCode, 200);
+    now += 11 * DAY_MS;
+    // 31 days since `idle` was last written, 11 since `busy` was.
+    const expired = await execute({ query: "hello?", conversation_id: idle }, "flt_key_alice");
+    assert.equal(expired.statusCode, 404);
+    assert.equal(await store.conversations.turns(idle, "key:anything", 10), null);
+    assert.equal((await execute({ query: "and you?", conversation_id: busy }, "flt_key_alice")).statusCode, 200);
   });
 
   test("other methods are 405", async () => {

@@ -3,9 +3,11 @@
 // exchange is stored only once the answer is complete, so a failed, timed-out
 // or abandoned query leaves the conversation as it was. The answer says which
 // node (tier, class, model) gave it. A client key is enough (unlike the rest
-// of /cluster): running a query is what client keys are for.
+// of /cluster): running a query is what client keys are for. A conversation
+// answers only the caller that started it (docs/adr/0026): to any other it is
+// 404, as if it did not exist; it can be deleted, and expires when idle.
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { FlotillaError, generationResultOf, type ChatTurn, type GenerationRequest, type Tier, type Usage } from "@flotilla/protocol";
 import type { DispatchResult, GenerationDispatcher } from "../dispatch/types.ts";
@@ -15,6 +17,8 @@ import type { Conversations } from "../store/conversations.ts";
 import { parseBody } from "../gateway/validate.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
 import { usageOf } from "../gateway/translate.ts";
+import type { Caller } from "./conversation-owner.ts";
+import { ConversationRetention } from "./conversation-retention.ts";
 
 /**
  * Turns of history sent with a query: the newest 50 (25 exchanges). Enough
@@ -63,19 +67,24 @@ export interface ExecuteResponse {
 export interface ExecuteRoutesOptions {
   dispatcher: GenerationDispatcher;
   conversations: Conversations;
+  /** Who sent the request (api/conversation-owner.ts). */
+  callerOf: (request: FastifyRequest) => Caller;
+  /** How long a conversation is kept after its last turn (default 30 days). */
+  conversationTtlMs: number;
   nowMs: () => number;
 }
 
 export function registerExecuteRoutes(app: FastifyInstance, options: ExecuteRoutesOptions): void {
-  const { dispatcher, conversations, nowMs } = options;
+  const { dispatcher, conversations, callerOf, nowMs } = options;
+  const retention = new ConversationRetention(conversations, options.conversationTtlMs);
 
   app.post("/cluster/execute", async (request, reply) => {
     const body = parseBody(executeBody, request.body);
+    const { owner } = callerOf(request);
     const given = body.conversation_id ?? undefined;
-    const history = given === undefined ? [] : await conversations.turns(given, MAX_HISTORY_TURNS);
-    if (history === null) {
-      throw new FlotillaError("not_found", `no conversation has the id ${JSON.stringify(given)}`, { param: "conversation_id" });
-    }
+    await retention.sweep(nowMs(), given !== undefined);
+    const history = given === undefined ? [] : await conversations.turns(given, owner, MAX_HISTORY_TURNS);
+    if (history === null) throw conversationNotFound(given);
     // The id exists before the answer so the router can keep the
     // conversation on one node (its prompt cache); it is stored only after.
     const conversationId = given ?? randomUUID();
@@ -113,7 +122,7 @@ export function registerExecuteRoutes(app: FastifyInstance, options: ExecuteRout
 
     const result = generationResultOf(done.result);
     const answer: ChatTurn = { role: "assistant", content: result.text };
-    await remember(conversations, conversationId, given === undefined, [question, answer], nowMs());
+    await remember(conversations, { id: conversationId, owner, isNew: given === undefined }, [question, answer], nowMs());
     const response: ExecuteResponse = {
       conversation_id: conversationId,
       answer: result.text,
@@ -129,6 +138,20 @@ export function registerExecuteRoutes(app: FastifyInstance, options: ExecuteRout
   });
 
   rejectOtherMethods(app, "/cluster/execute", ["POST"]);
+
+  // The owner deletes its conversation; the admin key may delete any (an operator cleaning up).
+  app.delete<{ Params: { id: string } }>("/cluster/conversations/:id", async (request, reply) => {
+    const caller = callerOf(request);
+    const { id } = request.params;
+    if (!(await conversations.remove(id, caller.admin ? undefined : caller.owner))) throw conversationNotFound(id);
+    return reply.code(204).send();
+  });
+  rejectOtherMethods(app, "/cluster/conversations/:id", ["DELETE"]);
+}
+
+/** The same answer whether the id is unknown or another caller's: an id leaks nothing. */
+function conversationNotFound(id: string | undefined): FlotillaError {
+  return new FlotillaError("not_found", `no conversation has the id ${JSON.stringify(id)}`, { param: "conversation_id" });
 }
 
 /** Context (a system turn), the stored history, then the query. */
@@ -158,12 +181,17 @@ function hintsOf(body: ExecuteBody, conversationId: string): RouteHints {
   };
 }
 
-async function remember(conversations: Conversations, id: string, isNew: boolean, turns: ChatTurn[], nowMs: number): Promise<void> {
-  if (isNew && !(await conversations.create(id, nowMs))) {
+interface ConversationRef {
+  id: string;
+  owner: string;
+  isNew: boolean;
+}
+
+async function remember(conversations: Conversations, { id, owner, isNew }: ConversationRef, turns: ChatTurn[], nowMs: number): Promise<void> {
+  if (isNew && !(await conversations.create(id, owner, nowMs))) {
     // A random UUID already taken: never expected; refuse rather than mix two conversations.
     throw new FlotillaError("internal_error", "could not create a new conversation");
   }
-  if (!(await conversations.append(id, turns, nowMs))) {
-    throw new FlotillaError("not_found", `no conversation has the id ${JSON.stringify(id)}`, { param: "conversation_id" });
-  }
+  // Deleted or expired while the answer was being made.
+  if (!(await conversations.append(id, owner, turns, nowMs))) throw conversationNotFound(id);
 }

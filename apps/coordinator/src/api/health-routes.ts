@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { NodeRegistry } from "../nodes/node-registry.ts";
 import { rejectOtherMethods } from "../gateway/method-not-allowed.ts";
+import { readinessAdvice } from "./readiness-advice.ts";
 
 export function registerHealthRoutes(app: FastifyInstance, registry: NodeRegistry, nowMs: () => number): void {
   app.get("/healthz", () => ({ status: "ok" }));
@@ -12,7 +13,7 @@ export function registerHealthRoutes(app: FastifyInstance, registry: NodeRegistr
     return reply.code(503).send({
       status: "not_ready",
       models,
-      message: "no model is loaded: restart with `flotilla up --model PATH.gguf` (or --model hf:owner/repo/file.gguf)",
+      message: readinessAdvice(registry.statuses(nowMs()).map((n) => ({ kind: n.kind, models: n.models.length }))),
     });
   });
 

@@ -1,7 +1,7 @@
 // Secrets the coordinator itself must present or derive from (the admin key,
 // the cluster secret) live in files in the data directory, readable only by
 // their owner, like an SSH private key: they cannot be stored hashed.
-import { chmod, readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { generateSecret, type SecretKind } from "@flotilla/security";
 
@@ -21,10 +21,21 @@ export async function loadOrCreateSecretFile(dataDir: string, fileName: string, 
 
 export async function readSecretFile(dataDir: string, fileName: string): Promise<string | undefined> {
   try {
-    const secret = (await readFile(path.join(dataDir, fileName), "utf8")).trim();
+    const file = path.join(dataDir, fileName);
+    const secret = (await readFile(file, "utf8")).trim();
+    // One written by hand (or by an older version) may be 0644: a secret is
+    // the owner's alone whoever created it.
+    if (secret !== "") await restrictIfOwned(file);
     return secret === "" ? undefined : secret;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
+}
+
+/** chmod 0600, unless another user owns the file (a key shared read-only by root): that is theirs to set. */
+async function restrictIfOwned(file: string): Promise<void> {
+  if (process.platform === "win32") return;
+  const { uid, mode } = await stat(file);
+  if ((mode & 0o077) !== 0 && uid === process.getuid?.()) await chmod(file, 0o600);
 }

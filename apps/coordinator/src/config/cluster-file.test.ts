@@ -39,6 +39,7 @@ test("an empty file is a valid cluster with every default", async () => {
     coordinator: { discovery: "mdns" },
     routing: {},
     allowedNetworks: [...DEFAULT_ALLOWED_NETWORKS],
+    apiKeyEnvPrefixes: ["FLOTILLA_NODE_KEY_"],
     nodes: [],
   });
 });
@@ -71,10 +72,10 @@ test("a valid file loads typed, with node defaults applied and tokens read from 
     "    models: [qwen2.5-72b]",
     "    weight: 2.5",
     "    labels: { gpu: rtx4090, vram: 24, fast: true }",
-    "    apiKeyEnv: GPU_BOX_TOKEN",
+    "    apiKeyEnv: FLOTILLA_NODE_KEY_GPU_BOX",
     "",
   ].join("\n");
-  const config = await withFile(text, (file) => loadClusterFile(file, { GPU_BOX_TOKEN: "sk-secret\n" }));
+  const config = await withFile(text, (file) => loadClusterFile(file, { FLOTILLA_NODE_KEY_GPU_BOX: "sk-secret\n" }));
   assert.deepEqual(config.coordinator, { host: "0.0.0.0", port: 9000, discovery: "explicit" });
   assert.deepEqual(config.routing, { defaultModel: "llama3.1:8b", preferLocal: true });
   assert.deepEqual(config.nodes[0], {
@@ -97,7 +98,7 @@ test("a valid file loads typed, with node defaults applied and tokens read from 
     models: ["qwen2.5-72b"],
     weight: 2.5,
     labels: { gpu: "rtx4090", vram: "24", fast: "true" },
-    apiKeyEnv: "GPU_BOX_TOKEN",
+    apiKeyEnv: "FLOTILLA_NODE_KEY_GPU_BOX",
     apiKey: "sk-secret",
   });
 });
@@ -119,7 +120,7 @@ test("the routing section's failure handling is checked, each bad value named wi
   const timeout = await loadError(["routing:", "  timeouts:", '    "1": { idleMs: 0 }', ""].join("\n"));
   assert.match(timeout.message, /^routing\.timeouts\.1\.idleMs: /);
   assert.ok(timeout.message.endsWith(`(from ${timeout.file}:3)`), timeout.message);
-  assert.match((await loadError('routing:\n  timeouts:\n    "3": { idleMs: 10 }\n')).message, /^routing\.timeouts: .*3/);
+  assert.match((await loadError('routing:\n  timeouts:\n    "3": { idleMs: 10 }\n')).message, /^routing\.timeouts\.3: not a setting here/);
   assert.match((await loadError("routing:\n  circuit: { failuresToOpen: 0 }\n")).message, /^routing\.circuit\.failuresToOpen: /);
   assert.match((await loadError("routing:\n  retryBudget: { ratio: 2 }\n")).message, /^routing\.retryBudget\.ratio: /);
   assert.match((await loadError("routing:\n  queue: { maxDepth: -1 }\n")).message, /^routing\.queue\.maxDepth: /);
@@ -133,13 +134,23 @@ test("node names must be unique", async () => {
   assert.ok(message.endsWith(`(from ${file}:4)`), message);
 });
 
+test("every bad field of a node is reported at once: url, kind and tier", async () => {
+  const { message, file } = await loadError(["nodes:", "  - name: a", "    url: not a url", "    kind: vllm", "    tier: 7", ""].join("\n"));
+  const lines = message.split("\n");
+  assert.equal(lines.length, 3, message);
+  assert.match(lines.find((l) => l.startsWith("nodes[0].url: ")) ?? "", new RegExp(`http.*\\(from ${file}:3\\)$`));
+  assert.match(lines.find((l) => l.startsWith("nodes[0].kind: ")) ?? "", /\(from .*:4\)$/);
+  assert.match(lines.find((l) => l.startsWith("nodes[0].tier: ")) ?? "", /must be 0, 1 or 2.*\(from .*:5\)$/);
+});
+
 test("a misspelt key is refused, not ignored", async () => {
   const node = await loadError(["nodes:", "  - name: a", "    url: http://10.0.0.1", "    teir: 2", ""].join("\n"));
-  assert.match(node.message, /^nodes\[0\]: .*teir/);
+  // Each unknown key is named with its path and the line it is on.
+  assert.match(node.message, /^nodes\[0\]\.teir: not a setting here, maybe misspelt \(from .*:4\)$/);
   const top = await loadError("allowedNetwork: [10.0.0.0/8]\n");
   assert.match(top.message, /allowedNetwork/);
   const nested = await loadError("routing:\n  prefer_local: true\n");
-  assert.match(nested.message, /^routing: .*prefer_local/);
+  assert.match(nested.message, /^routing\.prefer_local: not a setting here.*:2\)$/);
 });
 
 test("a bad CIDR names allowedNetworks[i] and its line", async () => {
@@ -166,15 +177,33 @@ test("node URLs are checked against the file's own allowedNetworks", async () =>
 });
 
 test("a missing apiKeyEnv variable is an error naming it and the node", async () => {
-  const text = ["nodes:", "  - name: gpu", "    url: http://10.0.0.9", "    apiKeyEnv: GPU_TOKEN", ""].join("\n");
+  const text = ["nodes:", "  - name: gpu", "    url: http://10.0.0.9", "    apiKeyEnv: FLOTILLA_NODE_KEY_GPU", ""].join("\n");
   const { message, file } = await loadError(text, { OTHER: "x" });
-  assert.ok(message.startsWith('nodes[0].apiKeyEnv: environment variable GPU_TOKEN is not set; node "gpu"'), message);
+  assert.ok(message.startsWith('nodes[0].apiKeyEnv: environment variable FLOTILLA_NODE_KEY_GPU is not set; node "gpu"'), message);
   assert.ok(message.endsWith(`(from ${file}:4)`), message);
-  const empty = await loadError(text, { GPU_TOKEN: "  " });
-  assert.match(empty.message, /GPU_TOKEN is not set/);
+  const empty = await loadError(text, { FLOTILLA_NODE_KEY_GPU: "  " });
+  assert.match(empty.message, /FLOTILLA_NODE_KEY_GPU is not set/);
   // The token itself in the file is caught by the name's shape.
-  const pasted = await loadError(text.replace("GPU_TOKEN", "sk-abc123"));
+  const pasted = await loadError(text.replace("FLOTILLA_NODE_KEY_GPU", "sk-abc123"));
   assert.match(pasted.message, /^nodes\[0\]\.apiKeyEnv: the NAME of an environment variable/);
+});
+
+test("apiKeyEnv may name only variables with a declared prefix, never the coordinator's others", async () => {
+  const node = (name: string) => ["nodes:", "  - name: gpu", "    url: http://10.0.0.9", `    apiKeyEnv: ${name}`, ""];
+  for (const name of ["PATH", "HF_TOKEN", "AWS_SECRET_ACCESS_KEY", "FLOTILLA_ADMIN_KEY", "FLOTILLA_NODE_KEY_"]) {
+    const { message } = await loadError(node(name).join("\n"), { [name]: "the coordinator's secret" });
+    assert.match(message, new RegExp(`^nodes\\[0\\]\\.apiKeyEnv: ${name} is not a node token variable: its name must start with FLOTILLA_NODE_KEY_`), message);
+    assert.ok(!message.includes("the coordinator's secret"), "the variable's value is never shown");
+  }
+  // The file may declare its own prefixes instead; then only those count.
+  const own = ["apiKeyEnvPrefixes: [OLLAMA_KEY_]", ...node("OLLAMA_KEY_BOX")].join("\n");
+  const config = await withFile(own, (file) => loadClusterFile(file, { OLLAMA_KEY_BOX: "sk-box" }));
+  assert.equal(config.nodes[0]?.apiKey, "sk-box");
+  const notListed = await loadError(["apiKeyEnvPrefixes: [OLLAMA_KEY_]", ...node("FLOTILLA_NODE_KEY_BOX")].join("\n"), { FLOTILLA_NODE_KEY_BOX: "x" });
+  assert.match(notListed.message, /must start with OLLAMA_KEY_/);
+  // A prefix so short it admits half the environment is refused.
+  const broad = await loadError(["apiKeyEnvPrefixes: [P]", ...node("PATH")].join("\n"), { PATH: "/bin" });
+  assert.match(broad.message, /^apiKeyEnvPrefixes\S*: a prefix of at least 4 characters/);
 });
 
 test("the template parses with the schema, and so does its example once uncommented", () => {

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { nodeName, poolName, tier } from "@flotilla/protocol";
 import { ConfigError, loadConfigFile, validate, type LoadedFile } from "./load-config-file.ts";
 import { DEFAULT_ALLOWED_NETWORKS, NetworkAllowlist, checkNodeUrl, cidrProblem } from "./url-policy.ts";
+import { DEFAULT_API_KEY_ENV_PREFIXES, apiKeyEnvPrefix, apiKeyEnvProblem } from "./api-key-env.ts";
 
 const cidr = z.string().superRefine((text, ctx) => {
   const problem = cidrProblem(text);
@@ -35,8 +36,33 @@ export const clusterNode = z
     /** Relative share of traffic among equal candidates. */
     weight: z.number().positive().default(1),
     labels: z.record(z.string(), labelValue).default({}),
-    /** Name of the environment variable holding this server's bearer token. */
+    /** Name of the environment variable holding this server's bearer token; it must start with one of apiKeyEnvPrefixes. */
     apiKeyEnv: envVarName.optional(),
+  })
+  .strict();
+
+// In the file, a URL's form is checked with the node's other fields, so a bad
+// URL is reported with its other mistakes: the network check (superRefine
+// below) runs only once every node parses. The API's own check is unchanged.
+const clusterFileNode = clusterNode.extend({
+  url: clusterNode.shape.url.refine(isHttpUrl, "must be an http:// or https:// URL, like http://192.168.1.20:11434"),
+});
+
+function isHttpUrl(text: string): boolean {
+  return URL.canParse(text) && /^https?:$/.test(new URL(text).protocol);
+}
+
+/** Model ids an agent may serve; `*` matches any run of characters. */
+const allowModels = z.array(z.string().min(1).max(256)).max(1_000);
+
+const agentsSection = z
+  .object({
+    /** For every agent not listed under nodes; absent: any model. */
+    allowModels: allowModels.optional(),
+    /** Slots per model an agent may report; absent: max(logical cores × 4, 64), at most 1024. */
+    maxSlotsPerModel: z.int().min(1).max(100_000).optional(),
+    /** Per agent, by the --name it joins with; its allowModels replaces the default. */
+    nodes: z.array(z.object({ name: nodeName, allowModels }).strict()).default([]),
   })
   .strict();
 
@@ -82,15 +108,27 @@ export const clusterFile = z
       .strict()
       .prefault({})),
     allowedNetworks: section(z.array(cidr).min(1).default(() => [...DEFAULT_ALLOWED_NETWORKS])),
-    nodes: section(z.array(clusterNode).default([])),
+    /** The only environment variables an apiKeyEnv may name, here and in `cluster add` (config/api-key-env.ts). */
+    apiKeyEnvPrefixes: section(z.array(apiKeyEnvPrefix).min(1).default(() => [...DEFAULT_API_KEY_ENV_PREFIXES])),
+    nodes: section(z.array(clusterFileNode).default([])),
+    /** What joined agents may claim (nodes/agent/load-limits.ts). */
+    agents: section(agentsSection.optional()),
   })
   .strict()
   .superRefine((file, ctx) => {
+    const agentNamed = new Map<string, number>();
+    file.agents?.nodes.forEach((agent, i) => {
+      const first = agentNamed.get(agent.name);
+      if (first === undefined) agentNamed.set(agent.name, i);
+      else ctx.addIssue({ code: "custom", path: ["agents", "nodes", i, "name"], message: `"${agent.name}" is already the name of agents.nodes[${first}]` });
+    });
     const firstWithName = new Map<string, number>();
     file.nodes.forEach((node, i) => {
       const first = firstWithName.get(node.name);
       if (first === undefined) firstWithName.set(node.name, i);
       else ctx.addIssue({ code: "custom", path: ["nodes", i, "name"], message: `"${node.name}" is already the name of nodes[${first}]` });
+      const envProblem = node.apiKeyEnv === undefined ? null : apiKeyEnvProblem(node.apiKeyEnv, file.apiKeyEnvPrefixes);
+      if (envProblem) ctx.addIssue({ code: "custom", path: ["nodes", i, "apiKeyEnv"], message: envProblem });
     });
     // A bad CIDR is already an issue on its own entry (custom issues do not
     // stop this refinement from running); the URLs cannot be judged without it.

@@ -43,7 +43,12 @@ export async function loadConfigFile(file: string): Promise<LoadedFile> {
   };
 }
 
-/** Validates merged settings; the first problem names its field and where it came from. */
+/**
+ * Validates merged settings. Every problem is reported at once, one a line,
+ * each naming its field and where it came from (the file and line, the
+ * environment, the command line): fixing one mistake at a time, start after
+ * start, is what a careless config file should not cost.
+ */
 export function validate<T extends z.ZodType>(
   schema: T,
   merged: Record<string, unknown>,
@@ -52,11 +57,26 @@ export function validate<T extends z.ZodType>(
 ): z.infer<T> {
   const result = schema.safeParse(merged);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  if (!issue) throw new ConfigError("invalid configuration");
-  const key = String(issue.path[0] ?? "");
-  const where = origin(key);
-  const line = where === "config file" && file ? file.lineOf(issue.path) : undefined;
-  const place = where === "config file" && file ? `${file.file}${line ? `:${line}` : ""}` : where;
-  throw new ConfigError(`${formatParam(issue.path) || "config"}: ${issue.message} (from ${place})`);
+  const problems = result.error.issues.flatMap((issue) => problemsOf(issue, origin, file));
+  if (problems.length === 0) throw new ConfigError("invalid configuration");
+  throw new ConfigError(problems.join("\n"));
+}
+
+function problemsOf(issue: z.core.$ZodIssue, origin: (key: string) => string, file: LoadedFile | undefined): string[] {
+  // An unknown key (`prot: 9999`) is an issue of the object that holds it:
+  // each key gets a line of its own, placed where the key was written.
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => {
+      const path = [...issue.path, key];
+      return `${formatParam(path)}: not a setting here, maybe misspelt (from ${placeOf(path, origin, file)})`;
+    });
+  }
+  return [`${formatParam(issue.path) || "config"}: ${issue.message} (from ${placeOf(issue.path, origin, file)})`];
+}
+
+function placeOf(path: readonly PropertyKey[], origin: (key: string) => string, file: LoadedFile | undefined): string {
+  const where = origin(String(path[0] ?? ""));
+  if (where !== "config file" || !file) return where;
+  const line = file.lineOf(path);
+  return `${file.file}${line ? `:${line}` : ""}`;
 }

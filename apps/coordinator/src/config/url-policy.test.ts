@@ -39,8 +39,8 @@ test("credentials in the URL and fragments are refused", () => {
   assert.match(refused("http://10.0.0.5/#"), /fragment/);
 });
 
-test("loopback, private and link-local addresses are allowed by default", () => {
-  for (const host of ["127.0.0.1", "127.1.2.3", "10.1.2.3", "172.16.0.1", "172.31.255.254", "192.168.1.20", "169.254.10.10", "[::1]", "[fd12:3456::1]", "[fe80::1]"]) {
+test("loopback, private and IPv6 link-local addresses are allowed by default", () => {
+  for (const host of ["127.0.0.1", "127.1.2.3", "10.1.2.3", "172.16.0.1", "172.31.255.254", "192.168.1.20", "[::1]", "[fd12:3456::1]", "[fe80::1]"]) {
     accepted(`http://${host}:8080/`);
   }
 });
@@ -63,6 +63,28 @@ test("cloud metadata is refused though link-local is allowed", () => {
   const linkLocal = NetworkAllowlist.fromCidrs(["169.254.0.0/16"]);
   assert.match(refused("http://169.254.169.254/", linkLocal), /cloud metadata/);
   assert.ok(NetworkAllowlist.fromCidrs(["169.254.0.0/16"], { deny: [] }).allows("169.254.169.254"));
+});
+
+test("the clouds' link-local ranges are refused by default, credential services included", () => {
+  // ECS task credentials, EKS pod identity (v4 and v6), Amazon DNS and time, and any other address there.
+  for (const host of ["169.254.170.2", "169.254.170.23", "[fd00:ec2::23]", "169.254.169.253", "169.254.169.123", "169.254.10.10", "[::ffff:169.254.170.2]"]) {
+    assert.match(refused(`http://${host}/`), /clouds serve metadata and credentials/, host);
+  }
+  // A broad entry covers them but does not name them: still refused.
+  const everything = NetworkAllowlist.fromCidrs(["0.0.0.0/0", "::/0"]);
+  assert.match(refused("http://169.254.170.2/", everything), /clouds serve metadata/);
+  assert.match(refused("http://[fd00:ec2::23]/", everything), /clouds serve metadata/);
+  assert.equal(accepted("http://8.8.8.8/", everything).hostname, "8.8.8.8");
+});
+
+test("an allowedNetworks entry inside a cloud range allows that part of it, never the metadata service", () => {
+  const box = NetworkAllowlist.fromCidrs(["169.254.10.0/24"]);
+  assert.ok(box.allows("169.254.10.10"));
+  assert.match(box.problemWith("169.254.170.2") ?? "", /outside the allowed networks|clouds serve/);
+  const linkLocal = NetworkAllowlist.fromCidrs(["169.254.0.0/16", "fd00:ec2::/32"]);
+  assert.ok(linkLocal.allows("169.254.170.2"));
+  assert.ok(linkLocal.allows("fd00:ec2::23"));
+  assert.match(linkLocal.problemWith("169.254.169.254") ?? "", /cloud metadata/);
 });
 
 test("IPv4-mapped IPv6 is judged as the IPv4 address", () => {

@@ -13,7 +13,10 @@
 import { BlockList, isIP } from "node:net";
 import { promises as dns, type LookupAddress, type LookupOptions } from "node:dns";
 
-/** Home-lab networks: loopback, private and link-local ranges, v4 and v6. */
+/**
+ * Home-lab networks: loopback, private ranges, IPv6 unique-local and
+ * link-local. Not IPv4 link-local (169.254.0.0/16): see CLOUD_RESERVED_NETWORKS.
+ */
 export const DEFAULT_ALLOWED_NETWORKS: readonly string[] = [
   "127.0.0.0/8",
   "::1/128",
@@ -21,9 +24,18 @@ export const DEFAULT_ALLOWED_NETWORKS: readonly string[] = [
   "172.16.0.0/12",
   "192.168.0.0/16",
   "fc00::/7",
-  "169.254.0.0/16",
   "fe80::/10",
 ];
+
+/**
+ * Refused unless an allowedNetworks entry lies inside one of them (ADR 0024).
+ * Clouds keep more than the metadata service here, and the list grows: AWS's
+ * ECS task credentials (169.254.170.2), EKS pod identity (169.254.170.23,
+ * fd00:ec2::23), its DNS (169.254.169.253) and time (169.254.169.123). Naming
+ * addresses one by one always lags; refusing the ranges does not. A broad
+ * entry (0.0.0.0/0, fc00::/7) is not taken as meaning these.
+ */
+export const CLOUD_RESERVED_NETWORKS: readonly string[] = ["169.254.0.0/16", "fd00:ec2::/32"];
 
 /**
  * Refused even inside an allowed network. These are the cloud instance
@@ -79,12 +91,17 @@ export class NetworkAllowlist {
   readonly cidrs: readonly string[];
   readonly #allow: BlockList;
   readonly #deny: BlockList;
+  readonly #reserved: BlockList;
+  /** The allowed entries that lie inside a reserved network: the explicit permission it needs. */
+  readonly #explicit: BlockList;
 
   /** Use fromCidrs. */
-  constructor(cidrs: readonly string[], allow: BlockList, deny: BlockList) {
+  constructor(cidrs: readonly string[], lists: { allow: BlockList; deny: BlockList; reserved: BlockList; explicit: BlockList }) {
     this.cidrs = cidrs;
-    this.#allow = allow;
-    this.#deny = deny;
+    this.#allow = lists.allow;
+    this.#deny = lists.deny;
+    this.#reserved = lists.reserved;
+    this.#explicit = lists.explicit;
   }
 
   /**
@@ -92,22 +109,29 @@ export class NetworkAllowlist {
    * defaults to the cloud metadata addresses, so a custom allowlist keeps
    * refusing them.
    */
-  static fromCidrs(cidrs: readonly string[], options: { deny?: readonly string[] } = {}): NetworkAllowlist {
-    const toBlockList = (list: readonly string[], what: string) => {
-      const blockList = new BlockList();
-      list.forEach((text, i) => {
-        let cidr: Cidr;
+  static fromCidrs(cidrs: readonly string[], options: { deny?: readonly string[]; reserved?: readonly string[] } = {}): NetworkAllowlist {
+    const parseAll = (list: readonly string[], what: string): Cidr[] =>
+      list.map((text, i) => {
         try {
-          cidr = parseCidr(text);
+          return parseCidr(text);
         } catch (err) {
           throw new Error(`${what}[${i}]: ${(err as Error).message}`);
         }
-        blockList.addSubnet(cidr.address, cidr.prefix, cidr.family);
       });
+    const toBlockList = (list: readonly Cidr[]) => {
+      const blockList = new BlockList();
+      for (const cidr of list) blockList.addSubnet(cidr.address, cidr.prefix, cidr.family);
       return blockList;
     };
-    const deny = options.deny ?? CLOUD_METADATA_ADDRESSES;
-    return new NetworkAllowlist([...cidrs], toBlockList(cidrs, "allowedNetworks"), toBlockList(deny, "deny"));
+    const allowed = parseAll(cidrs, "allowedNetworks");
+    const reserved = parseAll(options.reserved ?? CLOUD_RESERVED_NETWORKS, "reserved");
+    const explicit = allowed.filter((entry) => reserved.some((range) => isInside(entry, range)));
+    return new NetworkAllowlist([...cidrs], {
+      allow: toBlockList(allowed),
+      deny: toBlockList(parseAll(options.deny ?? CLOUD_METADATA_ADDRESSES, "deny")),
+      reserved: toBlockList(reserved),
+      explicit: toBlockList(explicit),
+    });
   }
 
   static default(): NetworkAllowlist {
@@ -121,6 +145,10 @@ export class NetworkAllowlist {
     // Name the IPv4 address a mapped one reaches, since that is what was judged.
     const shown = ip.family === "ipv4" && !address.includes(ip.address) ? `${address} (${ip.address})` : address;
     if (this.#deny.check(ip.address, ip.family)) return `${shown} is a cloud metadata address, which is never a node`;
+    if (this.#reserved.check(ip.address, ip.family) && !this.#explicit.check(ip.address, ip.family)) {
+      return `${shown} is in a range where clouds serve metadata and credentials (${CLOUD_RESERVED_NETWORKS.join(", ")}): ` +
+        "a node there needs an allowedNetworks entry inside that range, like 169.254.10.0/24";
+    }
     if (!this.#allow.check(ip.address, ip.family)) {
       return `${shown} is outside the allowed networks (${this.cidrs.join(", ")})`;
     }
@@ -130,6 +158,14 @@ export class NetworkAllowlist {
   allows(address: string): boolean {
     return this.problemWith(address) === null;
   }
+}
+
+/** Whether every address of `entry` lies in `range`: same family, a prefix at least as long, and its base inside. */
+function isInside(entry: Cidr, range: Cidr): boolean {
+  if (entry.family !== range.family || entry.prefix < range.prefix) return false;
+  const one = new BlockList();
+  one.addSubnet(range.address, range.prefix, range.family);
+  return one.check(entry.address, entry.family);
 }
 
 /**

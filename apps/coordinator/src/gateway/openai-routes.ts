@@ -229,5 +229,5 @@ function sendError(reply: FastifyReply, failure: FlotillaError): void {
 }
 
 function toModelObject(model: ModelDescriptor): ModelObject {
-  return { id: model.id, object: "model", created: Math.floor(model.loadedAtMs / 1000), owned_by: "flotilla" };
+  return { id: model.id, object: "model", created: Math.floor(model.loadedAtMs / 1000), owned_by: "flotilla", max_model_len: model.contextSize };
 }

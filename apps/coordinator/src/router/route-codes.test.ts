@@ -82,10 +82,9 @@ test("ejected tried anyway: the first pass finds every node excluded, then the o
   const open: Ejection = { code: "circuit-open", failures: 3, leftMs: 4_000 };
   const nodes = [testNode("only"), testNode("gpu-7", { model: "other" })];
   const d = decide(nodes, request(), { ejected: new Map([["only", open], ["gpu-7", open]]) });
+  // One node serves the model: the tiers it is not in are not noted (route.ts, noteEmptyTiers).
   assert.deepEqual(d.steps.slice(2), [
     { code: "tier-empty", tier: 0, because: "all-excluded" },
-    { code: "tier-empty", tier: 1, because: "no-ready-node" },
-    { code: "tier-empty", tier: 2, because: "no-ready-node" },
     { code: "ejected-tried-anyway", nodes: ["only"] },
     { code: "picked", tier: 0, node: "only", how: "only-fit" },
   ]);

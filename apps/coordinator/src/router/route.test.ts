@@ -94,8 +94,18 @@ test("fallback order when tiers are missing, for every class and every set of ti
       assert.equal(d.node, `t${expected}`);
     }
   }
-  const d = decide([oneTier(0)], request("COMPLEX"));
+  // Two nodes: the tiers passed over are part of the story.
+  const d = decide([oneTier(0), oneTier(0, "t0b")], request("COMPLEX"));
   assert.match(d.reason, /tier 2: no ready node; tier 1: no ready node; tier 0: t0/);
+});
+
+test("a lone node's route says no word about the tiers it is not in, unless a tier was forced", () => {
+  const lone = decide([oneTier(0)], request("COMPLEX"));
+  assert.equal(lone.node, "t0");
+  assert.doesNotMatch(lone.reason, /no ready node/);
+  assert.match(lone.reason, /tier 0: t0, the only one that fits/);
+  const forced = decide([oneTier(0)], { ...request("COMPLEX"), forceTier: { tier: 2, fallback: false } });
+  assert.match(forced.reason, /tier 2: no ready node/);
 });
 
 test("a preferred tier is kept even when its node is busier than a node of a later tier (with a free slot)", () => {

@@ -211,6 +211,10 @@ function choose(
   options: RouteOptions,
   ctx: Context,
 ): ChosenRoute | undefined {
+  // With one node serving the model, a tier without it is no news (every
+  // request of a lone `flotilla up` would say "tier 0: no ready node"): the
+  // step is left out, unless a forced tier makes it the answer.
+  const noteEmptyTiers = group.byNode.size > 1 || request.forceTier !== undefined;
   // Ready nodes, tier by tier.
   for (let i = 0; i < order.length; i++) {
     const tier = order[i] as Tier;
@@ -222,7 +226,8 @@ function choose(
     }
     const pick = pickIn(index.ready, ctx);
     if (!pick) {
-      base.steps.push(tierEmpty(tier, index.ready, ctx));
+      const empty = tierEmpty(tier, index.ready, ctx);
+      if (noteEmptyTiers || empty.because !== "no-ready-node") base.steps.push(empty);
       continue;
     }
     if (options.spillUp !== false && !request.forceTier && !hasFreeSlot(pick.best)) {
@@ -363,7 +368,7 @@ function scan(list: readonly Placement[], fit: number, ctx: Context): TierPick |
   return { best, weighed, how };
 }
 
-function tierEmpty(tier: Tier, list: readonly Placement[], ctx: Context): RouteStep {
+function tierEmpty(tier: Tier, list: readonly Placement[], ctx: Context): Extract<RouteStep, { code: "tier-empty" }> {
   if (list.length === 0) return { code: "tier-empty", tier, because: "no-ready-node" };
   const largest = list[0]?.contextSize ?? 0;
   if (largest < ctx.needed) return { code: "tier-empty", tier, because: "none-fits", needed: ctx.needed, largestWindow: largest };

@@ -28,6 +28,13 @@ export interface NodeRecords {
   setHardware(name: string, hardwareJson: string): Promise<void>;
   /** An agent that moved (new address, new port) says so in its heartbeat. An unknown name changes nothing. */
   setUrl(name: string, url: string): Promise<void>;
-  /** Resolves false when no node has the name. */
+  /**
+   * The models an agent last said it serves, as JSON, kept so that a restarted
+   * coordinator knows what to expect back (docs/adr/0027). An unknown name changes nothing.
+   */
+  setModels(name: string, modelsJson: string): Promise<void>;
+  /** Node name → its last models' JSON, for the nodes whose models were ever stored. */
+  lastModels(): Promise<Map<string, string>>;
+  /** Resolves false when no node has the name; its models go with it. */
   remove(name: string): Promise<boolean>;
 }

@@ -89,9 +89,9 @@ test("statements are prepared when the store opens, never per call", async (t) =
   await store.agentlessNodes.setDrained("box", true);
   await store.agentlessNodes.list();
   await store.agentlessNodes.remove("box");
-  await store.conversations.create("c", 0);
-  await store.conversations.append("c", [{ role: "user", content: "hi" }], 1);
-  await store.conversations.turns("c", 10);
+  await store.conversations.create("c", "o", 0);
+  await store.conversations.append("c", "o", [{ role: "user", content: "hi" }], 1);
+  await store.conversations.turns("c", "o", 10);
   assert.equal(prepare.mock.callCount(), 0);
   prepare.mock.restore();
   await store.close();

@@ -3,6 +3,7 @@
 // connection, migrated at open, then each kind of record prepares its
 // statements once on it (store/sqlite/).
 import { DatabaseSync } from "node:sqlite";
+import { ensurePrivateFileSync, restrictIfPresentSync } from "@flotilla/security/private-files";
 import type { Store } from "./store.ts";
 import type { ApiKeyRecords } from "./api-key-records.ts";
 import type { JoinTokens } from "./join-tokens.ts";
@@ -26,11 +27,18 @@ export class SqliteStore implements Store {
 
   /** `file` is a path, or ":memory:". Throws when the schema cannot be brought up to date. */
   constructor(file: string) {
+    const onDisk = file !== ":memory:" && file !== "";
+    // The database holds conversations and key hashes: 0600 whatever the
+    // directory and umask (ADR 0025). SQLite gives the -wal and -shm files
+    // it creates the database file's own mode, so the file is made first;
+    // ones left by an older version are narrowed too.
+    if (onDisk) ensurePrivateFileSync(file);
     const db = new DatabaseSync(file);
     try {
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
       // Before any statement is prepared: preparing needs the tables to exist.
       migrate(db);
+      if (onDisk) for (const suffix of ["-wal", "-shm", "-journal"]) restrictIfPresentSync(`${file}${suffix}`);
     } catch (err) {
       // Nobody else holds the connection: leave no open handle on the file.
       db.close();

@@ -7,6 +7,7 @@ import type { Dispatcher } from "undici";
 import {
   FlotillaError,
   hardwareInfo,
+  type AgentLoad,
   PROTOCOL_VERSION,
   type Heartbeat,
   type HeartbeatResponse,
@@ -17,7 +18,9 @@ import type { JoinTokens } from "../../store/join-tokens.ts";
 import type { NodeRecord, NodeRecords } from "../../store/node-records.ts";
 import type { NodeRegistry } from "../node-registry.ts";
 import { RemoteNode, type RemoteNodeRecord } from "./remote-node.ts";
+import { modelsKey, parseStoredModels, type RememberedModels } from "./remembered-models.ts";
 import type { HealthPolicy } from "../node-health.ts";
+import { limitLoad, type AgentLimits } from "./load-limits.ts";
 import { deriveCoordinatorCredential, generateSecret, hashSecret } from "@flotilla/security";
 
 export interface MembershipOptions {
@@ -30,6 +33,8 @@ export interface MembershipOptions {
   dispatcher: Dispatcher;
   /** Resolves a reason when an agent's URL must not be called, else null. */
   checkAgentUrl: (url: string) => Promise<string | null>;
+  /** The models and slots an agent may claim (the cluster file's agents section). */
+  limitsFor: (name: string) => AgentLimits;
   nowMs: () => number;
 }
 
@@ -43,6 +48,8 @@ export class Membership {
   /** credential hash → node name */
   readonly #byCredential = new Map<string, string>();
   readonly #nodes = new Map<string, RemoteNode>();
+  /** node name → modelsKey of the models last stored for it: a heartbeat writes only a change. */
+  readonly #storedModels = new Map<string, string>();
 
   private constructor(options: MembershipOptions) {
     this.#o = options;
@@ -50,7 +57,15 @@ export class Membership {
 
   static async load(options: MembershipOptions): Promise<Membership> {
     const membership = new Membership(options);
-    for (const record of await options.nodes.list()) membership.#admit(record);
+    const lastModels = await options.nodes.lastModels();
+    // The grace period: as long as a silent node takes to count as down.
+    const untilMs = options.nowMs() + options.policy.downAfterMs;
+    for (const record of await options.nodes.list()) {
+      const json = lastModels.get(record.name);
+      const models = json === undefined ? [] : parseStoredModels(json);
+      membership.#storedModels.set(record.name, modelsKey(models));
+      membership.#admit(record, models.length === 0 ? undefined : { models, untilMs });
+    }
     return membership;
   }
 
@@ -80,12 +95,23 @@ export class Membership {
     }
     // Check the URL before spending the token: a refused join leaves it usable.
     await this.#requireAllowedUrl(request.agentUrl);
-    // A re-join replaces the agent's own record; any other node of that name
-    // (this process's own, an agentless server) is not an agent's to take.
+    // Any other node of that name (this process's own, an agentless server)
+    // is not an agent's to take.
     if (this.#o.registry.get(request.name) && !this.#nodes.has(request.name)) {
       throw new FlotillaError("conflict", `another node of the cluster is named ${request.name}; start the agent with another --name`, {
         param: "name",
       });
+    }
+    // A join token admits a new machine, not a name: re-joining under a
+    // member's name takes that member's credential, or else anyone with a
+    // token could shut the real agent out and receive its prompts.
+    if (this.#nodes.has(request.name) && !this.#holdsCredentialOf(request.name, request.nodeCredential)) {
+      throw new FlotillaError(
+        "conflict",
+        `node ${request.name} is already a member of the cluster; its own agent re-joins with the credential saved in its data directory. ` +
+          `To give the name to another machine, remove the node first (\`flotilla cluster remove ${request.name}\`) or start this agent with another --name`,
+        { param: "name" },
+      );
     }
     // Spent atomically: of two agents racing for its last use, one gets 401.
     if (!(await this.#o.joinTokens.spend(hashSecret(token), this.#o.nowMs()))) {
@@ -105,7 +131,8 @@ export class Membership {
     };
     await this.#o.nodes.put(record);
     this.#forget(record.name);
-    this.#admit(record).heard(request.load, this.#o.nowMs());
+    const load = this.#believed(this.#admit(record), request.load);
+    await this.#storeModels(record.name, load.models);
     return {
       nodeId: record.id,
       nodeCredential,
@@ -131,7 +158,8 @@ export class Membership {
       node.record = { ...node.record, hardware: beat.hardware };
       await this.#o.nodes.setHardware(nodeName, JSON.stringify(beat.hardware));
     }
-    node.heard(beat.load, this.#o.nowMs());
+    const load = this.#believed(node, beat.load);
+    await this.#storeModels(nodeName, load.models);
     return { heartbeatIntervalMs: this.#o.policy.heartbeatIntervalMs };
   }
 
@@ -146,7 +174,25 @@ export class Membership {
     this.#forget(name);
   }
 
-  #admit(record: NodeRecord): RemoteNode {
+  /** Hears the report, less what the node may not claim; returns what was believed. */
+  #believed(node: RemoteNode, reported: AgentLoad): AgentLoad {
+    const { load, limits } = limitLoad(reported, node.record.hardware, this.#o.limitsFor(node.name));
+    node.heard(load, this.#o.nowMs(), limits);
+    return load;
+  }
+
+  #holdsCredentialOf(name: string, credential: string | undefined): boolean {
+    return credential !== undefined && this.#byCredential.get(hashSecret(credential)) === name;
+  }
+
+  async #storeModels(name: string, models: AgentLoad["models"]): Promise<void> {
+    const key = modelsKey(models);
+    if (this.#storedModels.get(name) === key) return;
+    await this.#o.nodes.setModels(name, JSON.stringify(models));
+    this.#storedModels.set(name, key);
+  }
+
+  #admit(record: NodeRecord, remembered?: RememberedModels): RemoteNode {
     const parsedHardware = record.hardwareJson === null ? null : hardwareInfo.safeParse(JSON.parse(record.hardwareJson));
     const remote: RemoteNodeRecord = {
       id: record.id,
@@ -158,7 +204,7 @@ export class Membership {
       drained: record.drained,
     };
     const credential = deriveCoordinatorCredential(this.#o.clusterSecret, record.id);
-    const node = new RemoteNode(remote, credential, this.#o.policy, this.#o.dispatcher);
+    const node = new RemoteNode(remote, credential, this.#o.policy, this.#o.dispatcher, remembered);
     this.#nodes.set(record.name, node);
     this.#byCredential.set(record.credentialHash, record.name);
     this.#o.registry.add(node);
@@ -166,6 +212,7 @@ export class Membership {
   }
 
   #forget(name: string): void {
+    this.#storedModels.delete(name);
     if (!this.#nodes.delete(name)) return;
     for (const [hash, owner] of this.#byCredential) if (owner === name) this.#byCredential.delete(hash);
     this.#o.registry.remove(name);

@@ -19,6 +19,7 @@ import { readAnswer } from "../read-lines.ts";
 import { unreachable } from "../unreachable.ts";
 import { judgeHealth, type HealthPolicy } from "../node-health.ts";
 import { LatencyTracker, timeWorkload } from "../latency.ts";
+import { listedModels, type RememberedModels } from "./remembered-models.ts";
 
 export interface RemoteNodeRecord {
   id: string;
@@ -39,24 +40,31 @@ export class RemoteNode implements InferenceNode {
   readonly #policy: HealthPolicy;
   readonly #dispatcher: Dispatcher;
   readonly #latency = new LatencyTracker();
+  /** What it served before this coordinator started, listed until it is heard from (remembered-models.ts). */
+  readonly #remembered: RememberedModels | undefined;
 
-  constructor(record: RemoteNodeRecord, credential: string, policy: HealthPolicy, dispatcher: Dispatcher) {
+  constructor(record: RemoteNodeRecord, credential: string, policy: HealthPolicy, dispatcher: Dispatcher, remembered?: RememberedModels) {
     this.name = record.name;
+    this.#remembered = remembered;
     this.record = record;
     this.#credential = credential;
     this.#policy = policy;
     this.#dispatcher = dispatcher;
   }
 
-  heard(load: AgentLoad, nowMs: number): void {
+  /** What the coordinator cut from the last report (load-limits.ts), shown in status. */
+  #limits: readonly string[] = [];
+
+  heard(load: AgentLoad, nowMs: number, limits: readonly string[] = []): void {
     this.#load = load;
+    this.#limits = limits;
     this.#lastSeenMs = nowMs;
   }
 
   status(nowMs: number): NodeStatus {
     const health = judgeHealth(this.#lastSeenMs, nowMs, this.#policy);
     // Down: its last heartbeat's busy slots are long gone (or never finish); it holds nothing.
-    const models = (this.#load?.models ?? []).map((m) => (health === "down" ? { ...m, slots: { ...m.slots, busy: 0, queued: 0 } } : m));
+    const models = listedModels(this.#load, this.#remembered, nowMs).map((m) => (health === "down" ? { ...m, slots: { ...m.slots, busy: 0, queued: 0 } } : m));
     return {
       name: this.name,
       kind: "agent",
@@ -70,6 +78,7 @@ export class RemoteNode implements InferenceNode {
       hardware: this.record.hardware,
       lastSeenAgoMs: this.#lastSeenMs === null ? null : nowMs - this.#lastSeenMs,
       latency: this.#latency.snapshot(),
+      ...(this.#limits.length > 0 ? { limits: [...this.#limits] } : {}),
     };
   }
 

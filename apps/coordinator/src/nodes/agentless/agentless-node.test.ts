@@ -100,6 +100,7 @@ test("openai: a health check lists the models with the bearer token; a chat stre
     status.models.map((m) => [m.id, m.contextSize, m.slots]),
     [["m", 4096, { total: 4, busy: 0, queued: 0 }]],
   );
+  assert.equal(status.models[0]?.contextSizeAssumed, true, "the server said no window: 4096 is flotilla's guess, and status says so");
   assert.equal(status.error, undefined);
 
   const texts: string[] = [];
@@ -193,6 +194,18 @@ test("a failed health check is recorded; a server that does not answer times out
   const notApi = node({ url: wrong.url });
   await notApi.checkHealth(1_000);
   assert.match(notApi.status(Date.now()).error ?? "", /model list is not JSON/);
+  assert.doesNotMatch(notApi.status(Date.now()).error ?? "", /router login/, "what it said is not repeated");
+});
+
+test("a server that refuses the health check with 401 says why: no key sent, or the wrong one", async () => {
+  const locked = await fakeServer((_req, res) => res.writeHead(401, { "content-type": "application/json" }).end('{"error":"no key"}'));
+  const keyless = node({ url: locked.url });
+  await keyless.checkHealth(1_000);
+  assert.match(keyless.status(Date.now()).error ?? "", /^401 from the node: it needs a key; set apiKeyEnv/);
+  const wrongKey = node({ url: locked.url, apiKey: "flt_wrong" });
+  await wrongKey.checkHealth(1_000);
+  assert.match(wrongKey.status(Date.now()).error ?? "", /^401 from the node: it refused the token from apiKeyEnv/);
+  assert.doesNotMatch(wrongKey.status(Date.now()).error ?? "", /flt_wrong/, "the token itself is never shown");
 });
 
 test("while a generation runs it counts as a busy slot; aborting it closes the connection", async () => {
@@ -216,11 +229,35 @@ test("while a generation runs it counts as a busy slot; aborting it closes the c
   assert.equal(n.status(Date.now()).inFlight, 0);
 });
 
-test("error bodies: OpenAI's, vLLM's and Ollama's shapes, else the text", () => {
+test("error bodies: OpenAI's, vLLM's and Ollama's shapes; any other text is never taken", () => {
   assert.equal(errorMessageOf('{"error":{"message":"bad key","type":"auth"}}'), "bad key");
   assert.equal(errorMessageOf('{"error":"no such model"}'), "no such model");
   assert.equal(errorMessageOf('{"object":"error","message":"too long","type":"BadRequestError","code":400}'), "too long", "vLLM's");
-  assert.equal(errorMessageOf("  Forbidden \n"), "Forbidden");
+  assert.equal(errorMessageOf("  Forbidden \n"), undefined);
+  assert.equal(errorMessageOf('{"users":[{"name":"root","password":"hunter2"}]}'), undefined);
+});
+
+test("what an internal server answers never reaches status, health checks or busy and failed errors", async () => {
+  const secret = "db_password=hunter2";
+  const answers: Array<[number, string]> = [
+    [401, JSON.stringify({ error: { message: `login required; ${secret}` } })],
+    [404, `<html>admin console ${secret}</html>`],
+    [500, `Traceback: ${secret}`],
+    [503, JSON.stringify({ message: secret })],
+  ];
+  for (const [status, body] of answers) {
+    const server = await fakeServer((_req, res) => res.writeHead(status, { "content-type": "text/html" }).end(body));
+    const n = node({ url: server.url });
+    await n.checkHealth(1_000);
+    const error = n.status(Date.now()).error ?? "";
+    assert.match(error, new RegExp(`\\b${status}\\b`), `health, HTTP ${status}: says what failed`);
+    assert.ok(!error.includes("hunter2"), `health, HTTP ${status}: ${error}`);
+    const failed = await n.run(chat, { signal: AbortSignal.timeout(5_000) }).then(() => assert.fail("it ran"), (e: unknown) => e);
+    assert.ok(failed instanceof FlotillaError);
+    // A 401's JSON message is the server answering the client's own request (ADR 0018): passed on; nothing else is.
+    if (status === 401) assert.equal(failed.message, `login required; ${secret}`);
+    else assert.ok(!failed.message.includes("hunter2"), `generation, HTTP ${status}: ${failed.message}`);
+  }
 });
 
 test("openai: a body left open after [DONE] is cut off, not waited on", async () => {
@@ -284,6 +321,9 @@ test("whose fault a refusal is, by its status", () => {
   assert.deepEqual([unprocessable.code, unprocessable.status, unprocessable.message], ["rejected_by_node", 422, "temperature: must be at most 2"]);
   const broken = refusal("box", 500, "out of memory", undefined);
   assert.deepEqual([broken.code, broken.status, broken.retryable, broken.nodeFault], ["backend_error", 502, true, true]);
+  assert.equal(broken.message, "node box answered HTTP 500", "a failure says what failed, not what the node said");
+  assert.equal(busy.message, "node box answered HTTP 429");
+  assert.equal(refusal("box", 403, undefined, undefined).message, "node box refused the request (HTTP 403)");
   assert.equal(retryAfterSeconds("Wed, 21 Oct 2026 07:28:00 GMT"), undefined);
   assert.equal(retryAfterSeconds("99999"), 3600);
 });

@@ -26,6 +26,7 @@ import { parseJson, type AgentlessKind, type Dialect, type ReportedModel, type S
 import { openaiDialect } from "./openai-dialect.ts";
 import { ollamaDialect } from "./ollama-dialect.ts";
 import { SseDecoder } from "./sse.ts";
+import { refusedHealthCheck } from "./health-problem.ts";
 import { selectServedModels } from "./served-models.ts";
 import { errorMessageOf, readText, send, type NodeEndpoint } from "./node-http.ts";
 import { unreachable } from "../unreachable.ts";
@@ -145,7 +146,7 @@ export class AgentlessNode implements InferenceNode {
     let problem: string | undefined;
     const started = performance.now();
     try {
-      const { body } = await send(this.#endpoint, "GET", this.#dialect.healthUrl(this.spec.url), undefined, signal);
+      const { body } = await send(this.#endpoint, "GET", this.#dialect.healthUrl(this.spec.url), undefined, signal, false);
       const json = parseJson(await readText(body, MAX_HEALTH_BODY_BYTES));
       if (!json.ok) throw new Error(`its model list is ${json.error}`);
       const reported = this.#dialect.parseModels(json.value);
@@ -161,7 +162,8 @@ export class AgentlessNode implements InferenceNode {
       this.#latency.recordProbe(performance.now() - started);
       if (missing.length > 0) problem = `the server does not serve the declared model(s) ${missing.join(", ")}`;
     } catch (err) {
-      problem = signal.aborted ? `no answer to the health check within ${timeoutMs} ms` : (err as Error).message;
+      const refused = err instanceof FlotillaError && err.code === "rejected_by_node" ? refusedHealthCheck(err.status, this.spec.apiKey !== undefined) : undefined;
+      problem = signal.aborted ? `no answer to the health check within ${timeoutMs} ms` : (refused ?? (err as Error).message);
     }
     this.#problem = problem;
   }
@@ -187,7 +189,7 @@ export class AgentlessNode implements InferenceNode {
       throw new FlotillaError("unsupported_parameter", `node ${this.name} (Ollama) embeds text only, not token arrays`, { param: "input" });
     }
     const { url, body } = this.#dialect.embeddings(this.spec.url, request);
-    const answer = await send(this.#endpoint, "POST", url, body, signal);
+    const answer = await send(this.#endpoint, "POST", url, body, signal, true);
     let json;
     try {
       json = parseJson(await readText(answer.body, MAX_EMBEDDINGS_BODY_BYTES));
@@ -208,7 +210,7 @@ export class AgentlessNode implements InferenceNode {
     // No connectTimeoutMs here: servers like llama-server and Ollama send their
     // head with the first token, after the prompt is read; the first-token
     // timeout covers them (the pool's connect timeout covers the connection).
-    const answer = await send(this.#endpoint, "POST", url, body, options.signal);
+    const answer = await send(this.#endpoint, "POST", url, body, options.signal, true);
     const stream = answer.body;
     // Asked for a stream, some servers answer with one JSON completion: read as one event.
     const whole = answer.contentType === "application/json" && this.#dialect.framing === "sse";
@@ -220,7 +222,7 @@ export class AgentlessNode implements InferenceNode {
     const apply = (payload: string, isError: boolean): boolean => {
       const parsed = isError ? undefined : this.#dialect.parseEvent(payload);
       if (!parsed?.ok) {
-        throw new FlotillaError("backend_error", `node ${this.name} failed: ${parsed ? parsed.error : errorMessageOf(payload)}`);
+        throw new FlotillaError("backend_error", `node ${this.name} failed: ${parsed ? parsed.error : (errorMessageOf(payload) ?? "it sent an error event")}`);
       }
       const update = parsed.value;
       if (update.text !== "") {
@@ -261,6 +263,7 @@ export class AgentlessNode implements InferenceNode {
     return {
       id: model.id,
       contextSize: model.contextSize ?? AGENTLESS_DEFAULT_CONTEXT,
+      ...(model.contextSize === undefined ? { contextSizeAssumed: true } : {}),
       loadedAtMs: this.#firstSeenMs.get(model.id) ?? nowMs,
       slots: { total: AGENTLESS_SLOTS, busy: Math.min(inFlight, AGENTLESS_SLOTS), queued: Math.max(0, inFlight - AGENTLESS_SLOTS) },
       capabilities: [...AGENTLESS_CAPABILITIES],

@@ -56,7 +56,8 @@ async function open(file: string, fileNodes: ClusterNode[] = [], registry = new 
         const checked = await resolveAndCheckNodeUrl(url, allowlist);
         return checked.ok ? null : checked.reason;
       },
-      env: { BOX_TOKEN: " sk-box\n" },
+      env: { FLOTILLA_NODE_KEY_BOX: " sk-box\n", PATH: "/usr/bin", HF_TOKEN: "hf_secret" },
+      apiKeyEnvPrefixes: ["FLOTILLA_NODE_KEY_"],
       nowMs: Date.now,
       warn: (m) => warnings.push(m),
     },
@@ -130,7 +131,7 @@ test("refusals: a URL outside the allowlist or not http, a taken name, an unset 
   await rejectsWith(nodes.add(input({ url: "http://8.8.8.8:11434" })), "invalid_request", "url");
   await rejectsWith(nodes.add(input({ url: "file:///etc/passwd" })), "invalid_request", "url");
   await rejectsWith(nodes.add(input({ url: "http://169.254.169.254/" })), "invalid_request", "url");
-  await rejectsWith(nodes.add(input({ name: "a", apiKeyEnv: "NOT_SET" })), "invalid_request", "apiKeyEnv");
+  await rejectsWith(nodes.add(input({ name: "a", apiKeyEnv: "FLOTILLA_NODE_KEY_NOT_SET" })), "invalid_request", "apiKeyEnv");
   await nodes.add(input({ name: "a" }));
   await rejectsWith(nodes.add(input({ name: "a", kind: "ollama" })), "conflict", "name");
   await rejectsWith(nodes.remove("nobody"), "not_found", "name");
@@ -140,9 +141,33 @@ test("refusals: a URL outside the allowlist or not http, a taken name, an unset 
 test("the token named by apiKeyEnv is sent as a bearer token, trimmed", async () => {
   const { nodes, close } = await open("token.db");
   authorizations.length = 0;
-  await nodes.add(input({ name: "with-token", apiKeyEnv: "BOX_TOKEN" }));
+  await nodes.add(input({ name: "with-token", apiKeyEnv: "FLOTILLA_NODE_KEY_BOX" }));
   assert.deepEqual(authorizations, ["Bearer sk-box"]);
   await close();
+});
+
+test("apiKeyEnv cannot name the coordinator's other variables, through the API or from the store", async () => {
+  const { nodes, store, close } = await open("env-names.db");
+  authorizations.length = 0;
+  for (const name of ["PATH", "HF_TOKEN"]) {
+    const err = await nodes.add(input({ name: `by-${name.toLowerCase().replace("_", "-")}`, apiKeyEnv: name })).then(
+      () => assert.fail(`${name} was accepted`),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof FlotillaError && err.code === "invalid_request" && err.param === "apiKeyEnv", String(err));
+    assert.match(err.message, new RegExp(`${name} is not a node token variable: its name must start with FLOTILLA_NODE_KEY_`));
+  }
+  // A node stored before the rule (or under other prefixes) is kept but never called with that variable.
+  const stored = { url: serverUrl, kind: "openai" as const, tier: 1 as const, pool: "default", models: [], weight: 1, labels: {}, drained: false, addedAtMs: 0 };
+  await store.agentlessNodes.add({ ...stored, name: "old", apiKeyEnv: "HF_TOKEN" });
+  await close();
+  const reopened = await open("env-names.db");
+  assert.ok(reopened.warnings.some((w) => w.startsWith("node old: HF_TOKEN is not a node token variable")), reopened.warnings.join("\n"));
+  // Its first health check ran at load; stop waits for it.
+  await reopened.nodes.healthChecks.stop();
+  assert.match(reopened.registry.get("old")?.status(Date.now()).error ?? "", /HF_TOKEN is not a node token variable/);
+  assert.ok(!authorizations.includes("Bearer hf_secret") && !authorizations.includes("Bearer /usr/bin"), authorizations.join(", "));
+  await reopened.close();
 });
 
 test("cluster-file nodes: registered at load, drained in memory, not removable through the API", async () => {

@@ -12,6 +12,7 @@ import type { HealthPolicy } from "../node-health.ts";
 import { AgentlessNode, type AgentlessNodeSpec } from "./agentless-node.ts";
 import { clusterNode, tokenFromEnv, type ClusterNode } from "../../config/cluster-file.ts";
 import { ConfigError } from "../../config/load-config-file.ts";
+import { apiKeyEnvProblem } from "../../config/api-key-env.ts";
 import { AgentlessProber } from "./agentless-prober.ts";
 import type { Service } from "@flotilla/lifecycle";
 
@@ -29,6 +30,8 @@ export interface AgentlessNodesOptions {
   checkUrl: (url: string) => Promise<string | null>;
   /** Where an API-added node's apiKeyEnv is looked up. */
   env: NodeJS.ProcessEnv;
+  /** The only variable names an apiKeyEnv may have (the cluster file's apiKeyEnvPrefixes). */
+  apiKeyEnvPrefixes: readonly string[];
   nowMs: () => number;
   /** Start-up findings a person should see; never given a token. */
   warn: (message: string) => void;
@@ -162,9 +165,15 @@ export class AgentlessNodes {
     return node;
   }
 
-  /** The token an apiKeyEnv names, read from the coordinator's environment. */
+  /**
+   * The token an apiKeyEnv names, read from the coordinator's environment. A
+   * stored node whose name lost its permission (the prefixes changed) is kept
+   * but unusable, so its variable is never sent anywhere.
+   */
   #token(apiKeyEnv: string | null): { value: string | undefined; missing?: string } {
     if (apiKeyEnv === null) return { value: undefined };
+    const refused = apiKeyEnvProblem(apiKeyEnv, this.#o.apiKeyEnvPrefixes);
+    if (refused !== null) return { value: undefined, missing: refused };
     const value = tokenFromEnv(this.#o.env, apiKeyEnv);
     if (value !== undefined) return { value };
     return { value: undefined, missing: `environment variable ${apiKeyEnv} is not set on the coordinator; the node needs it for its token` };

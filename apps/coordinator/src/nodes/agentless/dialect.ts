@@ -67,7 +67,8 @@ export function parseJson(text: string): Parsed<unknown> {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
-    return { ok: false, error: `not JSON: ${text.slice(0, 80)}` };
+    // Never the text itself: it may be an internal server's page (ADR 0025).
+    return { ok: false, error: `not JSON (${text.length} characters)` };
   }
 }
 

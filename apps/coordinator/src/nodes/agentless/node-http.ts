@@ -10,6 +10,13 @@
 //   exceeded", a bad parameter). Passed on to the client as it is, never
 //   retried: another node would say the same.
 // - 5xx: the node failed. Retryable, and it counts against its circuit.
+//
+// What a node said is passed on in one case only (ADR 0025): the message of
+// the JSON error a 4xx carries, in answer to a client's own request, which is
+// the inference server answering that client. Otherwise an error says what
+// failed, never what the node answered: a URL may point at an internal server
+// that is no inference server at all, and its answer (a login page, an admin
+// API's JSON) must not reach whoever can add nodes or read status.
 import { request, type Dispatcher } from "undici";
 import { FlotillaError } from "@flotilla/protocol";
 import { parseJson } from "./dialect.ts";
@@ -35,6 +42,8 @@ export async function send(
   url: URL,
   body: unknown,
   signal: AbortSignal,
+  /** True for a client's own request (a generation, embeddings), whose 4xx message may reach that client; false for health checks. */
+  passOnRefusal: boolean,
 ): Promise<Answer> {
   const headers: Record<string, string> = { accept: "application/json, text/event-stream, application/x-ndjson" };
   if (endpoint.apiKey !== undefined) headers.authorization = `Bearer ${endpoint.apiKey}`;
@@ -53,19 +62,25 @@ export async function send(
     throw unreachable(endpoint.name, err);
   }
   if (response.statusCode === 200) return { body: response.body, contentType: mediaTypeOf(response.headers["content-type"]) };
-  const detail = await readText(response.body, 2_048).then(errorMessageOf, () => "");
+  // Read (and so released) either way; kept only when it may be passed on.
+  const said = await readText(response.body, 2_048).then(errorMessageOf, () => undefined);
+  const detail = passOnRefusal ? said : undefined;
   throw refusal(endpoint.name, response.statusCode, detail, response.headers["retry-after"]);
 }
 
-/** The error for a non-200 answer (see the rules at the top). Pure. */
-export function refusal(node: string, status: number, detail: string, retryAfter: string | string[] | undefined): FlotillaError {
-  const said = `node ${node} answered HTTP ${status}${detail === "" ? "" : `: ${detail}`}`;
+/**
+ * The error for a non-200 answer (see the rules at the top). `detail` is the
+ * JSON error message of a 4xx to pass on; busy and failed answers never carry
+ * it. Pure.
+ */
+export function refusal(node: string, status: number, detail: string | undefined, retryAfter: string | string[] | undefined): FlotillaError {
+  const said = `node ${node} answered HTTP ${status}`;
   if (status === 408 || status === 429 || status === 503) {
     const retryAfterS = retryAfterSeconds(retryAfter);
     return new FlotillaError("server_busy", said, retryAfterS === undefined ? {} : { retryAfterS });
   }
   if (status >= 400 && status < 500) {
-    const message = detail === "" ? `the node refused the request (HTTP ${status})` : detail;
+    const message = detail ?? `node ${node} refused the request (HTTP ${status})`;
     return CONTEXT_TOO_LONG.test(message)
       ? new FlotillaError("context_length_exceeded", message)
       : new FlotillaError("rejected_by_node", message, { status });
@@ -104,8 +119,11 @@ export async function readText(body: Dispatcher.ResponseData["body"], maxBytes: 
   return Buffer.concat(chunks).subarray(0, maxBytes).toString("utf8");
 }
 
-/** The message of an OpenAI-, vLLM- or Ollama-shaped error body, else the text itself, shortened. */
-export function errorMessageOf(text: string): string {
+/**
+ * The message of an OpenAI-, vLLM- or Ollama-shaped JSON error body,
+ * shortened; undefined for anything else, whose text is never passed on.
+ */
+export function errorMessageOf(text: string): string | undefined {
   const json = parseJson(text);
   // vLLM: {"object": "error", "message": "...", "code": 400}
   if (json.ok && typeof json.value === "object" && json.value !== null && "message" in json.value && typeof json.value.message === "string") {
@@ -118,5 +136,5 @@ export function errorMessageOf(text: string): string {
       return error.message.slice(0, 300);
     }
   }
-  return text.trim().slice(0, 300);
+  return undefined;
 }

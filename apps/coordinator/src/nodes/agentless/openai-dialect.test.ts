@@ -11,6 +11,9 @@ test("the model list: ids, and vLLM's max_model_len as the context size", () => 
   const vllm = { object: "list", data: [{ id: "meta/llama", max_model_len: 8192, permission: [] }] };
   assert.deepEqual(openaiDialect.parseModels(vllm), { ok: true, value: [{ id: "meta/llama", contextSize: 8192 }] });
   assert.deepEqual(openaiDialect.parseModels({ object: "list", data: [] }), { ok: true, value: [] });
+  // OpenRouter's and LM Studio's name for the same thing.
+  const lmStudio = { object: "list", data: [{ id: "phi", context_length: 2048 }] };
+  assert.deepEqual(openaiDialect.parseModels(lmStudio), { ok: true, value: [{ id: "phi", contextSize: 2048 }] });
 });
 
 test("a body that is not a model list is refused with the field at fault", () => {

@@ -21,8 +21,10 @@ const modelList = z.object({
   data: z.array(
     z.object({
       id: z.string().min(1).max(128),
-      /** vLLM says how long a context it serves. */
+      /** vLLM (and flotilla) say how long a context they serve. */
       max_model_len: z.int().min(1).max(16_777_216).optional(),
+      /** OpenRouter's and LM Studio's name for it. */
+      context_length: z.int().min(1).max(16_777_216).optional(),
     }),
   ),
 });
@@ -52,7 +54,10 @@ function parseModels(body: unknown): Parsed<ReportedModel[]> {
   if (!parsed.success) return { ok: false, error: `unexpected model list: ${firstIssue(parsed.error.issues)}` };
   return {
     ok: true,
-    value: parsed.data.data.map((m) => (m.max_model_len === undefined ? { id: m.id } : { id: m.id, contextSize: m.max_model_len })),
+    value: parsed.data.data.map((m) => {
+      const contextSize = m.max_model_len ?? m.context_length;
+      return contextSize === undefined ? { id: m.id } : { id: m.id, contextSize };
+    }),
   };
 }
 

@@ -15,8 +15,8 @@ async function fill(store: Store): Promise<void> {
   assert.equal(await store.joinTokens.spend("th", 10), true);
   await store.nodes.put({ ...deskNode, drained: true, hardwareJson: '{"cpu":"arm"}' });
   await store.agentlessNodes.add(ollamaBox);
-  await store.conversations.create("c", 0);
-  await store.conversations.append("c", [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }], 1);
+  await store.conversations.create("c", "o", 0);
+  await store.conversations.append("c", "o", [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }], 1);
 }
 
 /** Checks that `store` holds exactly what fill() wrote. */
@@ -25,7 +25,7 @@ async function assertFilled(store: Store): Promise<void> {
   assert.deepEqual(await store.apiKeys.hashes(), ["h1"]);
   assert.deepEqual(await store.nodes.list(), [{ ...deskNode, drained: true, hardwareJson: '{"cpu":"arm"}' }]);
   assert.deepEqual(await store.agentlessNodes.list(), [ollamaBox]);
-  assert.deepEqual(await store.conversations.turns("c", 10), [
+  assert.deepEqual(await store.conversations.turns("c", "o", 10), [
     { role: "user", content: "hi" },
     { role: "assistant", content: "hello" },
   ]);

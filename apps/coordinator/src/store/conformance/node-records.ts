@@ -51,6 +51,21 @@ export function nodeRecordsConformance(test: FixtureTest): void {
     assert.deepEqual(await store.nodes.list(), [deskNode]);
   });
 
+  test("the models a node last reported are kept, replaced, and removed with the node", async (fixture) => {
+    const { store } = fixture;
+    await store.nodes.put(deskNode);
+    await store.nodes.put({ ...deskNode, id: "n2", name: "attic", credentialHash: "c2" });
+    assert.deepEqual(await store.nodes.lastModels(), new Map(), "none reported yet");
+    await store.nodes.setModels("desk", '[{"id":"a"}]');
+    await store.nodes.setModels("desk", '[{"id":"b"}]');
+    await store.nodes.setModels("nobody", '[{"id":"c"}]');
+    const reopened = await fixture.reopen();
+    assert.deepEqual(await reopened.nodes.lastModels(), new Map([["desk", '[{"id":"b"}]']]));
+    assert.deepEqual(await reopened.nodes.list(), [{ ...deskNode, id: "n2", name: "attic", credentialHash: "c2" }, deskNode], "the records themselves are unchanged");
+    await reopened.nodes.remove("desk");
+    assert.deepEqual(await reopened.nodes.lastModels(), new Map());
+  });
+
   test("a node of another name cannot take a stored node's credential hash", async ({ store }) => {
     await store.nodes.put(deskNode);
     await assert.rejects(store.nodes.put({ ...deskNode, id: "n2", name: "attic" }));

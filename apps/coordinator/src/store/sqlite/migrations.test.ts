@@ -50,7 +50,7 @@ test("migrations are numbered 1, 2, 3... in order, and the schema version is the
     MIGRATIONS.map((m) => m.version),
     MIGRATIONS.map((_, i) => i + 1),
   );
-  assert.equal(SCHEMA_VERSION, 4);
+  assert.equal(SCHEMA_VERSION, 6);
 });
 
 test("a schema-2 data directory gains the static_nodes table and keeps its data", () =>
@@ -59,13 +59,13 @@ test("a schema-2 data directory gains the static_nodes table and keeps its data"
     await current.apiKeys.add({ id: "k1", name: "laptop", prefix: "flt_abcd", createdAtMs: 1 }, "h1");
     await current.close();
     // What a flotilla before agentless nodes left behind (nor conversations, added later).
-    inspect(file, (db) => db.exec("DROP TABLE static_nodes; DROP TABLE conversation_turns; DROP TABLE conversations; PRAGMA user_version = 2;"));
+    inspect(file, (db) => db.exec("DROP TABLE static_nodes; DROP TABLE conversation_turns; DROP TABLE conversations; ALTER TABLE nodes DROP COLUMN models_json; PRAGMA user_version = 2;"));
 
     const upgraded = new SqliteStore(file);
     assert.deepEqual(await upgraded.apiKeys.hashes(), ["h1"]);
     assert.equal(await upgraded.agentlessNodes.add(agentless), true);
     await upgraded.close();
-    assert.deepEqual({ ...inspect(file, (db) => db.prepare("PRAGMA user_version").get()) }, { user_version: 4 });
+    assert.deepEqual({ ...inspect(file, (db) => db.prepare("PRAGMA user_version").get()) }, { user_version: 6 });
   }));
 
 test("a store written at schema 3 is upgraded with empty conversation tables, its other data kept", () =>
@@ -74,14 +74,52 @@ test("a store written at schema 3 is upgraded with empty conversation tables, it
     await current.apiKeys.add({ id: "k", name: "laptop", prefix: "flt_abcd", createdAtMs: 1 }, "h");
     await current.close();
     // What a schema-3 coordinator left behind: no conversation tables.
-    inspect(file, (db) => db.exec("DROP TABLE conversation_turns; DROP TABLE conversations; PRAGMA user_version = 3;"));
+    inspect(file, (db) => db.exec("DROP TABLE conversation_turns; DROP TABLE conversations; ALTER TABLE nodes DROP COLUMN models_json; PRAGMA user_version = 3;"));
 
     const upgraded = new SqliteStore(file);
     assert.deepEqual((await upgraded.apiKeys.list()).map((k) => k.name), ["laptop"]);
-    assert.equal(await upgraded.conversations.create("c", 0), true);
-    assert.equal(await upgraded.conversations.append("c", [{ role: "user", content: "x" }], 1), true);
+    assert.equal(await upgraded.conversations.create("c", "o", 0), true);
+    assert.equal(await upgraded.conversations.append("c", "o", [{ role: "user", content: "x" }], 1), true);
     await upgraded.close();
-    assert.equal(inspect(file, schemaVersion), 4);
+    assert.equal(inspect(file, schemaVersion), SCHEMA_VERSION);
+  }));
+
+test("conversations stored at schema 4 had no owner: they become open mode's, turns kept", () =>
+  withDataDir(async (file) => {
+    const current = new SqliteStore(file);
+    await current.close();
+    // What a schema-4 coordinator left behind: a conversation without an owner column.
+    inspect(file, (db) =>
+      db.exec(`
+        DROP INDEX conversations_by_update;
+        ALTER TABLE conversations DROP COLUMN owner;
+        ALTER TABLE nodes DROP COLUMN models_json;
+        INSERT INTO conversations (id, created_at_ms, updated_at_ms) VALUES ('c', 0, 1);
+        INSERT INTO conversation_turns VALUES ('c', 0, 'user', 'before', 1);
+        PRAGMA user_version = 4;`),
+    );
+
+    const upgraded = new SqliteStore(file);
+    assert.deepEqual(await upgraded.conversations.turns("c", "open", 10), [{ role: "user", content: "before" }]);
+    assert.equal(await upgraded.conversations.turns("c", "key:someone", 10), null, "no key can take it over");
+    await upgraded.close();
+    assert.equal(inspect(file, schemaVersion), SCHEMA_VERSION);
+  }));
+
+test("nodes stored at schema 5 gain an empty models column and keep their records", () =>
+  withDataDir(async (file) => {
+    const current = new SqliteStore(file);
+    await current.nodes.put({ id: "n", name: "desk", url: "http://10.0.0.2:8081", tier: 0, pool: "default", credentialHash: "c", hardwareJson: null, drained: false, joinedAtMs: 1 });
+    await current.close();
+    inspect(file, (db) => db.exec("ALTER TABLE nodes DROP COLUMN models_json; PRAGMA user_version = 5;"));
+
+    const upgraded = new SqliteStore(file);
+    assert.deepEqual((await upgraded.nodes.list()).map((n) => n.name), ["desk"]);
+    assert.deepEqual(await upgraded.nodes.lastModels(), new Map(), "no models known until the agent reports them");
+    await upgraded.nodes.setModels("desk", "[]");
+    assert.deepEqual(await upgraded.nodes.lastModels(), new Map([["desk", "[]"]]));
+    await upgraded.close();
+    assert.equal(inspect(file, schemaVersion), 6);
   }));
 
 test("a data directory of the current schema opens unchanged", () =>
@@ -100,7 +138,7 @@ test("a data directory of the current schema opens unchanged", () =>
 test("a data directory written by a newer flotilla is refused, not misread", () =>
   withDataDir(async (file) => {
     inspect(file, (db) => db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`));
-    assert.throws(() => new SqliteStore(file), /written by a newer flotilla \(schema 5\); upgrade flotilla/);
+    assert.throws(() => new SqliteStore(file), /written by a newer flotilla \(schema 7\); upgrade flotilla/);
     assert.equal(inspect(file, schemaVersion), SCHEMA_VERSION + 1);
     await Promise.resolve();
   }));

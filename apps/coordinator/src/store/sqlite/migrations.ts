@@ -85,6 +85,24 @@ export const MIGRATIONS: readonly Migration[] = [
           PRIMARY KEY (conversation_id, seq)
         ) WITHOUT ROWID;`,
   },
+  {
+    // Each conversation belongs to the caller that started it (docs/adr/0026).
+    // Those stored before had no owner and could be continued by anyone, which
+    // only an open coordinator (no API key) allowed safely: they become open
+    // mode's, so they keep working there and no key can take them over.
+    // `updated_at_ms` is indexed for the retention sweep.
+    version: 5,
+    sql: `
+        ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT 'open';
+        CREATE INDEX conversations_by_update ON conversations (updated_at_ms);`,
+  },
+  {
+    // The models each agent last reported, so a restarted coordinator answers
+    // "expected back, retry" rather than "no such model" until the agent's
+    // first heartbeat (docs/adr/0027). NULL: never reported.
+    version: 6,
+    sql: `ALTER TABLE nodes ADD COLUMN models_json TEXT;`,
+  },
 ];
 
 /** The version a database is at once every migration has run. */

@@ -20,6 +20,8 @@ export class SqliteNodeRecords implements NodeRecords {
   readonly #setDrained: StatementSync;
   readonly #setHardware: StatementSync;
   readonly #setUrl: StatementSync;
+  readonly #setModels: StatementSync;
+  readonly #lastModels: StatementSync;
   readonly #delete: StatementSync;
 
   constructor(db: DatabaseSync) {
@@ -34,6 +36,8 @@ export class SqliteNodeRecords implements NodeRecords {
     this.#setDrained = db.prepare("UPDATE nodes SET drained = ? WHERE name = ?");
     this.#setHardware = db.prepare("UPDATE nodes SET hardware_json = ? WHERE name = ?");
     this.#setUrl = db.prepare("UPDATE nodes SET url = ? WHERE name = ?");
+    this.#setModels = db.prepare("UPDATE nodes SET models_json = ? WHERE name = ?");
+    this.#lastModels = db.prepare("SELECT name, models_json FROM nodes WHERE models_json IS NOT NULL ORDER BY name");
     this.#delete = db.prepare("DELETE FROM nodes WHERE name = ?");
   }
 
@@ -73,6 +77,16 @@ export class SqliteNodeRecords implements NodeRecords {
     return Promise.try(() => {
       this.#setUrl.run(url, name);
     });
+  }
+
+  setModels(name: string, modelsJson: string): Promise<void> {
+    return Promise.try(() => {
+      this.#setModels.run(modelsJson, name);
+    });
+  }
+
+  lastModels(): Promise<Map<string, string>> {
+    return Promise.try(() => new Map((this.#lastModels.all() as Array<{ name: string; models_json: string }>).map((r) => [r.name, r.models_json])));
   }
 
   remove(name: string): Promise<boolean> {
