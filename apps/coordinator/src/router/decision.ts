@@ -67,7 +67,12 @@ export type RouteStep =
   | { readonly code: "suspect-last-resort"; readonly tier: Tier }
   /** Every other node failed: these, whose circuit is open, are weighed again. */
   | { readonly code: "ejected-tried-anyway"; readonly nodes: readonly string[] }
-  | ({ readonly code: "picked"; readonly tier: Tier; readonly node: string } & PickHow);
+  | ({ readonly code: "picked"; readonly tier: Tier; readonly node: string } & PickHow)
+  /**
+   * The prompt's estimate did not fit any window, but not by far: the steps
+   * after this one routed it as if it fitted, and the node's exact count decides.
+   */
+  | { readonly code: "estimate-overruled"; readonly estimated: number; readonly largestWindow: number };
 
 export type StepCode = RouteStep["code"];
 

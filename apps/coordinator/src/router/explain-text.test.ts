@@ -21,6 +21,10 @@ const STEPS: Table<RouteStep, "code"> = {
   "suspect-last-resort": [{ code: "suspect-last-resort", tier: 1 }, "no ready node can take it, so suspect node in tier 1"],
   "ejected-tried-anyway": [{ code: "ejected-tried-anyway", nodes: ["a", "b"] }, "circuit open on a, b, tried anyway: no other node can take it"],
   picked: [{ code: "picked", tier: 1, node: "a", how: "only-fit" }, "tier 1: a, the only one that fits"],
+  "estimate-overruled": [
+    { code: "estimate-overruled", estimated: 600, largestWindow: 512 },
+    "an estimated 600 tokens (prompt and answer) fit no window (largest 512), but estimates overshoot: sent as if they fit, the node counts exactly",
+  ],
 };
 
 const MODEL_UNAVAILABLE: Table<Extract<RouteStep, { code: "model-unavailable" }>, "because"> = {

@@ -65,6 +65,8 @@ export function stepText(step: RouteStep): string {
       return `circuit open on ${step.nodes.join(", ")}, tried anyway: no other node can take it`;
     case "picked":
       return `tier ${step.tier}: ${step.node}, ${howText(step)}`;
+    case "estimate-overruled":
+      return `an estimated ${step.estimated} tokens (prompt and answer) fit no window (largest ${step.largestWindow}), but estimates overshoot: sent as if they fit, the node counts exactly`;
   }
 }
 

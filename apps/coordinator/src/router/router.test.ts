@@ -7,6 +7,7 @@ import { NodeRegistry } from "../nodes/node-registry.ts";
 import { Router, type RouterCircuits, type RouterCircuitView } from "./router.ts";
 import { testNode, type NodeSpec } from "./test-nodes.ts";
 import { view } from "./test-decisions.ts";
+import { routeReason } from "./explain-text.ts";
 
 /** A registry entry whose status the test sets; run is never called by the router. */
 class StaticNode implements InferenceNode {
@@ -71,8 +72,12 @@ test("an estimate somewhat over the context does not refuse the request: the nod
   // ~254 tokens by estimate against 160: over, but under twice the window.
   registry.add(new StaticNode("small", { tier: 0, context: 160 }));
   const router = new Router(registry, { nowMs: () => 0 });
-  const decision = view(await router.decide(ask("word ".repeat(200)), {}));
+  const raw = await router.decide(ask("word ".repeat(200)), {});
+  const decision = view(raw);
   assert.equal(decision.node, "small");
+  // The reason says so first, so the re-decision's "needs N tokens" is not taken for the estimate.
+  assert.deepEqual(raw.steps[0], { code: "estimate-overruled", estimated: 262, largestWindow: 160 });
+  assert.match(routeReason(raw), /^an estimated 262 tokens \(prompt and answer\) fit no window \(largest 160\)/);
 });
 
 test("the least recently used session is forgotten past the limit", async () => {

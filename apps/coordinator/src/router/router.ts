@@ -174,7 +174,10 @@ export class Router {
     // — unless the estimate is far over every window (FAR_OVER_CONTEXT).
     const { group } = resolveModel(snapshot, request.model, request.capability);
     if (group && request.promptTokens >= FAR_OVER_CONTEXT * group.largestContext) return decision;
-    return decide({ ...request, promptTokens: 0, maxTokens: undefined }, snapshot, options, random);
+    const overruled = decide({ ...request, promptTokens: 0, maxTokens: undefined }, snapshot, options, random);
+    // Said first, so the "needs N tokens" that follows reads as what it is: the re-decision's.
+    const step = { code: "estimate-overruled", estimated: decision.neededTokens, largestWindow: group?.largestContext ?? 0 } as const;
+    return { ...overruled, steps: [step, ...overruled.steps] };
   }
 
   /** Open circuits → why, with the time left; empty (and cheap) while every circuit is closed. */
