@@ -11,6 +11,7 @@ import { bearerToken, secretsEqual } from "@flotilla/security";
 import { recordRoutes } from "@flotilla/security/route-table";
 import { FailureLimiter, type FailureLimit } from "@flotilla/security/failure-limiter";
 import { answerClientErrors, limitConnectionsPerIp, serverTimeoutOptions, type HttpLimits } from "@flotilla/security/http-limits";
+import { releaseMemoryOfClosedConnections } from "@flotilla/security/release-memory";
 import { guardAuthFailures } from "./auth/auth-failure-hooks.ts";
 import { registerHealthRoutes } from "./api/health-routes.ts";
 import { registerClusterRoutes, type DispatchState } from "./api/cluster-routes.ts";
@@ -78,6 +79,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   limitConnectionsPerIp(app.server, options.httpLimits.maxConnectionsPerIp, (address) =>
     options.logger.warn({ address, max: options.httpLimits.maxConnectionsPerIp }, "connection refused: too many from this address"),
   );
+  releaseMemoryOfClosedConnections(app.server);
   // First, so that every route below is listed (tests/e2e/deny-by-default.test.ts).
   recordRoutes(app);
   guardAuthFailures(app, new FailureLimiter({ ...options.authFailureLimit, nowMs }), new Set(["/healthz", "/readyz"]));

@@ -18,6 +18,7 @@ import { bearerToken, hashSecret } from "@flotilla/security";
 import { recordRoutes } from "@flotilla/security/route-table";
 import { DEFAULT_FAILURE_LIMIT, FailureLimiter, type FailureLimit } from "@flotilla/security/failure-limiter";
 import { answerClientErrors, DEFAULT_HTTP_LIMITS, limitConnectionsPerIp, serverTimeoutOptions, type HttpLimits } from "@flotilla/security/http-limits";
+import { releaseMemoryOfClosedConnections } from "@flotilla/security/release-memory";
 import { NdjsonWriter } from "./ndjson-writer.ts";
 import { guardAuthFailures } from "./auth-failure-hooks.ts";
 
@@ -46,6 +47,7 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
   limitConnectionsPerIp(app.server, limits.maxConnectionsPerIp, (address) =>
     options.logger.warn({ address, max: limits.maxConnectionsPerIp }, "connection refused: too many from this address"),
   );
+  releaseMemoryOfClosedConnections(app.server);
   // First, so that every route below is listed (tests/e2e/deny-by-default.test.ts).
   recordRoutes(app);
   const failures = new FailureLimiter({ ...DEFAULT_FAILURE_LIMIT, ...options.authFailureLimit, nowMs: options.nowMs ?? Date.now });
