@@ -1,14 +1,12 @@
 // The agent's workload API: the coordinator posts a workload to
 // `/agent/v1/run` and reads newline-delimited JSON events back: chunks while
-// it runs, then one result or one error. Both sides parse with these schemas.
+// it runs, then one result or one error. Both sides parse with these schemas;
+// the request body is the `workload` schema itself (workload.ts).
 import { z } from "zod";
 import { errorCatalogue, type ErrorCode } from "./errors.ts";
-import { workload, type Chunk, type WorkloadResult } from "./workload.ts";
+import type { Chunk, WorkloadResult } from "./workload.ts";
 
 const count = z.int().min(0).max(100_000_000);
-
-/** The body of `POST /agent/v1/run`: a workload, checked as the coordinator built it. */
-export const workloadWire = workload;
 
 const errorCode = z.enum(Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]]);
 

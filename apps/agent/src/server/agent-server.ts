@@ -10,7 +10,7 @@ import {
   formatParam,
   resultEvent,
   toOpenAIErrorBody,
-  workloadWire,
+  workload,
   type AgentEvent,
   type WorkloadHost,
 } from "@flotilla/protocol";
@@ -76,7 +76,7 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
     api.get("/agent/v1/status", () => options.host.load());
 
     api.post("/agent/v1/run", async (request, reply) => {
-      const parsed = workloadWire.safeParse(request.body);
+      const parsed = workload.safeParse(request.body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         throw new FlotillaError("invalid_request", `${formatParam(issue?.path ?? [])}: ${issue?.message ?? "invalid"}`);
