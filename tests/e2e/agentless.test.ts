@@ -134,6 +134,18 @@ describe("agentless nodes", () => {
 
       const completion = await client.completions.create({ model: TEST_MODEL_ID, prompt: "Once upon", max_tokens: 4, seed: 3 });
       assert.equal(completion.usage?.completion_tokens, 4);
+
+      // Tools and a response format are passed through: the server behind holds them to their grammars.
+      const tool = { type: "function" as const, function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string", maxLength: 20 } }, required: ["city"], additionalProperties: false } } };
+      const calling = client.chat.completions.stream({ model: TEST_MODEL_ID, messages, tools: [tool], tool_choice: "required", max_tokens: 200, seed: 7 });
+      const called = await calling.finalChatCompletion();
+      const call = called.choices[0]?.message.tool_calls?.[0];
+      assert.ok(call?.type === "function" && call.function.name === "get_weather", JSON.stringify(called.choices[0]?.message));
+      assert.equal(typeof (JSON.parse(call.function.arguments) as { city: unknown }).city, "string");
+      assert.equal(called.choices[0]?.finish_reason, "tool_calls");
+      const schema = { type: "object", properties: { mood: { enum: ["happy", "sad"] } }, required: ["mood"], additionalProperties: false };
+      const shaped = await client.chat.completions.create({ model: TEST_MODEL_ID, messages, response_format: { type: "json_schema", json_schema: { name: "m", schema } }, max_tokens: 50, seed: 7 });
+      assert.match(JSON.parse(shaped.choices[0]?.message.content ?? "").mood as string, /^(happy|sad)$/);
     } finally {
       const undrained = await cli("cluster", "undrain", "from-file");
       assert.equal(undrained.code, 0, undrained.stderr);

@@ -47,6 +47,23 @@ describe("generation within bounds", () => {
     assert.ok(usage.completion_tokens >= context - usage.prompt_tokens - 1, "and it did fill the context");
   });
 
+  test("tools whose description does not fit the context are a 400 context_length_exceeded, not a crash", async () => {
+    const tools = ["auto", "required"] as const;
+    for (const tool_choice of tools) {
+      const err = await client(small)
+        .chat.completions.create({
+          model: TEST_MODEL_ID,
+          messages: [{ role: "user", content: "Weather?" }],
+          tools: [{ type: "function", function: { name: "get_weather", description: "The weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+          tool_choice,
+          max_tokens: 10,
+        })
+        .then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof OpenAI.BadRequestError, `${tool_choice}: ${String(err)}`);
+      assert.equal(err.code, "context_length_exceeded", tool_choice);
+    }
+  });
+
   test("a streamed chat without max_tokens is bounded by the context too", async () => {
     const stream = await client(small).chat.completions.create({
       model: TEST_MODEL_ID,

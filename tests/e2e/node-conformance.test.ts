@@ -21,7 +21,7 @@ async function sharedAgent(): Promise<Agent> {
   shared ??= (async () => {
     const { startLlamaRuntime, loadLlamaModel } = await loadLlamaCpp();
     const llama = await startLlamaRuntime({ gpu: "off", threads: 1 });
-    const backend = await loadLlamaModel(llama, { modelId: TEST_MODEL_ID, path: await testModelPath(), parallelSequences: 2, contextSize: 512, threads: 1 });
+    const backend = await loadLlamaModel(llama, { modelId: TEST_MODEL_ID, path: await testModelPath(), parallelSequences: 2, contextSize: 2048, threads: 1 });
     const agent = new Agent({ maxQueued: 8, maxWaitMs: 30_000 });
     agent.addBackend(backend, Date.now());
     return { agent, dispose: async () => { await agent.close(); await llama.dispose(); } };
@@ -42,6 +42,7 @@ nodeConformance("local node", {
   },
   stop: releaseAgent,
   exactUsage: true,
+  forcesToolCalls: true,
 });
 
 let agentServer: ReturnType<typeof buildAgentServer> | undefined;
@@ -60,6 +61,7 @@ nodeConformance("agent over HTTP", {
     await releaseAgent();
   },
   exactUsage: true,
+  forcesToolCalls: true,
 });
 
 const agentless = (name: string, url: string, kind: AgentlessNodeSpec["kind"]) =>
@@ -81,6 +83,7 @@ nodeConformance("agentless OpenAI server", {
   },
   // A flotilla server sends usage; a real llama-server or vLLM does too, some others not.
   exactUsage: true,
+  forcesToolCalls: true,
 });
 
 let ollama: { url: string; close(): Promise<void> } | undefined;
@@ -97,4 +100,5 @@ nodeConformance("agentless Ollama server (stand-in)", {
     await pool.close();
   },
   exactUsage: true,
+  forcesToolCalls: false,
 });

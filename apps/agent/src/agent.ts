@@ -68,7 +68,7 @@ export class Agent implements WorkloadHost {
   async run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
     const served = this.#served.get(workload.model);
     if (!served) throw new FlotillaError("model_not_found", `this node does not serve "${workload.model}"`, { param: "model" });
-    const needed = capabilityOf(workload.input.kind);
+    const needed = capabilityOf(workload);
     if (!served.backend.capabilities.includes(needed)) {
       throw new FlotillaError("model_not_capable", `"${workload.model}" does not serve ${needed} requests`, { param: "model" });
     }

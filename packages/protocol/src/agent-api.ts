@@ -4,7 +4,7 @@
 // the request body is the `workload` schema itself (workload.ts).
 import { z } from "zod";
 import { errorCatalogue, type ErrorCode } from "./errors.ts";
-import type { Chunk, WorkloadResult } from "./workload.ts";
+import { toolCall, type Chunk, type WorkloadResult } from "./workload.ts";
 
 const count = z.int().min(0).max(100_000_000);
 
@@ -12,7 +12,7 @@ const errorCode = z.enum(Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode
 
 const chunkSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text"), text: z.string(), tokens: count.optional() }).strict(),
-  z.object({ type: z.literal("tool_call"), index: count, id: z.string().max(256), name: z.string().max(256), argumentsDelta: z.string() }).strict(),
+  z.object({ type: z.literal("tool_call"), index: z.int().min(0).max(127), id: z.string().min(1).max(256).optional(), name: z.string().min(1).max(64).optional(), argumentsDelta: z.string() }).strict(),
   z.object({ type: z.literal("audio"), format: z.string().max(32), dataBase64: z.string() }).strict(),
   z.object({ type: z.literal("progress"), fraction: z.number().min(0).max(1), message: z.string().max(4096) }).strict(),
   z.object({ type: z.literal("usage"), promptTokens: count, completionTokens: count }).strict(),
@@ -21,7 +21,14 @@ const chunkSchema = z.discriminatedUnion("type", [
 
 const resultSchema = z.discriminatedUnion("kind", [
   z
-    .object({ kind: z.literal("generation"), text: z.string(), finishReason: z.enum(["stop", "length"]), promptTokens: count, completionTokens: count })
+    .object({
+      kind: z.literal("generation"),
+      text: z.string(),
+      finishReason: z.enum(["stop", "length", "tool_calls"]),
+      toolCalls: z.array(toolCall).max(128).optional(),
+      promptTokens: count,
+      completionTokens: count,
+    })
     .strict(),
   z.object({ kind: z.literal("embedding"), vectors: z.array(z.array(z.number())), promptTokens: count }).strict(),
 ]);

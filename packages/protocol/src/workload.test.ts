@@ -21,11 +21,30 @@ test("the workload schema takes each kind as the coordinator builds it, and name
 });
 
 test("each kind needs its capability; only generations are generations", () => {
-  assert.equal(capabilityOf("chat"), "chat");
-  assert.equal(capabilityOf("completion"), "chat");
-  assert.equal(capabilityOf("embedding"), "embed");
+  assert.equal(capabilityOf(chat), "chat");
+  assert.equal(capabilityOf({ ...chat, input: { kind: "completion", prompt: "x" } }), "chat");
+  assert.equal(capabilityOf(embed), "embed");
+  const tools = [{ name: "weather", parameters: { type: "object" } }];
+  assert.equal(capabilityOf({ ...chat, input: { kind: "chat", messages: [{ role: "user", content: "x" }], tools } }), "tools");
+  assert.equal(
+    capabilityOf({ ...chat, input: { kind: "chat", messages: [{ role: "user", content: "x" }], tools, toolChoice: "none" } }),
+    "chat",
+    "tools the model may not call need no tool support",
+  );
+  assert.equal(capabilityOf({ ...chat, params: { ...chat.params, responseFormat: { type: "json" } } }), "json");
   assert.equal(isGeneration(chat), true);
   assert.equal(isGeneration(embed), false);
+});
+
+test("a schema is bounded in size and depth", () => {
+  let deep: Record<string, unknown> = { type: "string" };
+  for (let i = 0; i < 40; i++) deep = { type: "object", properties: { x: deep } };
+  const tooDeep = workload.safeParse({ ...chat, params: { ...chat.params, responseFormat: { type: "json_schema", name: "s", schema: deep } } });
+  assert.equal(tooDeep.success, false);
+  assert.match(JSON.stringify(tooDeep.error?.issues), /at most 32 levels/);
+  const huge = { type: "object", description: "x".repeat(70_000) };
+  const tooBig = workload.safeParse({ ...chat, params: { ...chat.params, responseFormat: { type: "json_schema", name: "s", schema: huge } } });
+  assert.match(JSON.stringify(tooBig.error?.issues), /at most 65536 characters/);
 });
 
 test("normalise: unit length, direction kept, zero stays zero", () => {

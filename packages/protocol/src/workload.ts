@@ -9,24 +9,84 @@
 // completion) share their sampling parameters and everything that reads a
 // prompt (classifier, token estimate, continuation) keeps reading `input`.
 import { z } from "zod";
-import type { FinishReason } from "./openai.ts";
 import type { ErrorCode } from "./errors.ts";
 
 /**
  * What a model can be asked to do; nodes advertise these per model. `chat`
- * covers both generation kinds (chat and text completion). Room for `tts`,
+ * covers both generation kinds (chat and text completion); `tools` is chat
+ * with function calling and `json` is output held to a JSON schema. Both
+ * are constrained decoding, so a model that advertises `tools` also honours
+ * `json` (a request that needs both is routed by `tools`). Room for `tts`,
  * `stt` and `image` as their backends arrive.
  */
-export const CAPABILITIES = ["chat", "embed"] as const;
+export const CAPABILITIES = ["chat", "embed", "tools", "json"] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
-const turn = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() }).strict();
+/**
+ * A JSON Schema as a client wrote it: an object, bounded in size and depth
+ * so that walking it cannot exhaust anything. What a node can enforce of it
+ * is the node's to say (llama.cpp: agents/backends/grammar-schema.ts).
+ */
+const MAX_SCHEMA_CHARS = 65_536;
+const MAX_SCHEMA_DEPTH = 32;
+export const jsonSchema = z.record(z.string(), z.unknown()).check((ctx) => {
+  const size = JSON.stringify(ctx.value).length;
+  if (size > MAX_SCHEMA_CHARS) ctx.issues.push({ code: "custom", message: `a schema may have at most ${MAX_SCHEMA_CHARS} characters, this one has ${size}`, input: ctx.value });
+  else if (depthOf(ctx.value) > MAX_SCHEMA_DEPTH) ctx.issues.push({ code: "custom", message: `a schema may nest at most ${MAX_SCHEMA_DEPTH} levels deep`, input: ctx.value });
+});
+export type JsonSchema = z.infer<typeof jsonSchema>;
+
+function depthOf(value: unknown): number {
+  if (typeof value !== "object" || value === null) return 0;
+  let deepest = 0;
+  for (const child of Object.values(value)) deepest = Math.max(deepest, depthOf(child));
+  return deepest + 1;
+}
+
+/** OpenAI's own rule for function names. */
+export const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const functionName = z.string().regex(FUNCTION_NAME, "a function name has 1-64 letters, digits, '_' or '-'");
+
+/** A call the model made: `arguments` is JSON text, as OpenAI carries it. */
+export const toolCall = z.object({ id: z.string().min(1).max(256), name: functionName, arguments: z.string().max(1_048_576) }).strict();
+export type ToolCall = z.infer<typeof toolCall>;
+
+/**
+ * One turn of a conversation. An assistant turn may carry the tool calls it
+ * made; a `tool` turn is the result of one of them, by its id.
+ */
+const turn = z.discriminatedUnion("role", [
+  z.object({ role: z.literal("system"), content: z.string() }).strict(),
+  z.object({ role: z.literal("user"), content: z.string() }).strict(),
+  z.object({ role: z.literal("assistant"), content: z.string(), toolCalls: z.array(toolCall).min(1).max(128).optional() }).strict(),
+  z.object({ role: z.literal("tool"), toolCallId: z.string().min(1).max(256), content: z.string() }).strict(),
+]);
 export type ChatTurn = z.infer<typeof turn>;
+
+/** A function the model may call; `parameters` is the JSON Schema of its arguments (an object). */
+const toolSpec = z
+  .object({ name: functionName, description: z.string().max(8192).optional(), parameters: jsonSchema.optional() })
+  .strict();
+export type ToolSpec = z.infer<typeof toolSpec>;
+
+/** OpenAI's `tool_choice`: let the model decide, forbid calls, require one, or require this one. */
+const toolChoice = z.union([z.enum(["auto", "none", "required"]), z.object({ name: functionName }).strict()]);
+export type ToolChoice = z.infer<typeof toolChoice>;
 
 const model = z.string().min(1).max(256);
 
 export const generationInput = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("chat"), messages: z.array(turn).min(1) }).strict(),
+  z
+    .object({
+      kind: z.literal("chat"),
+      messages: z.array(turn).min(1),
+      tools: z.array(toolSpec).min(1).max(128).optional(),
+      /** Undefined: `auto` when there are tools. */
+      toolChoice: toolChoice.optional(),
+      /** Undefined: true, as OpenAI's default. */
+      parallelToolCalls: z.boolean().optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal("completion"), prompt: z.string() }).strict(),
 ]);
 export type GenerationInput = z.infer<typeof generationInput>;
@@ -53,6 +113,12 @@ export type EmbeddingInput = z.infer<typeof embeddingInput>;
  */
 export const DEFAULT_MAX_TOKENS_LIMIT = 4096;
 
+const responseFormat = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("json") }).strict(),
+  z.object({ type: z.literal("json_schema"), name: z.string().min(1).max(64), schema: jsonSchema, strict: z.boolean().optional() }).strict(),
+]);
+export type ResponseFormat = z.infer<typeof responseFormat>;
+
 export const generationParams = z
   .object({
     /**
@@ -62,10 +128,13 @@ export const generationParams = z
     maxTokens: z.int().min(1).optional(),
     temperature: z.number().min(0).max(2).optional(),
     topP: z.number().gt(0).max(1).optional(),
+    topK: z.int().min(1).max(100_000).optional(),
     seed: z.int().optional(),
     stop: z.array(z.string().min(1)).max(4),
     presencePenalty: z.number().min(-2).max(2).optional(),
     frequencyPenalty: z.number().min(-2).max(2).optional(),
+    /** Undefined: free text. `json`: any JSON object; `json_schema`: JSON that the schema accepts. */
+    responseFormat: responseFormat.optional(),
   })
   .strict();
 export type GenerationParams = z.infer<typeof generationParams>;
@@ -87,20 +156,27 @@ export function isGeneration(workload: Workload): workload is GenerationRequest 
   return workload.input.kind !== "embedding";
 }
 
-/** The capability a node's model must advertise to take the workload. */
-export function capabilityOf(kind: WorkloadKind): Capability {
-  switch (kind) {
-    case "chat":
-    case "completion":
-      return "chat";
-    case "embedding":
-      return "embed";
-  }
+/** The tools a chat offers the model, unless its tool choice forbids calls: then it is plain chat. */
+export function offeredTools(input: GenerationInput): ToolSpec[] {
+  if (input.kind !== "chat" || input.tools === undefined || input.toolChoice === "none") return [];
+  return input.tools;
 }
+
+/** The capability a node's model must advertise to take the workload. */
+export function capabilityOf(workload: Workload): Capability {
+  if (!isGeneration(workload)) return "embed";
+  if (offeredTools(workload.input).length > 0) return "tools";
+  return workload.params.responseFormat === undefined ? "chat" : "json";
+}
+
+/** Why an answer ended, in OpenAI's words (which the other APIs are translated from). */
+export type FinishReason = "stop" | "length" | "tool_calls";
 
 export interface GenerationResult {
   text: string;
   finishReason: FinishReason;
+  /** The calls the model made, in order; finishReason is then `tool_calls`. */
+  toolCalls?: ToolCall[];
   promptTokens: number;
   completionTokens: number;
 }
@@ -117,10 +193,9 @@ export type WorkloadResult =
   | ({ kind: "embedding" } & EmbeddingResult);
 
 /**
- * What a node sends while a workload runs, in order. Only `text` is produced
+ * What a node sends while a workload runs, in order: text and tool calls
  * today; the others are the protocol's room for the workloads named above
- * (tool calls, speech audio, job progress) and for usage and errors reported
- * mid-stream.
+ * (speech audio, job progress) and for usage and errors reported mid-stream.
  */
 export type Chunk =
   /**
@@ -129,7 +204,11 @@ export type Chunk =
    * resumed stream's max_tokens budget is what the chunks sent used up.
    */
   | { type: "text"; text: string; tokens?: number }
-  | { type: "tool_call"; index: number; id: string; name: string; argumentsDelta: string }
+  /**
+   * A piece of the `index`th call's arguments (JSON text). The first piece
+   * of each call carries its id and function name; later ones only add text.
+   */
+  | { type: "tool_call"; index: number; id?: string; name?: string; argumentsDelta: string }
   | { type: "audio"; format: string; dataBase64: string }
   | { type: "progress"; fraction: number; message: string }
   | { type: "usage"; promptTokens: number; completionTokens: number }

@@ -9,4 +9,5 @@ nodeConformance("FakeNode", {
   },
   stop: () => Promise.resolve(),
   exactUsage: true,
+  forcesToolCalls: true,
 });

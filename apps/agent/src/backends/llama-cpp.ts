@@ -2,22 +2,16 @@
 // `parallelSequences` sequences that llama.cpp evaluates in the same batch.
 import {
   getLlama,
-  LlamaChat,
-  LlamaCompletion,
   LlamaLogLevel,
-  type ChatHistoryItem,
   type Llama,
   type LlamaContext,
   type LlamaContextSequence,
   type LlamaModel,
 } from "node-llama-cpp";
 import {
-  DEFAULT_MAX_TOKENS_LIMIT,
   FlotillaError,
   isGeneration,
   type Capability,
-  type ChatTurn,
-  type FinishReason,
   type GenerationRequest,
   type GenerationResult,
   type RunOptions,
@@ -26,7 +20,8 @@ import {
 } from "@flotilla/protocol";
 import type { InferenceBackend } from "./backend.ts";
 import { LlamaEmbedder } from "./llama-embeddings.ts";
-import { StopMatcher } from "./stop-matcher.ts";
+import { generateOn } from "./llama-generation.ts";
+import { planOutput } from "./output-plan.ts";
 
 export type GpuChoice = "auto" | "off" | "cuda" | "vulkan" | "metal";
 
@@ -89,7 +84,7 @@ export async function loadLlamaModel(llama: Llama, options: LlamaModelOptions): 
  * (its last hidden state, pooled, as Ollama does for any model).
  */
 export function capabilitiesOf(architecture: string): Capability[] {
-  return /bert|t5encoder/i.test(architecture) ? ["embed"] : ["chat", "embed"];
+  return /bert|t5encoder/i.test(architecture) ? ["embed"] : ["chat", "embed", "tools", "json"];
 }
 
 export class LlamaCppBackend implements InferenceBackend {
@@ -126,90 +121,16 @@ export class LlamaCppBackend implements InferenceBackend {
 
   async #generate(request: GenerationRequest, options: RunOptions): Promise<GenerationResult> {
     this.#checkPromptFits(request);
+    const plan = planOutput(request);
     const sequence = this.#idle.pop();
     // The agent's SlotPool admits at most parallelSequences requests.
     if (!sequence) throw new Error("no idle sequence: more generations than slots");
     try {
       await sequence.clearHistory();
-      return await this.#run(sequence, request, options);
+      return await generateOn(this.#model, sequence, request, plan, options);
     } finally {
       this.#idle.push(sequence);
     }
-  }
-
-  async #run(sequence: LlamaContextSequence, request: GenerationRequest, options: RunOptions): Promise<GenerationResult> {
-    const { params } = request;
-    // Stop sequences are matched here rather than by node-llama-cpp, which
-    // drops the text of a token that only partly precedes the stop sequence.
-    const stopper = new StopMatcher(params.stop);
-    const stopNow = new AbortController();
-    let text = "";
-    let promptTokens: number | undefined;
-    let completionTokens = 0;
-    let tokensSent = 0;
-    const send = (piece: string) => {
-      if (piece === "") return;
-      text += piece;
-      // The tokens generated since the last piece: the stop matcher may hold
-      // text back, so a piece can stand for several tokens, or for none.
-      options.onChunk?.({ type: "text", text: piece, tokens: completionTokens - tokensSent });
-      tokensSent = completionTokens;
-    };
-    // The answer ends where the context is full, whatever max_tokens says:
-    // node-llama-cpp would otherwise shift the context and go on for as long
-    // as a client asked, holding the slot (ADR 0017).
-    let contextFull = false;
-    const common = {
-      signal: AbortSignal.any([options.signal, stopNow.signal]),
-      stopOnAbortSignal: true,
-      onTextChunk: (chunk: string) => {
-        send(stopper.push(chunk));
-        if (stopper.stopped) stopNow.abort();
-      },
-      onToken: (tokens: readonly unknown[]) => {
-        // Before the first generated token enters the context, the context
-        // holds exactly the prompt as llama.cpp evaluated it.
-        promptTokens ??= sequence.contextTokens.length;
-        completionTokens += tokens.length;
-        if (promptTokens + completionTokens >= this.contextSize) {
-          contextFull = true;
-          stopNow.abort();
-        }
-      },
-      maxTokens: Math.min(params.maxTokens ?? DEFAULT_MAX_TOKENS_LIMIT, this.contextSize),
-      temperature: params.temperature ?? 1,
-      topP: params.topP,
-      seed: params.seed,
-      repeatPenalty:
-        params.presencePenalty === undefined && params.frequencyPenalty === undefined
-          ? false
-          : { presencePenalty: params.presencePenalty, frequencyPenalty: params.frequencyPenalty },
-    } as const;
-
-    let stopReason: StopReason;
-    if (request.input.kind === "completion") {
-      const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
-      const { metadata } = await completion.generateCompletionWithMeta(request.input.prompt, {
-        ...common,
-        disableContextShift: true,
-      });
-      stopReason = metadata.stopReason;
-    } else {
-      const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
-      try {
-        stopReason = (await chat.generateResponse(toChatHistory(request.input.messages), common)).metadata.stopReason;
-      } finally {
-        chat.dispose({ disposeSequence: false });
-      }
-    }
-    if (options.signal.aborted) throw options.signal.reason;
-    send(stopper.flush());
-    return {
-      text,
-      finishReason: contextFull ? "length" : stopper.stopped || stopReason === "abort" ? "stop" : toFinishReason(stopReason),
-      promptTokens: promptTokens ?? sequence.contextTokens.length,
-      completionTokens,
-    };
   }
 
   /** A prompt larger than the context can never be answered: say so. */
@@ -233,44 +154,4 @@ export class LlamaCppBackend implements InferenceBackend {
     await this.#context.dispose();
     await this.#model.dispose();
   }
-}
-
-type StopReason =
-  | "eogToken"
-  | "stopGenerationTrigger"
-  | "customStopTrigger"
-  | "maxTokens"
-  | "abort"
-  | "functionCalls";
-
-function toFinishReason(reason: Exclude<StopReason, "abort">): FinishReason {
-  switch (reason) {
-    case "maxTokens":
-      return "length";
-    case "eogToken":
-    case "stopGenerationTrigger":
-    case "customStopTrigger":
-    case "functionCalls":
-      return "stop";
-  }
-}
-
-/**
- * OpenAI turns → node-llama-cpp's history. The history ends with an open
- * model turn: an empty one, or the assistant's own last message when the
- * client sent one, which the model then continues.
- */
-export function toChatHistory(turns: readonly ChatTurn[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = turns.map((turn): ChatHistoryItem => {
-    switch (turn.role) {
-      case "system":
-        return { type: "system", text: turn.content };
-      case "user":
-        return { type: "user", text: turn.content };
-      case "assistant":
-        return { type: "model", response: [turn.content] };
-    }
-  });
-  if (history.at(-1)?.type !== "model") history.push({ type: "model", response: [] });
-  return history;
 }

@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { FlotillaError, generationResultOf, type ChatTurn, type GenerationRequest, type Tier, type Usage } from "@flotilla/protocol";
+import { FlotillaError, generationResultOf, type ChatTurn, type FinishReason, type GenerationRequest, type Tier, type Usage } from "@flotilla/protocol";
 import type { DispatchResult, GenerationDispatcher } from "../dispatch/types.ts";
 import type { RouteHints } from "../router/router.ts";
 import type { ComplexityClass } from "../router/classify.ts";
@@ -60,7 +60,7 @@ export interface ExecuteResponse {
   model: string | null;
   /** The answer was finished on another node after its first node failed mid-way. */
   resumed: boolean;
-  finish_reason: "stop" | "length";
+  finish_reason: FinishReason;
   usage: Usage;
 }
 

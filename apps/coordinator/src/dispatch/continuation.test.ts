@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ChatTurn, GenerationRequest } from "@flotilla/protocol";
-import { continuation } from "./continuation.ts";
+import { continuation, resumable } from "./continuation.ts";
 
 const params = (maxTokens: number | undefined): GenerationRequest["params"] => ({
   maxTokens,
@@ -102,4 +102,14 @@ test("the original request is not changed", () => {
   const completionBefore = structuredClone(originalCompletion);
   continuation(originalCompletion, " a time", 2);
   assert.deepEqual(originalCompletion, completionBefore);
+});
+
+test("only free text is resumable: a grammar would restart at the seam", () => {
+  const plain = chat([{ role: "user", content: "hi" }], 100);
+  assert.equal(resumable(plain), true);
+  assert.equal(resumable({ ...plain, params: { ...plain.params, responseFormat: { type: "json" } } }), false);
+  const tools = [{ name: "weather" }];
+  assert.equal(resumable({ ...plain, input: { kind: "chat", messages: [{ role: "user", content: "hi" }], tools } }), false);
+  assert.equal(resumable({ ...plain, input: { kind: "chat", messages: [{ role: "user", content: "hi" }], tools, toolChoice: "none" } }), true);
+  assert.equal(resumable({ model: "m", input: { kind: "embedding", items: ["x"] } }), false);
 });

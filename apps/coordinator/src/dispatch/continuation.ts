@@ -3,7 +3,16 @@
 // the new node writes only what follows. Chat: the text becomes an open
 // assistant turn, which agents (toChatHistory) and OpenAI-style servers
 // continue; completion: it is appended to the prompt. Pure.
-import type { GenerationRequest } from "@flotilla/protocol";
+import { isGeneration, offeredTools, type GenerationRequest, type Workload } from "@flotilla/protocol";
+
+/**
+ * Only free text can be continued: output held to a grammar (a schema's
+ * JSON, a tool call) would restart the grammar at the seam and come out
+ * invalid, so such a stream fails as it is rather than resumed.
+ */
+export function resumable(workload: Workload): workload is GenerationRequest {
+  return isGeneration(workload) && workload.params.responseFormat === undefined && offeredTools(workload.input).length === 0;
+}
 
 /**
  * The request that continues `original` after `sent`, or undefined when
@@ -22,7 +31,7 @@ export function continuation(original: GenerationRequest, sent: string, sentToke
   const messages = [...original.input.messages];
   const last = messages.at(-1);
   // A client's own trailing assistant turn is a prefix the model continues; what was sent follows it.
-  if (last?.role === "assistant") messages[messages.length - 1] = { role: "assistant", content: last.content + sent };
+  if (last?.role === "assistant") messages[messages.length - 1] = { ...last, content: last.content + sent };
   else messages.push({ role: "assistant", content: sent });
   return { ...original, params, input: { kind: "chat", messages } };
 }

@@ -14,7 +14,7 @@
 // - an error retrying cannot help (the request's own fault: a 4xx, context
 //   too long, a bad parameter) goes back to the client at once; the node did
 //   answer, so it counts as a success for its circuit.
-import { FlotillaError, isGeneration, type GenerationRequest, type WorkloadResult } from "@flotilla/protocol";
+import { FlotillaError, type GenerationRequest, type WorkloadResult } from "@flotilla/protocol";
 import type { NodeRegistry } from "../nodes/node-registry.ts";
 import type { Router } from "../router/router.ts";
 import type { ChosenRoute, UnavailableRoute } from "../router/decision.ts";
@@ -22,7 +22,7 @@ import type { RouteRequest } from "../router/route.ts";
 import { estimateTokens } from "../router/tokens.ts";
 import type { BusyQueue } from "./busy-queue.ts";
 import type { CircuitBook } from "./circuit-breaker.ts";
-import { continuation } from "./continuation.ts";
+import { continuation, resumable } from "./continuation.ts";
 import type { DispatchObserver, RequestOutcomeKind } from "./observer.ts";
 import type { RetryBudget } from "./retry-budget.ts";
 import type { TimeoutPolicy } from "./timeouts.ts";
@@ -164,7 +164,7 @@ export class Dispatcher implements GenerationDispatcher {
         exclude.add(name);
         failedTries++;
         lastFailure = failure;
-        if (chunksSent > 0 && !(req.continueOnFailure && isGeneration(req.workload))) {
+        if (chunksSent > 0 && !(req.continueOnFailure && resumable(req.workload))) {
           // Chunks reached the client: a retry from scratch would repeat them.
           finish("error", sentTokens + tryTokens);
           throw failure;
@@ -173,7 +173,7 @@ export class Dispatcher implements GenerationDispatcher {
           finish("error", sentTokens + tryTokens);
           throw new FlotillaError(failure.code, `${failure.message} (not retried: the retry budget is spent)`, { cause: failure, ...(failure.retryAfterS === undefined ? {} : { retryAfterS: failure.retryAfterS }) });
         }
-        if (chunksSent > 0 && isGeneration(req.workload)) {
+        if (chunksSent > 0 && resumable(req.workload)) {
           sentTokens += tryTokens;
           const next = continuation(req.workload, sent, sentTokens);
           resumed = true;

@@ -3,8 +3,7 @@
 // node, retries and resumes), and answers as JSON or, for generations, SSE.
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type {
-  FlotillaError} from "@flotilla/protocol";
+import type { Chunk, FlotillaError } from "@flotilla/protocol";
 import {
   chatCompletionRequest,
   completionRequest,
@@ -33,6 +32,7 @@ import {
   embeddingList,
   embeddingToWorkload,
   textCompletion,
+  toolCallDelta,
   usageOf,
   type ResponseIdentity,
 } from "./translate.ts";
@@ -56,6 +56,8 @@ interface Rendering {
   body(who: ResponseIdentity, result: GenerationResult): unknown;
   firstEvent(who: ResponseIdentity): unknown;
   textEvent(who: ResponseIdentity, text: string): unknown;
+  /** Undefined: the endpoint has no tool calls (text completions). */
+  toolCallEvent?(who: ResponseIdentity, chunk: Extract<Chunk, { type: "tool_call" }>): unknown;
   finalEvents(who: ResponseIdentity, result: GenerationResult, includeUsage: boolean): unknown[];
 }
 
@@ -64,6 +66,7 @@ const chatRendering: Rendering = {
   body: chatCompletion,
   firstEvent: (who) => chatChunk(who, { role: "assistant", content: "" }),
   textEvent: (who, text) => chatChunk(who, { content: text }),
+  toolCallEvent: (who, chunk) => chatChunk(who, { tool_calls: [toolCallDelta(chunk)] }),
   finalEvents: (who, result, includeUsage) => [
     chatChunk(who, {}, result.finishReason),
     ...(includeUsage ? [chatUsageChunk(who, usageOf(result))] : []),
@@ -199,10 +202,13 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
           sse.addHeaders(routeHeaders(decision));
         },
         onChunk: (chunk) => {
-          // Generations produce text chunks only, for now (tool calls come with their own rendering).
-          if (chunk.type !== "text") return;
-          begin();
-          sse.send(rendering.textEvent(who, chunk.text));
+          if (chunk.type === "text") {
+            begin();
+            sse.send(rendering.textEvent(who, chunk.text));
+          } else if (chunk.type === "tool_call" && rendering.toolCallEvent) {
+            begin();
+            sse.send(rendering.toolCallEvent(who, chunk));
+          }
         },
       });
       begin();

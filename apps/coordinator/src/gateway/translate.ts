@@ -8,6 +8,11 @@ import {
   type EmbeddingResult,
 } from "@flotilla/protocol";
 import type {
+  Chunk,
+  ToolCall,
+  ToolCallDelta,
+  ToolCallObject,
+  ToolSpec,
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionRequest,
@@ -49,15 +54,50 @@ function capped(requested: number | null | undefined, limit: number): number | u
 export function chatToGeneration(body: ChatCompletionRequest, maxTokensLimit: number = DEFAULT_MAX_TOKENS_LIMIT): GenerationRequest {
   const messages = body.messages.map((m): ChatTurn => {
     const content = m.content == null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("");
-    // `developer` is OpenAI's newer name for `system`; tool results are read as user turns.
-    const role = m.role === "developer" ? "system" : m.role === "tool" ? "user" : m.role;
-    return { role, content };
+    switch (m.role) {
+      case "tool":
+        return { role: "tool", toolCallId: m.tool_call_id, content };
+      case "assistant": {
+        const calls = (m.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+        return calls.length > 0 ? { role: "assistant", content, toolCalls: calls } : { role: "assistant", content };
+      }
+      // `developer` is OpenAI's newer name for `system`.
+      case "developer":
+        return { role: "system", content };
+      case "system":
+      case "user":
+        return { role: m.role, content };
+    }
   });
+  const tools = (body.tools ?? []).map((t): ToolSpec => ({
+    name: t.function.name,
+    ...(t.function.description === undefined ? {} : { description: t.function.description }),
+    ...(t.function.parameters === undefined ? {} : { parameters: t.function.parameters }),
+  }));
+  const choice = body.tool_choice;
   return {
     model: body.model,
-    input: { kind: "chat", messages },
-    params: params(body, capped(body.max_completion_tokens ?? body.max_tokens, maxTokensLimit)),
+    input: {
+      kind: "chat",
+      messages,
+      ...(tools.length > 0 ? { tools } : {}),
+      ...(choice == null ? {} : { toolChoice: typeof choice === "string" ? choice : { name: choice.function.name } }),
+      ...(body.parallel_tool_calls == null ? {} : { parallelToolCalls: body.parallel_tool_calls }),
+    },
+    params: {
+      ...params(body, capped(body.max_completion_tokens ?? body.max_tokens, maxTokensLimit)),
+      ...responseFormatOf(body.response_format),
+    },
   };
+}
+
+function responseFormatOf(format: ChatCompletionRequest["response_format"]): Pick<GenerationParams, "responseFormat"> {
+  if (format == null || format.type === "text") return {};
+  if (format.type === "json_object") return { responseFormat: { type: "json" } };
+  const { name, schema, strict } = format.json_schema;
+  // A json_schema without a schema is OpenAI's way of asking for any JSON.
+  if (schema === undefined) return { responseFormat: { type: "json" } };
+  return { responseFormat: { type: "json_schema", name, schema, ...(strict == null ? {} : { strict }) } };
 }
 
 export function completionToGeneration(body: CompletionRequest, maxTokensLimit: number = DEFAULT_MAX_TOKENS_LIMIT): GenerationRequest {
@@ -83,14 +123,31 @@ export function usageOf(result: GenerationResult): Usage {
   };
 }
 
+export function toolCallObjects(calls: readonly ToolCall[]): ToolCallObject[] {
+  return calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } }));
+}
+
+/** A streamed tool call piece as OpenAI sends it: id, type and name on the first piece of a call only. */
+export function toolCallDelta(chunk: Extract<Chunk, { type: "tool_call" }>): ToolCallDelta {
+  return {
+    index: chunk.index,
+    ...(chunk.id === undefined ? {} : { id: chunk.id, type: "function" }),
+    function: { ...(chunk.name === undefined ? {} : { name: chunk.name }), arguments: chunk.argumentsDelta },
+  };
+}
+
 export function chatCompletion(who: ResponseIdentity, result: GenerationResult): ChatCompletion {
+  const calls = result.toolCalls ?? [];
   return {
     ...who,
     object: "chat.completion",
     choices: [
       {
         index: 0,
-        message: { role: "assistant", content: result.text, refusal: null },
+        message:
+          calls.length > 0
+            ? { role: "assistant", content: result.text === "" ? null : result.text, refusal: null, tool_calls: toolCallObjects(calls) }
+            : { role: "assistant", content: result.text, refusal: null },
         finish_reason: result.finishReason,
         logprobs: null,
       },

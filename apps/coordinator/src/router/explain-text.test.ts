@@ -10,7 +10,7 @@ import { candidateReason, ejectionText, howText, routeReason, sessionUnfitText, 
 type Table<U, K extends keyof U> = { [C in U[K] & string]: readonly [U & Record<K, C>, string] };
 
 const STEPS: Table<RouteStep, "code"> = {
-  "model-unavailable": [{ code: "model-unavailable", model: "m", capability: "embed", because: "not-capable" }, "no node serves 'm' for embed"],
+  "model-unavailable": [{ code: "model-unavailable", model: "m", capability: "embed", because: "not-capable" }, "no node serves 'm' for embeddings"],
   classified: [{ code: "classified", class: "MEDIUM", by: "test" }, "MEDIUM (test)"],
   "tier-forced": [{ code: "tier-forced", class: "SIMPLE", tier: 2, fallback: false }, "SIMPLE, tier 2 forced without fallback"],
   planned: [{ code: "planned", model: "m", needed: 200, tiers: [1, 2, 0] }, "model 'm'; needs 200 tokens; tiers 1, 2, 0"],
@@ -29,7 +29,7 @@ const STEPS: Table<RouteStep, "code"> = {
 
 const MODEL_UNAVAILABLE: Table<Extract<RouteStep, { code: "model-unavailable" }>, "because"> = {
   unknown: [{ code: "model-unavailable", model: "m", capability: "chat", because: "unknown" }, "no node serves 'm'"],
-  "not-capable": [{ code: "model-unavailable", model: "m", capability: "embed", because: "not-capable" }, "no node serves 'm' for embed"],
+  "not-capable": [{ code: "model-unavailable", model: "m", capability: "embed", because: "not-capable" }, "no node serves 'm' for embeddings"],
   "all-down": [{ code: "model-unavailable", model: "m", capability: "chat", because: "all-down" }, "every node serving 'm' for chat is down or drained"],
 };
 

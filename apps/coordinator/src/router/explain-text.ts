@@ -75,9 +75,9 @@ function modelUnavailableText(step: Extract<RouteStep, { code: "model-unavailabl
     case "unknown":
       return `no node serves '${step.model}'`;
     case "not-capable":
-      return `no node serves '${step.model}' for ${step.capability}`;
+      return `no node serves '${step.model}'${FOR_CAPABILITY[step.capability]}`;
     case "all-down":
-      return `every node serving '${step.model}' for ${step.capability} is down or drained`;
+      return `every node serving '${step.model}'${FOR_CAPABILITY[step.capability] || " for chat"} is down or drained`;
   }
 }
 
@@ -168,7 +168,7 @@ export function ejectionText(ejection: Ejection): string {
 }
 
 /** Chat is what a model is assumed to do; anything else is named. */
-const FOR_CAPABILITY: Record<Capability, string> = { chat: "", embed: " for embeddings" };
+const FOR_CAPABILITY: Record<Capability, string> = { chat: "", embed: " for embeddings", tools: " for tool calls", json: " for JSON output" };
 
 /** The chosen candidate's words: how its step picked it (the last pick wins: a second pass follows a first). */
 function chosenText(decision: RouteDecision): string {

@@ -109,7 +109,27 @@ test("a workload goes only to nodes whose model has its capability, and says so 
   const refused = view(await new Router(onlyChat, { nowMs: () => 0 }).decide(embed(["hello"]), {}));
   assert.equal(refused.node, null);
   assert.equal(refused.unavailable, "not-capable");
-  assert.match(refused.reason, /no node serves 'm' for embed/);
+  assert.match(refused.reason, /no node serves 'm' for embeddings/);
+});
+
+test("a request with tools needs a model that calls tools, one with a schema a model that writes JSON; the reason says so", async () => {
+  const registry = new NodeRegistry();
+  registry.add(new StaticNode("plain", { tier: 0, capabilities: ["chat"] }));
+  registry.add(new StaticNode("tooled", { tier: 2, capabilities: ["chat", "tools", "json"] }));
+  const router = new Router(registry, { nowMs: () => 0 });
+  const base = ask("hi");
+  const withTools: GenerationRequest = { ...base, input: { kind: "chat", messages: [{ role: "user", content: "hi" }], tools: [{ name: "weather" }] } };
+  const withSchema: GenerationRequest = { ...base, params: { ...base.params, responseFormat: { type: "json" } } };
+  assert.equal(view(await router.decide(base, {})).node, "plain");
+  assert.equal(view(await router.decide(withTools, {})).node, "tooled");
+  assert.equal(view(await router.decide(withSchema, {})).node, "tooled");
+
+  const plainOnly = new NodeRegistry();
+  plainOnly.add(new StaticNode("plain", { tier: 0, capabilities: ["chat"] }));
+  const refused = view(await new Router(plainOnly, { nowMs: () => 0 }).decide(withTools, {}));
+  assert.equal(refused.unavailable, "not-capable");
+  assert.match(refused.reason, /no node serves 'm' for tool calls/);
+  assert.match(view(await new Router(plainOnly, { nowMs: () => 0 }).decide(withSchema, {})).reason, /no node serves 'm' for JSON output/);
 });
 
 test("a prompt whose estimate is far over every context window is refused; one near it is left to the node", async () => {

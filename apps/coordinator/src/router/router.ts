@@ -107,7 +107,7 @@ export class Router {
    * is given, as for the classifier's own queries), with its hints. Done once per request.
    */
   async plan(workload: Workload, hints: RouteHints, classification?: Classification): Promise<RouteRequest> {
-    const capability = capabilityOf(workload.input.kind);
+    const capability = capabilityOf(workload);
     let promptTokens: number;
     let maxTokens: number | undefined;
     if (isGeneration(workload)) {

@@ -30,6 +30,7 @@ import { refusedHealthCheck } from "./health-problem.ts";
 import { selectServedModels } from "./served-models.ts";
 import { errorMessageOf, readText, send, type NodeEndpoint } from "./node-http.ts";
 import { unreachable } from "../unreachable.ts";
+import { ToolCallAssembly } from "./tool-call-assembly.ts";
 
 /**
  * The server does not say how many requests it runs at once. llama-server's
@@ -57,10 +58,11 @@ const MAX_WHOLE_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /**
  * The server's list does not say what a model can do: each is taken to
- * generate and embed (Ollama and llama-server embed with any model), and a
- * server that cannot gets the request's own refusal back (ADR 0018).
+ * generate, embed, call tools and write JSON to a schema (Ollama,
+ * llama-server and vLLM do all four with any model they run), and a server
+ * that cannot gets the request's own refusal back (ADR 0018).
  */
-const AGENTLESS_CAPABILITIES = ["chat", "embed"] as const;
+const AGENTLESS_CAPABILITIES = ["chat", "embed", "tools", "json"] as const;
 
 export interface AgentlessNodeSpec {
   name: string;
@@ -216,6 +218,7 @@ export class AgentlessNode implements InferenceNode {
     const whole = answer.contentType === "application/json" && this.#dialect.framing === "sse";
     const sse = this.#dialect.framing === "sse" && !whole ? new SseDecoder() : undefined;
     let text = "";
+    const calls = new ToolCallAssembly(options.onChunk);
     let finishReason: FinishReason | undefined;
     let usage: StreamUpdate["usage"];
     /** Applies one event; true once the server says the answer is complete. */
@@ -230,6 +233,7 @@ export class AgentlessNode implements InferenceNode {
         // Servers stream one token an event: the count the resumption budget needs.
         options.onChunk?.({ type: "text", text: update.text, tokens: 1 });
       }
+      for (const piece of update.toolCalls ?? []) calls.add(piece);
       finishReason = update.finishReason ?? finishReason;
       usage = update.usage ?? usage;
       return update.done;
@@ -238,7 +242,7 @@ export class AgentlessNode implements InferenceNode {
       if (whole) {
         apply(await readText(stream, MAX_WHOLE_ANSWER_BYTES), false);
         if (finishReason === undefined) throw new FlotillaError("backend_error", `node ${this.name} sent a JSON answer that does not say it is complete`);
-        return { text, finishReason, promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0 };
+        return { text, ...calls.result(finishReason), promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0 };
       }
       const complete = await readAnswer(stream, (line) => {
         if (!sse) return line.trim() !== "" && apply(line, false);
@@ -255,7 +259,7 @@ export class AgentlessNode implements InferenceNode {
     // A stream that ends without [DONE] is accepted once it said why it
     // stopped; one cut off before that is a failure, not a short answer.
     if (finishReason === undefined) throw new FlotillaError("backend_error", `node ${this.name} ended its answer without finishing it`);
-    return { text, finishReason, promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0 };
+    return { text, ...calls.result(finishReason), promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0 };
   }
 
   #served(model: ReportedModel, nowMs: number): ServedModel {

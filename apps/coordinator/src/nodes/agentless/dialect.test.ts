@@ -17,7 +17,8 @@ test("an OpenAI base URL is taken with or without its /v1", () => {
   assert.equal(openaiUrl("http://box.lan/lmstudio", "completions").href, "http://box.lan/lmstudio/v1/completions");
 });
 
-test("only a length cut-off is a length finish; every other reason is a stop", () => {
+test("a length cut-off and tool calls are told apart; every other reason is a stop", () => {
   assert.equal(finishReasonOf("length"), "length");
-  for (const reason of ["stop", "eos", "tool_calls", "content_filter", "load", "unload"]) assert.equal(finishReasonOf(reason), "stop");
+  assert.equal(finishReasonOf("tool_calls"), "tool_calls");
+  for (const reason of ["stop", "eos", "content_filter", "load", "unload"]) assert.equal(finishReasonOf(reason), "stop");
 });

@@ -2,7 +2,7 @@
 // Everything here is pure: building URLs and bodies, reading the health
 // answer and each streamed event. The HTTP calls live in ../agentless-node.ts
 // and ../../nodes/agentless/agentless-prober.ts.
-import { formatParam, type EmbeddingRequest, type EmbeddingResult, type FinishReason, type GenerationRequest } from "@flotilla/protocol";
+import { formatParam, type EmbeddingRequest, type EmbeddingResult, type FinishReason, type GenerationRequest, type ToolSpec } from "@flotilla/protocol";
 
 export type AgentlessKind = "openai" | "ollama";
 
@@ -13,10 +13,22 @@ export interface ReportedModel {
   contextSize?: number;
 }
 
+/**
+ * A piece of a tool call: OpenAI streams numbered pieces (the first with id
+ * and name); Ollama sends each call whole, unnumbered (the next call).
+ */
+export interface ToolCallPiece {
+  index?: number;
+  id?: string;
+  name?: string;
+  argumentsDelta: string;
+}
+
 /** What one streamed event says, in flotilla's terms. */
 export interface StreamUpdate {
   /** "" when the event carries no text. */
   text: string;
+  toolCalls?: ToolCallPiece[];
   finishReason?: FinishReason;
   usage?: { promptTokens: number; completionTokens: number };
   /** The server says the answer is complete. */
@@ -72,7 +84,12 @@ export function parseJson(text: string): Parsed<unknown> {
   }
 }
 
-/** Servers have more reasons to stop than OpenAI's two; only a length cut-off is not a stop. */
+/** Servers have more reasons to stop than OpenAI's; a length cut-off and tool calls are told apart, the rest is a stop. */
 export function finishReasonOf(reason: string): FinishReason {
-  return reason === "length" ? "length" : "stop";
+  return reason === "length" || reason === "tool_calls" ? reason : "stop";
+}
+
+/** What the model may call, as both OpenAI and Ollama take it. */
+export function functionTools(tools: readonly ToolSpec[]): unknown[] {
+  return tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters ?? { type: "object" } } }));
 }

@@ -58,3 +58,41 @@ test("an error line is a failure", () => {
   assert.deepEqual(ollamaDialect.parseEvent('{"error":"model \\"x\\" not found"}'), { ok: false, error: 'model "x" not found' });
   assert.equal(ollamaDialect.parseEvent("{oops").ok, false);
 });
+
+test("tools and format go to Ollama in its shape; calls in the history carry objects and results name their function", () => {
+  const request: GenerationRequest = {
+    model: "llama3",
+    input: {
+      kind: "chat",
+      messages: [
+        { role: "user", content: "Weather?" },
+        { role: "assistant", content: "", toolCalls: [{ id: "call_1", name: "weather", arguments: '{"city":"Oslo"}' }] },
+        { role: "tool", toolCallId: "call_1", content: "cold" },
+      ],
+      tools: [{ name: "weather", description: "now", parameters: { type: "object" } }],
+    },
+    params: { ...params, topK: 40, responseFormat: { type: "json" } },
+  };
+  const body = ollamaDialect.generation("http://box:11434", request).body as Record<string, unknown>;
+  assert.deepEqual(body.messages, [
+    { role: "user", content: "Weather?" },
+    { role: "assistant", content: "", tool_calls: [{ function: { name: "weather", arguments: { city: "Oslo" } } }] },
+    { role: "tool", content: "cold", tool_name: "weather" },
+  ]);
+  assert.deepEqual(body.tools, [{ type: "function", function: { name: "weather", description: "now", parameters: { type: "object" } } }]);
+  assert.equal(body.format, "json");
+  assert.equal((body.options as Record<string, unknown>).top_k, 40);
+  const none = ollamaDialect.generation("http://box:11434", { ...request, input: { ...request.input, toolChoice: "none" } as GenerationRequest["input"] }).body as Record<string, unknown>;
+  assert.equal(none.tools, undefined, "tools the model may not call are not offered");
+});
+
+test("Ollama's whole tool calls are read as new calls with ids of flotilla's own", () => {
+  const line = { model: "llama3", message: { role: "assistant", content: "", tool_calls: [{ function: { name: "weather", arguments: { city: "Oslo" } } }] }, done: false };
+  const parsed = ollamaDialect.parseEvent(JSON.stringify(line));
+  assert.ok(parsed.ok);
+  const call = parsed.value.toolCalls?.[0];
+  assert.equal(call?.index, undefined, "numbered by the order they arrive in");
+  assert.match(call?.id ?? "", /^call_/);
+  assert.equal(call?.name, "weather");
+  assert.deepEqual(JSON.parse(call?.argumentsDelta ?? ""), { city: "Oslo" });
+});

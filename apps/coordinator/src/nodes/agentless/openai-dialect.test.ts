@@ -75,3 +75,44 @@ test("an error in the stream, and a chunk that is not one, are failures", () => 
   assert.equal(openaiDialect.parseEvent("not json").ok, false);
   assert.equal(openaiDialect.parseEvent('{"choices":[{"delta":{"content":5}}]}').ok, false);
 });
+
+test("tools, the choice, the calls in the history and a response format are passed on in OpenAI's shape", () => {
+  const request: GenerationRequest = {
+    model: "qwen",
+    input: {
+      kind: "chat",
+      messages: [
+        { role: "user", content: "Weather?" },
+        { role: "assistant", content: "", toolCalls: [{ id: "call_1", name: "weather", arguments: '{"city":"Oslo"}' }] },
+        { role: "tool", toolCallId: "call_1", content: "cold" },
+      ],
+      tools: [{ name: "weather", parameters: { type: "object" } }],
+      toolChoice: { name: "weather" },
+      parallelToolCalls: false,
+    },
+    params,
+  };
+  const body = openaiDialect.generation("http://h:8000", request).body as Record<string, unknown>;
+  assert.deepEqual(body.messages, [
+    { role: "user", content: "Weather?" },
+    { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Oslo"}' } }] },
+    { role: "tool", tool_call_id: "call_1", content: "cold" },
+  ]);
+  assert.deepEqual(JSON.parse(JSON.stringify(body.tools)), [{ type: "function", function: { name: "weather", parameters: { type: "object" } } }]);
+  assert.deepEqual(body.tool_choice, { type: "function", function: { name: "weather" } });
+  assert.equal(body.parallel_tool_calls, false);
+  const schema = { type: "object", properties: { a: { type: "integer" } } };
+  const formatted = openaiDialect.generation("http://h:8000", { ...request, input: { kind: "chat", messages: [{ role: "user", content: "x" }] }, params: { ...params, responseFormat: { type: "json_schema", name: "s", schema, strict: true } } }).body as Record<string, unknown>;
+  assert.deepEqual(formatted.response_format, { type: "json_schema", json_schema: { name: "s", schema, strict: true } });
+});
+
+test("streamed tool call pieces are read with their index, id and name; a whole answer's calls in order", () => {
+  const first = openaiDialect.parseEvent(JSON.stringify({ choices: [{ delta: { tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "weather", arguments: "" } }] } }] }));
+  assert.deepEqual(first, { ok: true, value: { text: "", done: false, toolCalls: [{ index: 0, id: "call_a", name: "weather", argumentsDelta: "" }] } });
+  const more = openaiDialect.parseEvent(JSON.stringify({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: '{"ci' } }] }, finish_reason: null }] }));
+  assert.deepEqual(more, { ok: true, value: { text: "", done: false, toolCalls: [{ index: 0, argumentsDelta: '{"ci' }] } });
+  const whole = openaiDialect.parseEvent(JSON.stringify({ choices: [{ message: { content: null, tool_calls: [{ id: "c1", function: { name: "a", arguments: "{}" } }, { id: "c2", function: { name: "b", arguments: "{}" } }] }, finish_reason: "tool_calls" }] }));
+  assert.ok(whole.ok);
+  assert.deepEqual(whole.value.toolCalls?.map((c) => [c.index, c.id, c.name]), [[0, "c1", "a"], [1, "c2", "b"]]);
+  assert.equal(whole.value.finishReason, "tool_calls");
+});

@@ -3,8 +3,8 @@
 // (stream_options.include_usage); servers that ignore the option leave the
 // counts at 0 rather than the coordinator guessing them.
 import { z } from "zod";
-import { normalise, type EmbeddingRequest, type EmbeddingResult, type GenerationRequest } from "@flotilla/protocol";
-import { finishReasonOf, firstIssue, joinUrl, parseJson, type Dialect, type Parsed, type ReportedModel, type StreamUpdate } from "./dialect.ts";
+import { normalise, type ChatTurn, type EmbeddingRequest, type EmbeddingResult, type GenerationRequest } from "@flotilla/protocol";
+import { finishReasonOf, firstIssue, functionTools, joinUrl, parseJson, type Dialect, type Parsed, type ReportedModel, type StreamUpdate } from "./dialect.ts";
 
 /**
  * A base URL is taken with or without its `/v1`, the way OpenAI SDKs take
@@ -33,12 +33,19 @@ const usage = z.object({ prompt_tokens: z.int().min(0), completion_tokens: z.int
 
 // Chat chunks carry `delta.content`, completion chunks `text`, and a whole
 // (non-streamed) chat answer `message.content`: one schema reads all three.
+const toolCallPiece = z.object({
+  index: z.int().min(0).max(127).optional(),
+  id: z.string().min(1).max(256).nullish(),
+  function: z.object({ name: z.string().min(1).max(64).nullish(), arguments: z.string().nullish() }).nullish(),
+});
+const toolCallPieces = z.array(toolCallPiece).max(128).nullish();
+
 const chunk = z.object({
   choices: z
     .array(
       z.object({
-        delta: z.object({ content: z.string().nullish() }).nullish(),
-        message: z.object({ content: z.string().nullish() }).nullish(),
+        delta: z.object({ content: z.string().nullish(), tool_calls: toolCallPieces }).nullish(),
+        message: z.object({ content: z.string().nullish(), tool_calls: toolCallPieces }).nullish(),
         text: z.string().nullish(),
         finish_reason: z.string().nullish(),
       }),
@@ -76,9 +83,45 @@ function generation(base: string, request: GenerationRequest): { url: URL; body:
     presence_penalty: p.presencePenalty,
     frequency_penalty: p.frequencyPenalty,
   };
-  return request.input.kind === "chat"
-    ? { url: openaiUrl(base, "chat/completions"), body: { ...common, messages: request.input.messages } }
-    : { url: openaiUrl(base, "completions"), body: { ...common, prompt: request.input.prompt } };
+  if (request.input.kind === "completion") return { url: openaiUrl(base, "completions"), body: { ...common, prompt: request.input.prompt } };
+  const { messages, tools, toolChoice, parallelToolCalls } = request.input;
+  const format = p.responseFormat;
+  return {
+    url: openaiUrl(base, "chat/completions"),
+    body: {
+      ...common,
+      messages: messages.map(openaiMessage),
+      ...(tools === undefined ? {} : { tools: functionTools(tools) }),
+      ...(toolChoice === undefined ? {} : { tool_choice: typeof toolChoice === "string" ? toolChoice : { type: "function", function: toolChoice } }),
+      ...(parallelToolCalls === undefined ? {} : { parallel_tool_calls: parallelToolCalls }),
+      ...(format === undefined
+        ? {}
+        : {
+            response_format:
+              format.type === "json"
+                ? { type: "json_object" }
+                : { type: "json_schema", json_schema: { name: format.name, schema: format.schema, ...(format.strict === undefined ? {} : { strict: format.strict }) } },
+          }),
+    },
+  };
+}
+
+function openaiMessage(turn: ChatTurn): unknown {
+  switch (turn.role) {
+    case "assistant":
+      return turn.toolCalls === undefined
+        ? { role: "assistant", content: turn.content }
+        : {
+            role: "assistant",
+            content: turn.content === "" ? null : turn.content,
+            tool_calls: turn.toolCalls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } })),
+          };
+    case "tool":
+      return { role: "tool", tool_call_id: turn.toolCallId, content: turn.content };
+    case "system":
+    case "user":
+      return { role: turn.role, content: turn.content };
+  }
 }
 
 function parseEvent(payload: string): Parsed<StreamUpdate> {
@@ -97,6 +140,16 @@ function parseEvent(payload: string): Parsed<StreamUpdate> {
   const update: StreamUpdate = { text: "", done: false };
   for (const choice of parsed.data.choices) {
     update.text += choice.delta?.content ?? choice.message?.content ?? choice.text ?? "";
+    const pieces = choice.delta?.tool_calls ?? choice.message?.tool_calls;
+    if (pieces) {
+      update.toolCalls = pieces.map((piece, i) => ({
+        // A whole answer's calls may leave out the index: their order is it.
+        index: piece.index ?? i,
+        ...(piece.id == null ? {} : { id: piece.id }),
+        ...(piece.function?.name == null ? {} : { name: piece.function.name }),
+        argumentsDelta: piece.function?.arguments ?? "",
+      }));
+    }
     if (choice.finish_reason) update.finishReason = finishReasonOf(choice.finish_reason);
   }
   const u = parsed.data.usage;
