@@ -31,14 +31,10 @@ describe("OpenAI SDK: tools and structured output against flotilla up", () => {
 
   test("a tool round trip: the call, its result in the history, then an answer in text", async () => {
     const question = { role: "user", content: "What is the weather in Paris?" } as const;
-    const first = await client.chat.completions.create({
-      model: TEST_MODEL_ID,
-      messages: [question],
-      tools: [weatherTool],
-      tool_choice: "required",
-      max_tokens: 200,
-      seed: 1,
-    });
+    const { data: first, response } = await client.chat.completions
+      .create({ model: TEST_MODEL_ID, messages: [question], tools: [weatherTool], tool_choice: "required", max_tokens: 200, seed: 1 })
+      .withResponse();
+    assert.match(response.headers.get("x-flotilla-route") ?? "", /model 'stories260K' for tool calls;/, "the route says what the model had to do");
     const choice = first.choices[0];
     assert.ok(choice);
     assert.equal(choice.finish_reason, "tool_calls");

@@ -42,7 +42,7 @@ test("explanation headers carry only visible ASCII, at most 256 characters", () 
   // The reason quotes model names, which come from users.
   const decision: ChosenRoute = {
     kind: "chosen", class: "SIMPLE", tier: 0, node: "n", model: "m", affinity: false, full: false, promptTokens: 1, neededTokens: 17, candidates: [],
-    steps: [{ code: "planned", model: `modèle ${"é".repeat(300)}\n`, needed: 17, tiers: [0, 1, 2] }],
+    steps: [{ code: "planned", model: `modèle ${"é".repeat(300)}\n`, capability: "chat", needed: 17, tiers: [0, 1, 2] }],
   };
   const headers = routeHeaders(decision);
   assert.equal(headers["x-flotilla-node"], "n");

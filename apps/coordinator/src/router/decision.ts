@@ -57,7 +57,7 @@ export type RouteStep =
   /** `by`: the classifier's own words. */
   | { readonly code: "classified"; readonly class: ComplexityClass; readonly by: string }
   | { readonly code: "tier-forced"; readonly class: ComplexityClass; readonly tier: Tier; readonly fallback: boolean }
-  | { readonly code: "planned"; readonly model: string; readonly needed: number; readonly tiers: readonly Tier[] }
+  | { readonly code: "planned"; readonly model: string; readonly capability: Capability; readonly needed: number; readonly tiers: readonly Tier[] }
   | { readonly code: "affinity-kept"; readonly node: string }
   | { readonly code: "affinity-dropped"; readonly node: string; readonly because: NodeUnfit }
   | ({ readonly code: "tier-empty"; readonly tier: Tier } & TierEmpty)

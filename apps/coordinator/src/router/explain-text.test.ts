@@ -13,7 +13,7 @@ const STEPS: Table<RouteStep, "code"> = {
   "model-unavailable": [{ code: "model-unavailable", model: "m", capability: "embed", because: "not-capable" }, "no node serves 'm' for embeddings"],
   classified: [{ code: "classified", class: "MEDIUM", by: "test" }, "MEDIUM (test)"],
   "tier-forced": [{ code: "tier-forced", class: "SIMPLE", tier: 2, fallback: false }, "SIMPLE, tier 2 forced without fallback"],
-  planned: [{ code: "planned", model: "m", needed: 200, tiers: [1, 2, 0] }, "model 'm'; needs 200 tokens; tiers 1, 2, 0"],
+  planned: [{ code: "planned", model: "m", capability: "chat", needed: 200, tiers: [1, 2, 0] }, "model 'm'; needs 200 tokens; tiers 1, 2, 0"],
   "affinity-kept": [{ code: "affinity-kept", node: "a" }, "kept the session on a"],
   "affinity-dropped": [{ code: "affinity-dropped", node: "a", because: { code: "suspect" } }, "session node a not kept: it is suspect"],
   "tier-empty": [{ code: "tier-empty", tier: 0, because: "no-ready-node" }, "tier 0: no ready node"],
@@ -66,6 +66,9 @@ test("every step code has its sentence", () => {
   for (const [step, text] of Object.values(STEPS)) assert.equal(stepText(step), text, step.code);
   for (const [step, text] of Object.values(MODEL_UNAVAILABLE)) assert.equal(stepText(step), text, step.because);
   for (const [empty, text] of Object.values(TIER_EMPTY)) assert.equal(stepText({ code: "tier-empty", tier: 0, ...empty }), text);
+  // A plan names what the model must do, unless it is plain chat.
+  assert.equal(stepText({ code: "planned", model: "m", capability: "tools", needed: 9, tiers: [0] }), "model 'm' for tool calls; needs 9 tokens; tiers 0");
+  assert.equal(stepText({ code: "planned", model: "m", capability: "json", needed: 9, tiers: [0] }), "model 'm' for JSON output; needs 9 tokens; tiers 0");
   for (const [pick, text] of Object.values(PICKS)) assert.equal(howText(pick), text);
 });
 

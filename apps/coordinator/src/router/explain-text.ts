@@ -50,7 +50,7 @@ export function stepText(step: RouteStep): string {
     case "tier-forced":
       return `${step.class}, tier ${step.tier} forced ${step.fallback ? "with" : "without"} fallback`;
     case "planned":
-      return `model '${step.model}'; needs ${step.needed} tokens; tiers ${step.tiers.join(", ")}`;
+      return `model '${step.model}'${FOR_CAPABILITY[step.capability]}; needs ${step.needed} tokens; tiers ${step.tiers.join(", ")}`;
     case "affinity-kept":
       return `kept the session on ${step.node}`;
     case "affinity-dropped":

@@ -30,7 +30,7 @@ test("a plain pick: classified, planned, picked, with how and the tier's count",
   assert.equal(d.kind, "chosen");
   assert.deepEqual(d.steps, [
     { code: "classified", class: "MEDIUM", by: "test" },
-    { code: "planned", model: "m", needed: 200, tiers: [1, 2, 0] },
+    { code: "planned", model: "m", capability: "chat", needed: 200, tiers: [1, 2, 0] },
     { code: "picked", tier: 1, node: "a", how: "best-of-all", of: 2 },
   ]);
   assert.deepEqual(verdicts(d), [["a", "chosen"], ["b", "not-chosen"]]);

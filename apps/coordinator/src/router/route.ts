@@ -174,7 +174,7 @@ export function route(
   const forced = request.forceTier;
   steps.push(
     forced ? { code: "tier-forced", class: cls, tier: forced.tier, fallback: forced.fallback } : { code: "classified", class: cls, by: request.classification.reason },
-    { code: "planned", model: name, needed: neededTokens, tiers: order },
+    { code: "planned", model: name, capability, needed: neededTokens, tiers: order },
   );
 
   // Session affinity.
