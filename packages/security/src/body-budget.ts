@@ -1,0 +1,107 @@
+// A bound on the request bodies a server holds while it receives them, all
+// connections together (docs/adr/0033). The body limit bounds one body and
+// the per-address limit the connections, but together they still let 50
+// connections sending most of a 4 MB body each take ~200 MB, which the
+// process's allocator then keeps after they leave (ADR 0023). With a budget
+// the bodies being received never hold more than it: a request that
+// declares a length takes it up front (and is refused at once, before its
+// body is read, when the budget cannot hold it); one sent in chunks takes
+// each chunk as it comes. What was taken is given back when the body has
+// been parsed, or when the request goes away.
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
+
+export class BodyBudget {
+  readonly maxBytes: number;
+  #held = 0;
+
+  constructor(maxBytes: number) {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new Error(`a body budget must be a positive whole number of bytes, not ${maxBytes}`);
+    this.maxBytes = maxBytes;
+  }
+
+  get heldBytes(): number {
+    return this.#held;
+  }
+
+  /** Takes `bytes` if the budget holds them; false (and nothing taken) if not. */
+  take(bytes: number): boolean {
+    if (this.#held + bytes > this.maxBytes) return false;
+    this.#held += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.#held = Math.max(0, this.#held - bytes);
+  }
+}
+
+/** What the hooks read of a request (Fastify's request has both). */
+export interface BudgetedRequest {
+  headers: IncomingHttpHeaders;
+  raw: IncomingMessage;
+}
+
+export interface BodyBudgetHooks {
+  /** First hook of every request: takes a declared length, or throws `refuse()`. */
+  onRequest(request: BudgetedRequest): void;
+  /** Counts the chunks of a body sent without a declared length. */
+  preParsing(request: BudgetedRequest, payload: Readable): Readable;
+  /** The body is parsed: what it took is given back. */
+  preValidation(request: BudgetedRequest): void;
+}
+
+export function bodyBudgetHooks(budget: BodyBudget, refuse: () => Error): BodyBudgetHooks {
+  const taken = new WeakMap<IncomingMessage, { bytes: number }>();
+  const giveBack = (raw: IncomingMessage) => {
+    const held = taken.get(raw);
+    if (!held) return;
+    budget.give(held.bytes);
+    held.bytes = 0;
+  };
+  const account = (raw: IncomingMessage): { bytes: number } => {
+    let held = taken.get(raw);
+    if (!held) {
+      held = { bytes: 0 };
+      taken.set(raw, held);
+      // Whatever happens to the request (parsed, refused, cut off), the budget gets its bytes back.
+      raw.once("close", () => giveBack(raw));
+    }
+    return held;
+  };
+  return {
+    onRequest(request) {
+      const declared = declaredLength(request.headers);
+      if (declared === undefined || declared === 0) return;
+      if (!budget.take(declared)) throw refuse();
+      account(request.raw).bytes += declared;
+    },
+    preParsing(request, payload) {
+      if (declaredLength(request.headers) !== undefined) return payload;
+      const held = account(request.raw);
+      return payload.pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+            if (!budget.take(chunk.length)) {
+              done(refuse());
+              return;
+            }
+            held.bytes += chunk.length;
+            done(null, chunk);
+          },
+        }),
+      );
+    },
+    preValidation(request) {
+      giveBack(request.raw);
+    },
+  };
+}
+
+/** The Content-Length a request declares; undefined when it sends chunks (or declares nothing readable). */
+function declaredLength(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers["content-length"];
+  if (value === undefined) return undefined;
+  const bytes = Number(value);
+  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined;
+}
