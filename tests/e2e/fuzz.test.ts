@@ -206,6 +206,27 @@ describe("fuzz: mutated bodies get a 2xx or a 4xx, never a 5xx, a hang or a cras
         n: 1,
         user: "fuzz",
       },
+      {
+        ...chat,
+        max_tokens: 8,
+        tools: [{ type: "function", function: { name: "get_weather", description: "now", parameters: { type: "object", properties: { city: { type: "string", maxLength: 8 }, unit: { enum: ["c", "f"] } }, required: ["city"] } } }],
+        tool_choice: { type: "function", function: { name: "get_weather" } },
+        parallel_tool_calls: false,
+      },
+      {
+        model: TEST_MODEL_ID,
+        max_tokens: 8,
+        messages: [
+          { role: "user", content: "Weather?" },
+          { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+          { role: "tool", tool_call_id: "call_1", content: "cold" },
+        ],
+        tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+        tool_choice: "required",
+        stream: true,
+      },
+      { ...chat, max_tokens: 8, response_format: { type: "json_schema", json_schema: { name: "r", schema: { type: "object", properties: { mood: { enum: ["happy", "sad"] }, n: { type: "integer" }, tags: { type: "array", items: { type: "string", maxLength: 4 }, maxItems: 2 } } }, strict: true } } },
+      { ...chat, max_tokens: 8, response_format: { type: "json_object" } },
     ],
     1_200,
   );

@@ -7,6 +7,8 @@ import { errorCatalogue, type ErrorCode } from "./errors.ts";
 import { toolCall, type Chunk, type WorkloadResult } from "./workload.ts";
 
 const count = z.int().min(0).max(100_000_000);
+const MAX_FAILURE_MESSAGE = 4096;
+const MAX_FAILURE_PARAM = 256;
 
 const errorCode = z.enum(Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]]);
 
@@ -40,8 +42,8 @@ export const agentEvent = z.discriminatedUnion("event", [
     .object({
       event: z.literal("failed"),
       code: errorCode,
-      message: z.string().max(4096),
-      param: z.string().max(256).nullable(),
+      message: z.string().max(MAX_FAILURE_MESSAGE),
+      param: z.string().max(MAX_FAILURE_PARAM).nullable(),
       retryAfterS: z.int().min(0).max(3600).optional(),
     })
     .strict(),
@@ -51,6 +53,26 @@ export type AgentEvent = z.infer<typeof agentEvent>;
 /** The events the agent writes; typed from the domain types so the two cannot drift apart. */
 export function chunkEvent(chunk: Chunk): AgentEvent {
   return { event: "chunk", chunk };
+}
+
+/**
+ * A failure as the agent reports it, cut to what the event may carry: a
+ * message or a param built from a client's input (a schema's path, a
+ * value) can be any length, and an event over the bounds would reach the
+ * coordinator as a malformed event from a broken node, not as the client's error.
+ */
+export function failedEvent(failure: { code: ErrorCode; message: string; param: string | null; retryAfterS?: number | undefined }): AgentEvent {
+  return {
+    event: "failed",
+    code: failure.code,
+    message: cut(failure.message, MAX_FAILURE_MESSAGE),
+    param: failure.param === null ? null : cut(failure.param, MAX_FAILURE_PARAM),
+    ...(failure.retryAfterS === undefined ? {} : { retryAfterS: failure.retryAfterS }),
+  };
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 export function resultEvent(result: WorkloadResult): AgentEvent {

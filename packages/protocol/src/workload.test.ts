@@ -42,6 +42,10 @@ test("a schema is bounded in size and depth", () => {
   const tooDeep = workload.safeParse({ ...chat, params: { ...chat.params, responseFormat: { type: "json_schema", name: "s", schema: deep } } });
   assert.equal(tooDeep.success, false);
   assert.match(JSON.stringify(tooDeep.error?.issues), /at most 32 levels/);
+  let abyss: unknown = [];
+  for (let i = 0; i < 100_000; i++) abyss = [abyss];
+  const tooDeepToWalk = workload.safeParse({ ...chat, params: { ...chat.params, responseFormat: { type: "json_schema", name: "s", schema: { type: "object", items: abyss } } } });
+  assert.match(JSON.stringify(tooDeepToWalk.error?.issues), /at most 32 levels/, "refused, not a stack overflow");
   const huge = { type: "object", description: "x".repeat(70_000) };
   const tooBig = workload.safeParse({ ...chat, params: { ...chat.params, responseFormat: { type: "json_schema", name: "s", schema: huge } } });
   assert.match(JSON.stringify(tooBig.error?.issues), /at most 65536 characters/);

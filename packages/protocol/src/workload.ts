@@ -30,17 +30,26 @@ export type Capability = (typeof CAPABILITIES)[number];
 const MAX_SCHEMA_CHARS = 65_536;
 const MAX_SCHEMA_DEPTH = 32;
 export const jsonSchema = z.record(z.string(), z.unknown()).check((ctx) => {
+  // Depth first, without recursion: a value nested 50,000 deep (JSON.parse
+  // takes it) would overflow the stack of a recursive walk, and of JSON.stringify.
+  if (deeperThan(ctx.value, MAX_SCHEMA_DEPTH)) {
+    ctx.issues.push({ code: "custom", message: `a schema may nest at most ${MAX_SCHEMA_DEPTH} levels deep`, input: ctx.value });
+    return;
+  }
   const size = JSON.stringify(ctx.value).length;
   if (size > MAX_SCHEMA_CHARS) ctx.issues.push({ code: "custom", message: `a schema may have at most ${MAX_SCHEMA_CHARS} characters, this one has ${size}`, input: ctx.value });
-  else if (depthOf(ctx.value) > MAX_SCHEMA_DEPTH) ctx.issues.push({ code: "custom", message: `a schema may nest at most ${MAX_SCHEMA_DEPTH} levels deep`, input: ctx.value });
 });
 export type JsonSchema = z.infer<typeof jsonSchema>;
 
-function depthOf(value: unknown): number {
-  if (typeof value !== "object" || value === null) return 0;
-  let deepest = 0;
-  for (const child of Object.values(value)) deepest = Math.max(deepest, depthOf(child));
-  return deepest + 1;
+function deeperThan(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [value, depth] = next;
+    if (typeof value !== "object" || value === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** OpenAI's own rule for function names. */

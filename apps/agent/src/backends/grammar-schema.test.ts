@@ -78,4 +78,8 @@ test("what a grammar cannot follow is refused with a 400 naming the part", () =>
   assert.equal(refusal({ type: "strin" }).param, `${at}.type`);
   assert.equal(refusal({ type: "array", items: false }).param, `${at}.items`);
   assert.equal(refusal({ enum: [{ a: 1 }] }).param, `${at}.enum[0]`);
+  // llama.cpp's parser refuses longer repetitions; named here instead of failing on the node.
+  assert.equal(refusal({ type: "string", maxLength: 1_000_000_000 }).param, `${at}.maxLength`);
+  assert.equal(refusal({ type: "array", minItems: 5000 }).param, `${at}.minItems`);
+  assert.deepEqual(toGrammarSchema({ type: "string", maxLength: 2000 }, at), { type: "string", maxLength: 2000 });
 });

@@ -41,6 +41,13 @@ const UNENFORCEABLE = new Set([
 const NUMERIC_BOUNDS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
 
 const FORMATS = new Set(["date-time", "time", "date"]);
+
+/**
+ * llama.cpp's grammar parser refuses a repetition above 2000 ("exceeds sane
+ * defaults"), and a length or count bound is a repetition: refused here,
+ * where the part can be named, instead of failing inside the node.
+ */
+export const MAX_GRAMMAR_REPETITIONS = 2000;
 const TYPES = new Set(["string", "number", "integer", "boolean", "null", "object", "array"]);
 
 /** Any JSON value: what `{}` and `true` accept. */
@@ -117,7 +124,7 @@ function typesOf(schema: Json, at: string): string[] | undefined {
   const types = Array.isArray(type) ? type : [type];
   if (types.length === 0) throw refuse(`${at}.type`, "type must name at least one type");
   for (const t of types) {
-    if (typeof t !== "string" || !TYPES.has(t)) throw refuse(`${at}.type`, `unknown type ${JSON.stringify(t)}`);
+    if (typeof t !== "string" || !TYPES.has(t)) throw refuse(`${at}.type`, `unknown type ${shown(t)}`);
   }
   return types as string[];
 }
@@ -126,7 +133,7 @@ function simpleSchema(schema: Json, types: string[], at: string): Json {
   if (types.length === 1 && types[0] === "string") {
     if (schema.format !== undefined) {
       if (typeof schema.format !== "string" || !FORMATS.has(schema.format)) {
-        throw refuse(`${at}.format`, `the string format ${JSON.stringify(schema.format)} cannot be enforced (date-time, date and time can)`);
+        throw refuse(`${at}.format`, `the string format ${shown(schema.format)} cannot be enforced (date-time, date and time can)`);
       }
       return { type: "string", format: schema.format };
     }
@@ -189,8 +196,15 @@ function literal(value: unknown, at: string): string | number | boolean | null {
 }
 
 function count(value: unknown, at: string): number {
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
-  throw refuse(at, "must be a whole number, 0 or more");
+  if (!(typeof value === "number" && Number.isInteger(value) && value >= 0)) throw refuse(at, "must be a whole number, 0 or more");
+  if (value > MAX_GRAMMAR_REPETITIONS) throw refuse(at, `llama.cpp's grammars repeat a part at most ${MAX_GRAMMAR_REPETITIONS} times, and this asks for ${value}`);
+  return value;
+}
+
+/** A client's value in a message, cut short: it may be any size. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.length <= 40 ? text : `${text.slice(0, 39)}…`;
 }
 
 function isObject(value: unknown): value is Json {

@@ -154,14 +154,22 @@ export async function generateOn(
 }
 
 async function grammarFor(model: LlamaModel, plan: OutputPlan): Promise<LlamaGrammar | undefined> {
+  const compile = async (schema: GbnfJsonSchema, param: string): Promise<LlamaGrammar> => {
+    try {
+      return await model.llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema);
+    } catch (err) {
+      // grammar-schema.ts refuses what it knows llama.cpp cannot compile; anything else it refuses is still the schema's fault, not the node's.
+      throw new FlotillaError("invalid_request", `the schema cannot be compiled into a grammar: ${err instanceof Error ? err.message : String(err)}`, { param, cause: err });
+    }
+  };
   switch (plan.kind) {
     case "text":
     case "may-call":
       return undefined;
     case "json":
-      return plan.schema === undefined ? model.llama.getGrammarFor("json") : model.llama.createGrammarForJsonSchema<GbnfJsonSchema>(plan.schema);
+      return plan.schema === undefined ? model.llama.getGrammarFor("json") : compile(plan.schema, "response_format.json_schema.schema");
     case "must-call":
-      return model.llama.createGrammarForJsonSchema<GbnfJsonSchema>(plan.call.kind === "named" ? plan.call.arguments : plan.call.schema);
+      return plan.call.kind === "named" ? compile(plan.call.arguments, "tools") : compile(plan.call.schema, "tools");
   }
 }
 
