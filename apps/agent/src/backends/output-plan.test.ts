@@ -36,7 +36,7 @@ test("a required call: the named function's arguments, the only tool's, or one o
   const either = planOutput(chat({ tools: [weather, time], toolChoice: "required" }));
   assert.ok(either.kind === "must-call" && either.call.kind === "one-of");
   assert.deepEqual(
-    JSON.parse(JSON.stringify(either.call.schema)).oneOf.map((o: { properties: { name: unknown } }) => o.properties.name),
+    (JSON.parse(JSON.stringify(either.call.schema)) as { oneOf: { properties: { name: unknown } }[] }).oneOf.map((o) => o.properties.name),
     [{ const: "weather" }, { const: "time" }],
   );
 });
