@@ -60,6 +60,8 @@ const COORDINATOR_POLICIES: Readonly<Record<string, Policy>> = {
   "/v1/completions": CLIENT,
   "/v1/embeddings": CLIENT,
   "/cluster/execute": CLIENT,
+  // MCP hosts take the client keys /v1 takes (docs/adr/0031).
+  "/mcp": CLIENT,
   // A client deletes its own conversations (docs/adr/0026).
   "/cluster/conversations/:id": CLIENT,
   "/cluster/heartbeat": ["node"],
@@ -75,6 +77,16 @@ const COORDINATOR_POLICIES: Readonly<Record<string, Policy>> = {
   "/cluster/route": ADMIN,
   "/cluster/keys": ADMIN,
   "/cluster/keys/:id": ADMIN,
+  // Ollama's API (docs/adr/0032): its probes are public, as Ollama's are; the rest is /v1's.
+  "/": "public",
+  "/api/version": "public",
+  "/api/tags": CLIENT,
+  "/api/ps": CLIENT,
+  "/api/show": CLIENT,
+  "/api/chat": CLIENT,
+  "/api/generate": CLIENT,
+  "/api/embed": CLIENT,
+  "/api/embeddings": CLIENT,
 };
 
 function coordinatorPolicy(route: RouteEntry): Policy | undefined {
@@ -88,6 +100,7 @@ const AGENT_POLICIES: Readonly<Record<string, Policy>> = {
   "/healthz": "public",
   "/agent/v1/status": ["coordinator"],
   "/agent/v1/run": ["coordinator"],
+  "/agent/v1/models/:id/info": ["coordinator"],
 };
 
 function agentPolicy(route: RouteEntry): Policy | undefined {
@@ -116,12 +129,18 @@ interface ErrorBody {
 }
 
 /** Null when `body` is the project's 401 error body, else what is wrong with it. */
-function authErrorProblem(body: string): string | null {
+function authErrorProblem(body: string, url: string): string | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
     return `body is not JSON: ${body}`;
+  }
+  // Ollama's paths answer in Ollama's shape, `{"error": "..."}` (docs/adr/0032).
+  if (url.startsWith("/api/")) {
+    const keys = Object.keys(parsed as object).join(",");
+    const message = (parsed as { error?: unknown }).error;
+    return keys === "error" && typeof message === "string" && message !== "" ? null : `not Ollama's error shape: ${body}`;
   }
   const error = (parsed as Partial<ErrorBody> | null)?.error;
   if (typeof error !== "object" || error === null) return `no error object: ${body}`;
@@ -153,8 +172,20 @@ describe("deny by default: every route but the health endpoints wants its own cr
         return { model: "deny-model", prompt: "hi" };
       case "/v1/embeddings":
         return { model: "deny-model", input: "hi" };
+      case "/api/chat":
+        return { model: "deny-model", messages: [{ role: "user", content: "hi" }] };
+      case "/api/generate":
+        return { model: "deny-model", prompt: "hi" };
+      case "/api/embed":
+        return { model: "deny-model", input: "hi" };
+      case "/api/embeddings":
+        return { model: "deny-model", prompt: "hi" };
+      case "/api/show":
+        return { model: "deny-model" };
       case "/cluster/execute":
         return { query: "hi", model: "deny-model", max_tokens: 1 };
+      case "/mcp":
+        return { jsonrpc: "2.0", id: 1, method: "tools/list" };
       case "/cluster/join":
         return joinBody("deny-probe");
       case "/cluster/heartbeat":
@@ -301,7 +332,7 @@ describe("deny by default: every route but the health endpoints wants its own cr
 
   test("without credentials, only the health endpoints answer", async () => {
     for (const [side, app, routes, policy, health] of [
-      ["coordinator", coordinator.app, coordinatorRoutes, coordinatorPolicy, ["/healthz", "/readyz"]],
+      ["coordinator", coordinator.app, coordinatorRoutes, coordinatorPolicy, ["/healthz", "/readyz", "/", "/api/version"]],
       ["agent", agentServer, agentRoutes, agentPolicy, ["/healthz"]],
     ] as const) {
       const open: string[] = [];
@@ -319,7 +350,7 @@ describe("deny by default: every route but the health endpoints wants its own cr
         .flatMap((r) => [`${describeRoute(r)} (plausible body)`, `${describeRoute(r)} (malformed body)`]);
       assert.deepEqual(open, expected, `${side}: the routes that answer without a credential must be the health endpoints:\n${answers.join("\n")}`);
       const openUrls = new Set(routes.filter((r) => policy(r) === "public").map((r) => r.url));
-      assert.deepEqual([...openUrls].sort(), [...health].sort(), `${side}: the public URLs are the health endpoints`);
+      assert.deepEqual([...openUrls].sort(), [...health].sort(), `${side}: the public URLs are the health endpoints (and Ollama's probes)`);
     }
   });
 
@@ -340,7 +371,7 @@ describe("deny by default: every route but the health endpoints wants its own cr
             const where = `${describeRoute(route)} with ${credential} (${body} body)`;
             if (res.statusCode !== 401) failures.push(`${where}: ${res.statusCode} ${res.body.slice(0, 200)}`);
             else if (route.method !== "HEAD") {
-              const problem = authErrorProblem(res.body);
+              const problem = authErrorProblem(res.body, route.url);
               if (problem !== null) failures.push(`${where}: ${problem}`);
             }
           }

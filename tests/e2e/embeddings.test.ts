@@ -38,10 +38,10 @@ describe("embeddings through flotilla up", () => {
     await fl.stop();
   });
 
-  test("the model advertises embed beside chat, in status", async () => {
+  test("the model advertises embed beside chat (and tools and json), in status", async () => {
     const res = await fetch(`${fl.url}/cluster/status`, { headers: { authorization: `Bearer ${fl.adminKey}` } });
     const body = (await res.json()) as { nodes: Array<{ models: Array<{ id: string; capabilities: string[] }> }> };
-    assert.deepEqual(body.nodes[0]?.models.map((m) => [m.id, m.capabilities]), [[TEST_MODEL_ID, ["chat", "embed"]]]);
+    assert.deepEqual(body.nodes[0]?.models.map((m) => [m.id, m.capabilities]), [[TEST_MODEL_ID, ["chat", "embed", "tools", "json"]]]);
   });
 
   test("same text, same vector; different texts, different vectors; unit length; real token counts", async () => {

@@ -60,7 +60,7 @@ describe("errors in OpenAI's shape", () => {
       [{ model: TEST_MODEL_ID, messages: [{ role: "user", content: "hi" }], max_tokens: 0 }, "max_tokens"],
       [{ model: TEST_MODEL_ID, messages: [{ role: "user", content: "hi" }], n: 2 }, "n"],
       [{ model: TEST_MODEL_ID, messages: [{ role: "user", content: "hi" }], stop: ["a", "b", "c", "d", "e"] }, "stop"],
-      [{ model: TEST_MODEL_ID, messages: [{ role: "user", content: "hi" }], tools: [{ type: "function" }] }, "tools"],
+      [{ model: TEST_MODEL_ID, messages: [{ role: "user", content: "hi" }], tools: [{ type: "function" }] }, "tools[0].function"],
     ];
     for (const [body, param] of cases) {
       const res = await post(fl, "/v1/chat/completions", JSON.stringify(body));

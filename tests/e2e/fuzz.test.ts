@@ -1,6 +1,6 @@
 // The fuzz suite (docs/adr/0028): thousands of seeded, mutated bodies against
 // every route that reads a body from someone other than the operator — the
-// OpenAI routes and /cluster/execute of a coordinator process, the agent's
+// OpenAI routes, the Ollama routes (in Ollama's error shape) and /cluster/execute of a coordinator process, the agent's
 // /agent/v1/run (with the coordinator's credential), and the join and
 // heartbeat routes of a second coordinator, so that the nodes the fuzz
 // registers there never take the first one's traffic. Every answer must be a
@@ -166,7 +166,7 @@ describe("fuzz: mutated bodies get a 2xx or a 4xx, never a 5xx, a hang or a cras
     await rm(dir, { recursive: true, force: true });
   });
 
-  const onCoordinator = (route: string, bases: readonly Json[], n: number, allowed?: (status: number, body: string) => boolean): void => {
+  const onCoordinator = (route: string, bases: readonly Json[], n: number, allowed?: (status: number, body: string) => boolean, errorShape?: "ollama"): void => {
     void test(`POST ${route}`, async () => {
       const report = await fuzzRoute({
         url: `${coordinator.url}${route}`,
@@ -177,6 +177,7 @@ describe("fuzz: mutated bodies get a 2xx or a 4xx, never a 5xx, a hang or a cras
         probe: chatProbe,
         probeEvery: PROBE_EVERY,
         ...(allowed === undefined ? {} : { allowed }),
+        ...(errorShape === undefined ? {} : { errorShape }),
       });
       assertClean(route, report);
     });
@@ -230,6 +231,34 @@ describe("fuzz: mutated bodies get a 2xx or a 4xx, never a 5xx, a hang or a cras
     ],
     1_200,
   );
+
+  // Ollama's API (gateway/ollama): the same dispatcher, Ollama's error shape.
+  const ollamaChat = { model: TEST_MODEL_ID, messages: [{ role: "user", content: "Tell me a story" }], options: { num_predict: 4, temperature: 0.5, top_k: 20, seed: 3 } };
+  onCoordinator(
+    "/api/chat",
+    [
+      ollamaChat,
+      { ...ollamaChat, stream: false, keep_alive: "5m", format: "json" },
+      { ...ollamaChat, format: { type: "object", properties: { mood: { enum: ["happy", "sad"] } } }, tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }] },
+      { model: `${TEST_MODEL_ID}:latest`, messages: [], keep_alive: 0 },
+    ],
+    500,
+    undefined,
+    "ollama",
+  );
+  onCoordinator(
+    "/api/generate",
+    [
+      { model: TEST_MODEL_ID, prompt: "Once upon a time", options: { num_predict: 4, stop: ["."] } },
+      { model: TEST_MODEL_ID, prompt: "Once", raw: true, stream: false, system: "Be brief.", options: { num_predict: 3, num_ctx: 512 } },
+      { model: TEST_MODEL_ID, prompt: "", keep_alive: 0 },
+    ],
+    400,
+    undefined,
+    "ollama",
+  );
+  onCoordinator("/api/embed", [{ model: TEST_MODEL_ID, input: "a cat" }, { model: TEST_MODEL_ID, input: ["a", "b"], truncate: true }], 300, undefined, "ollama");
+  onCoordinator("/api/show", [{ model: TEST_MODEL_ID }, { name: `${TEST_MODEL_ID}:latest`, verbose: true }], 200, undefined, "ollama");
 
   const completion = { model: TEST_MODEL_ID, prompt: "Once upon a time", max_tokens: 4, seed: 5, temperature: 0 };
   onCoordinator(

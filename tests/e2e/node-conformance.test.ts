@@ -3,15 +3,15 @@
 // - local: the in-process node of `flotilla up` over a real Agent;
 // - agent: a RemoteNode calling a real agent API over HTTP on loopback;
 // - agentless OpenAI: a `flotilla up` process standing in for vLLM or llama-server;
-// - agentless Ollama: Ollama's API in front of a real Agent (fixtures/ollama-standin.ts,
-//   a stand-in: no Ollama server can be installed here).
+// - agentless Ollama: a `flotilla up` process's own Ollama API (/api/*), a
+//   stand-in for Ollama, which cannot be installed here; it lists the model
+//   as Ollama does, `stories260K:latest`.
 import { Agent as HttpAgent } from "undici";
 import { pino } from "pino";
 import { Agent, buildAgentServer, loadLlamaCpp } from "@flotilla/agent";
 import { AgentlessNode, healthPolicy, LocalNodes, NodeRegistry, RemoteNode, type AgentlessNodeSpec } from "@flotilla/coordinator/nodes";
 import { hashSecret } from "@flotilla/security";
 import { nodeConformance, startFlotilla, testModelPath, TEST_MODEL_ID, type FlotillaProcess } from "@flotilla/testkit";
-import { startOllamaStandIn } from "./fixtures/ollama-standin.ts";
 
 /** One real Agent (one llama.cpp model) shared by the in-process kinds, loaded once. */
 let shared: Promise<{ agent: Agent; dispose(): Promise<void> }> | undefined;
@@ -86,17 +86,16 @@ nodeConformance("agentless OpenAI server", {
   forcesToolCalls: true,
 });
 
-let ollama: { url: string; close(): Promise<void> } | undefined;
-nodeConformance("agentless Ollama server (stand-in)", {
+let ollamaApi: FlotillaProcess | undefined;
+nodeConformance("agentless Ollama server (flotilla's /api standing in)", {
   start: async () => {
-    ollama = await startOllamaStandIn(await sharedAgent(), TEST_MODEL_ID);
-    const node = agentless("ollama", ollama.url, "ollama");
+    ollamaApi = await startFlotilla({ args: ["--model", await testModelPath(), "--slots", "2"] });
+    const node = agentless("ollama", ollamaApi.url, "ollama");
     await node.checkHealth(5_000);
-    return { node, model: TEST_MODEL_ID };
+    return { node, model: `${TEST_MODEL_ID}:latest` };
   },
   stop: async () => {
-    await ollama?.close();
-    await releaseAgent();
+    await ollamaApi?.stop();
     await pool.close();
   },
   exactUsage: true,

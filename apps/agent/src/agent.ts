@@ -8,6 +8,7 @@ import {
   FLOTILLA_VERSION,
   FlotillaError,
   type AgentLoad,
+  type ModelInfo,
   type RunOptions,
   type Workload,
   type WorkloadHost,
@@ -53,6 +54,7 @@ export class Agent implements WorkloadHost {
       loadedAtMs,
       slots: slots.status(),
       capabilities: [...backend.capabilities],
+      ...(backend.facts === undefined ? {} : { details: backend.facts.details() }),
     }));
     return {
       models,
@@ -63,6 +65,11 @@ export class Agent implements WorkloadHost {
       memoryAvailableBytes: freemem(),
       agentVersion: FLOTILLA_VERSION,
     };
+  }
+
+  modelInfo(modelId: string): ModelInfo | undefined {
+    const backend = this.#served.get(modelId)?.backend;
+    return backend?.facts?.info({ contextSize: backend.contextSize });
   }
 
   async run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {

@@ -4,7 +4,7 @@
 // OpenAI gateway (gateway/) and the cluster API (api/), which itself uses the
 // gateway's translation and validation (docs/adr/0015).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
-import { clientErrorBody, FlotillaError, toOpenAIErrorBody } from "@flotilla/protocol";
+import { clientErrorBody, FlotillaError } from "@flotilla/protocol";
 import type { NodeRegistry } from "./nodes/node-registry.ts";
 import type { ApiKeys } from "./auth/api-keys.ts";
 import { bearerToken, secretsEqual } from "@flotilla/security";
@@ -30,8 +30,11 @@ import type { AgentlessNodes } from "./nodes/agentless/agentless-nodes.ts";
 import type { NodeOwners } from "./nodes/node-owner.ts";
 import type { DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
 import { registerOpenAIRoutes } from "./gateway/openai-routes.ts";
+import { registerMcpRoutes } from "./mcp/mcp-routes.ts";
 import { toFlotillaError } from "./gateway/errors.ts";
 import { bodyIsOptional } from "./gateway/optional-body.ts";
+import { registerOllamaRoutes } from "./gateway/ollama/ollama-routes.ts";
+import { errorBodyFor, isOllamaPath, ollamaPathNotFound } from "./gateway/ollama/ollama-errors.ts";
 
 export interface GatewayOptions {
   registry: NodeRegistry;
@@ -82,7 +85,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   releaseMemoryOfClosedConnections(app.server);
   // First, so that every route below is listed (tests/e2e/deny-by-default.test.ts).
   recordRoutes(app);
-  guardAuthFailures(app, new FailureLimiter({ ...options.authFailureLimit, nowMs }), new Set(["/healthz", "/readyz"]));
+  guardAuthFailures(app, new FailureLimiter({ ...options.authFailureLimit, nowMs }), new Set(["/healthz", "/readyz", "/", "/api/version"]));
 
   // Any body is read as JSON, whatever its content type: `curl -d` sends
   // form encoding by default, and llama-server and Ollama accept it too.
@@ -101,11 +104,14 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   app.setErrorHandler((err, request, reply) => {
     const failure = toFlotillaError(err, request.log);
     if (failure.retryAfterS !== undefined) void reply.header("retry-after", String(failure.retryAfterS));
-    return reply.code(failure.status).send(toOpenAIErrorBody(failure));
+    // Ollama's paths answer in Ollama's shape (gateway/ollama/ollama-errors.ts).
+    return reply.code(failure.status).send(errorBodyFor(request.url, failure));
   });
   app.setNotFoundHandler((request, reply) => {
-    const failure = new FlotillaError("not_found", `Unknown request URL: ${request.method} ${request.url.split("?")[0]}`);
-    return reply.code(404).send(toOpenAIErrorBody(failure));
+    const failure = isOllamaPath(request.url)
+      ? ollamaPathNotFound(request.method, request.url)
+      : new FlotillaError("not_found", `Unknown request URL: ${request.method} ${request.url.split("?")[0]}`);
+    return reply.code(404).send(errorBodyFor(request.url, failure));
   });
 
   const requireClientKey = (request: FastifyRequest): Promise<void> => {
@@ -131,6 +137,13 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     registerOpenAIRoutes(v1, { registry: options.registry, dispatcher: options.dispatcher, continueOnFailure: options.continueOnFailure, maxTokensLimit: options.maxTokensLimit, nowMs });
     done();
   });
+  // MCP hosts (docs/adr/0031) take the same client keys as /v1.
+  void app.register((mcp, _opts, done) => {
+    mcp.addHook("onRequest", requireClientKey);
+    registerMcpRoutes(mcp, { registry: options.registry, router: options.router, dispatcher: options.dispatcher, queue: () => options.dispatchState.queue(), continueOnFailure: options.continueOnFailure, maxTokensLimit: options.maxTokensLimit, nowMs });
+    done();
+  });
+  registerOllamaRoutes(app, { registry: options.registry, dispatcher: options.dispatcher, continueOnFailure: options.continueOnFailure, maxTokensLimit: options.maxTokensLimit, requireClientKey, nowMs });
   // Running a query is what client keys are for; the rest of /cluster is admin-only.
   void app.register((execute, _opts, done) => {
     execute.addHook("onRequest", requireClientKey);

@@ -18,6 +18,52 @@ const bytes = z.number().int().min(0).max(2 ** 60);
 export const slotStatus = z.object({ total: count, busy: count, queued: count }).strict();
 export type SlotStatus = z.infer<typeof slotStatus>;
 
+/**
+ * What a model file is, as Ollama's clients show it (`/api/tags`, `/api/ps`):
+ * read by the agent from the GGUF file's metadata and the file itself. Small,
+ * since it travels in every heartbeat; the larger metadata and template are
+ * fetched on demand (`modelInfo`). Agentless nodes may say none of it.
+ */
+export const modelDetails = z
+  .object({
+    /** `gguf`. */
+    format: z.string().min(1).max(32),
+    /** general.architecture: `llama`, `qwen2`, … */
+    family: z.string().min(1).max(64),
+    families: z.array(z.string().min(1).max(64)).max(8),
+    /** Ollama's human form of the parameter count: `260K`, `494.03M`, `7.6B`. */
+    parameterSize: z.string().min(1).max(32).optional(),
+    /** Ollama's names for llama.cpp's file types: `Q4_K_M`, `F16`, `F32`. */
+    quantizationLevel: z.string().min(1).max(32).optional(),
+    sizeBytes: bytes.optional(),
+    /** sha256 of the file, hex; absent until the agent has hashed it (in the background after start). */
+    digest: z.string().regex(/^[0-9a-f]{64}$/, "64 lower-case hex digits").optional(),
+    /** The file's mtime. */
+    modifiedAtMs: z.int().min(0).optional(),
+  })
+  .strict();
+export type ModelDetails = z.infer<typeof modelDetails>;
+
+/** A value of flattened GGUF metadata; arrays (the vocabulary, merges) are left out as null, as Ollama does. */
+const metadataValue = z.union([z.string().max(65_536), z.number(), z.boolean(), z.null()]);
+
+/**
+ * The larger facts of a model, for Ollama's `/api/show` only: asked of the
+ * node when a client shows the model (`GET /agent/v1/models/:id/info`),
+ * never carried in heartbeats.
+ */
+export const modelInfo = z
+  .object({
+    /** The chat template the model carries (tokenizer.chat_template, Jinja), when it has one. */
+    template: z.string().max(1_048_576).optional(),
+    /** What the node runs the model with (`num_ctx`, the end-of-text `stop` token), in Ollama's parameter names. */
+    parameters: z.record(z.string().max(64), z.union([z.string().max(1024), z.number()])),
+    /** Every scalar GGUF metadata key, flattened with dots (`llama.context_length`), plus general.parameter_count. */
+    metadata: z.record(z.string().max(256), metadataValue),
+  })
+  .strict();
+export type ModelInfo = z.infer<typeof modelInfo>;
+
 export const servedModel = z
   .object({
     id: z.string().min(1).max(128),
@@ -32,6 +78,8 @@ export const servedModel = z
     contextSizeAssumed: z.boolean().optional(),
     /** What the model can be asked to do. Agents older than this field serve chat only. */
     capabilities: z.array(z.enum(CAPABILITIES)).min(1).max(16).default(["chat"]),
+    /** The model file, where the node knows it (agents do; agentless servers may not). */
+    details: modelDetails.optional(),
   })
   .strict();
 export type ServedModel = z.infer<typeof servedModel>;

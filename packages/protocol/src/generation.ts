@@ -1,7 +1,7 @@
 // What the coordinator knows of a node, and what it asks of one: every kind
 // of node (the in-process agent, a remote agent, an agentless server)
 // answers the same interface, for every workload (workload.ts).
-import type { AgentLoad } from "./cluster.ts";
+import type { AgentLoad, ModelInfo } from "./cluster.ts";
 // NodeStatus, with its NodeHealth, NodeKind and NodeLatency, is the schema
 // the cluster API shows it by (cluster-api.ts): one definition for both.
 import type { NodeStatus } from "./cluster-api.ts";
@@ -22,6 +22,8 @@ export interface ModelDescriptor {
 export interface WorkloadHost {
   load(): AgentLoad;
   run(workload: Workload, options: RunOptions): Promise<WorkloadResult>;
+  /** A served model's larger facts (Ollama's /api/show); undefined when the model is not served here. */
+  modelInfo?(modelId: string): ModelInfo | undefined;
 }
 
 /** Requests a node can run at once: its models' slots together. */
@@ -34,4 +36,6 @@ export interface InferenceNode {
   readonly name: string;
   status(nowMs: number): NodeStatus;
   run(workload: Workload, options: RunOptions): Promise<WorkloadResult>;
+  /** What the node can tell of a model beyond its status (Ollama's /api/show); absent where the node cannot say. */
+  modelInfo?(modelId: string, signal: AbortSignal): Promise<ModelInfo | undefined>;
 }

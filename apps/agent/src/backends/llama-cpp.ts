@@ -22,6 +22,7 @@ import type { InferenceBackend } from "./backend.ts";
 import { LlamaEmbedder } from "./llama-embeddings.ts";
 import { generateOn } from "./llama-generation.ts";
 import { planOutput } from "./output-plan.ts";
+import { ModelFacts } from "./model-details.ts";
 
 export type GpuChoice = "auto" | "off" | "cuda" | "vulkan" | "metal";
 
@@ -71,7 +72,7 @@ export async function loadLlamaModel(llama: Llama, options: LlamaModelOptions): 
     });
     const sequences = Array.from({ length: options.parallelSequences }, () => context.getSequence());
     const embedder = new LlamaEmbedder(model, context.contextSize, options.threads);
-    return new LlamaCppBackend(options.modelId, model, context, sequences, embedder);
+    return new LlamaCppBackend(options.modelId, model, context, sequences, embedder, new ModelFacts(options.path, model.fileInfo));
   } catch (err) {
     await model.dispose();
     throw err;
@@ -91,6 +92,8 @@ export class LlamaCppBackend implements InferenceBackend {
   readonly modelId: string;
   readonly parallelSequences: number;
   readonly capabilities: readonly Capability[];
+  /** What the file is, for Ollama's details and /api/show (model-details.ts). */
+  readonly facts: ModelFacts;
   readonly #model: LlamaModel;
   readonly #context: LlamaContext;
   readonly #embedder: LlamaEmbedder;
@@ -100,8 +103,9 @@ export class LlamaCppBackend implements InferenceBackend {
    */
   readonly #idle: LlamaContextSequence[];
 
-  constructor(modelId: string, model: LlamaModel, context: LlamaContext, sequences: LlamaContextSequence[], embedder: LlamaEmbedder) {
+  constructor(modelId: string, model: LlamaModel, context: LlamaContext, sequences: LlamaContextSequence[], embedder: LlamaEmbedder, facts: ModelFacts) {
     this.modelId = modelId;
+    this.facts = facts;
     this.#model = model;
     this.#context = context;
     this.#idle = sequences;

@@ -5,6 +5,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import {
   chunkEvent,
+  failedEvent,
   clientErrorBody,
   FlotillaError,
   formatParam,
@@ -75,6 +76,13 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
 
     api.get("/agent/v1/status", () => options.host.load());
 
+    // Ollama's /api/show on the coordinator asks for this: too large for heartbeats.
+    api.get<{ Params: { id: string } }>("/agent/v1/models/:id/info", (request) => {
+      const info = options.host.modelInfo?.(request.params.id);
+      if (info === undefined) throw new FlotillaError("model_not_found", `this node does not serve "${request.params.id}"`, { param: "model" });
+      return info;
+    });
+
     api.post("/agent/v1/run", async (request, reply) => {
       const parsed = workload.safeParse(request.body);
       if (!parsed.success) {
@@ -103,13 +111,7 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
         // Anything unexpected is this node failing: the coordinator retries it elsewhere and counts it.
         const failure = err instanceof FlotillaError ? err : new FlotillaError("backend_error", "the workload failed on the agent");
         if (!(err instanceof FlotillaError)) request.log.error({ err }, "generation failed");
-        send({
-          event: "failed",
-          code: failure.code,
-          message: failure.message,
-          param: failure.param,
-          ...(failure.retryAfterS === undefined ? {} : { retryAfterS: failure.retryAfterS }),
-        });
+        send(failedEvent(failure));
       }
       out.end();
     });

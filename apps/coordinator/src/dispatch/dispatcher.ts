@@ -114,6 +114,7 @@ export class Dispatcher implements GenerationDispatcher {
           signal: req.signal,
           timeouts: this.#p.timeouts[tier],
           onChunk: (chunk) => {
+            if (tryFirstChunkMs === undefined) req.onTryFirstChunk?.();
             tryFirstChunkMs ??= nowMs();
             // Without a stream nothing reaches the client until the answer is
             // whole: a try that fails half-way leaves no trace in it.

@@ -30,6 +30,12 @@ export interface DispatchRequest {
   onChunk?: (chunk: Chunk) => void;
   /** Skips classifying: the classifier's own queries to a model must not be classified by it. */
   classification?: Classification;
+  /**
+   * Called when a try's node sends its first chunk, streamed or not (a
+   * failed try's call is followed by the next try's): Ollama's
+   * prompt_eval_duration and eval_duration are measured from it.
+   */
+  onTryFirstChunk?: () => void;
   /** Called once, before the first text (or the result), with the decision of the node that answers. */
   onAnswering?: (decision: ChosenRoute) => void;
 }

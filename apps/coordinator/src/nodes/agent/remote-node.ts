@@ -6,6 +6,8 @@ import { request, type Dispatcher } from "undici";
 import {
   agentEvent,
   FlotillaError,
+  modelInfo,
+  type ModelInfo,
   type AgentLoad,
   type HardwareInfo,
   type InferenceNode,
@@ -80,6 +82,34 @@ export class RemoteNode implements InferenceNode {
       latency: this.#latency.snapshot(),
       ...(this.#limits.length > 0 ? { limits: [...this.#limits] } : {}),
     };
+  }
+
+  /** The agent's larger facts of one model (Ollama's /api/show); undefined when it does not serve it. */
+  async modelInfo(modelId: string, signal: AbortSignal): Promise<ModelInfo | undefined> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(new URL(`/agent/v1/models/${encodeURIComponent(modelId)}/info`, this.record.url), {
+        method: "GET",
+        dispatcher: this.#dispatcher,
+        headers: { authorization: `Bearer ${this.#credential}` },
+        signal,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw unreachable(this.name, err);
+    }
+    // 404: an agent that does not serve it, or one older than this route.
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return undefined;
+    }
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      throw new FlotillaError("backend_error", `node ${this.name} answered HTTP ${response.statusCode}`);
+    }
+    const parsed = modelInfo.safeParse(await response.body.json());
+    if (!parsed.success) throw new FlotillaError("backend_error", `node ${this.name} sent malformed model info`);
+    return parsed.data;
   }
 
   /** Timed from here, so the figure includes the network and the agent's queue: what a client waits. */

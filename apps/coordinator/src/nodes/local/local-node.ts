@@ -2,6 +2,7 @@
 import type {
   HardwareInfo,
   InferenceNode,
+  ModelInfo,
   NodeStatus,
   RunOptions,
   Tier,
@@ -47,6 +48,10 @@ export class LocalNode implements InferenceNode {
       lastSeenAgoMs: null,
       latency: this.#latency.snapshot(),
     };
+  }
+
+  modelInfo(modelId: string): Promise<ModelInfo | undefined> {
+    return Promise.resolve(this.#host.modelInfo?.(modelId));
   }
 
   run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
