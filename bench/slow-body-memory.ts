@@ -1,8 +1,10 @@
 // Standalone, not a suite of `npm run bench` (it records nothing): the
 // coordinator's memory while 50 connections each send 3.9 MB of a declared
 // 4 MB body to /v1 without credentials, and after they leave. Prints RSS and
-// the external (Buffer) memory flotilla's /metrics reports. ADR 0023.
-//   node bench/slow-body-memory.ts
+// the external (Buffer) memory flotilla's /metrics reports. ADRs 0023, 0033.
+//   node bench/slow-body-memory.ts [BODY_BUDGET_BYTES]
+// The argument sets maxBodyBytesInFlight (default: the coordinator's own);
+// a budget larger than 50 bodies is the budget off, for a side-by-side run.
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -11,7 +13,12 @@ import { startFlotilla } from "@flotilla/testkit";
 const CONNECTIONS = 50;
 const SENT_BYTES = 3_900_000;
 
-const coordinator = await startFlotilla({ command: "coordinator", args: ["--discovery", "explicit"] });
+const budget = process.argv[2];
+const coordinator = await startFlotilla({
+  command: "coordinator",
+  args: ["--discovery", "explicit"],
+  ...(budget === undefined ? {} : { env: { FLOTILLA_MAX_BODY_BYTES_IN_FLIGHT: budget } }),
+});
 const pid = coordinator.child.pid ?? 0;
 const rssMb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
 const externalMb = async (): Promise<number> => {
@@ -38,7 +45,7 @@ try {
   await sleep(18_000);
   const after = { rssMb: rssMb(), externalMb: await externalMb() };
   const round = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v)]));
-  process.stdout.write(`${JSON.stringify({ before: round(before), whileOpen: round(open), closedPlus18s: round(after) })}\n`);
+  process.stdout.write(`${JSON.stringify({ budget: budget ?? "default", before: round(before), whileOpen: round(open), closedPlus18s: round(after) })}\n`);
 } finally {
   await coordinator.stop();
 }

@@ -21,6 +21,9 @@ import { hashSecret } from "@flotilla/security";
 import { startFlotilla, type FlotillaProcess } from "@flotilla/testkit";
 
 const LIMITS = { headersTimeoutMs: 500, bodyTimeoutMs: 1_000, maxConnectionsPerIp: 4 };
+/** Two bodies at the limit fit in flight at once, a third does not (docs/adr/0033). */
+const BODY_LIMIT = 1_048_576;
+const BODIES = { bodyLimitBytes: BODY_LIMIT, maxBodyBytesInFlight: 2 * BODY_LIMIT };
 const FAILURES = { maxFailures: 3, windowMs: 600_000 };
 /** A hang (no limit) fails here rather than holding the run: far above every limit above. */
 const HANG_MS = 20_000;
@@ -95,7 +98,7 @@ describe("slow clients and failed authentication: a real coordinator process", {
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "flotilla-slow-"));
     const config = path.join(dir, "limits.json");
-    await writeFile(config, JSON.stringify({ ...LIMITS, authFailureLimit: FAILURES.maxFailures, authFailureWindowMs: FAILURES.windowMs }));
+    await writeFile(config, JSON.stringify({ ...LIMITS, ...BODIES, authFailureLimit: FAILURES.maxFailures, authFailureWindowMs: FAILURES.windowMs }));
     flotilla = await startFlotilla({ command: "coordinator", args: ["--config", config, "--discovery", "explicit"] });
   });
 
@@ -133,6 +136,36 @@ describe("slow clients and failed authentication: a real coordinator process", {
     assert.match(answer, /^HTTP\/1\.1 200/);
     for (const raw of held) {
       raw.socket.end();
+      await raw.closed;
+    }
+  });
+
+  test("past maxBodyBytesInFlight a request is refused at once, 503 with Retry-After, before its body is sent; a finished body frees its share", { timeout: HANG_MS }, async () => {
+    const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: flotilla\r\nContent-Type: application/json\r\nContent-Length: ${BODY_LIMIT}\r\n\r\n`;
+    const started = await Promise.all([0, 1, 2].map(() => rawConnection(flotilla.url)));
+    for (const raw of started) raw.socket.write(`${head}{"model": "`);
+    // Two bodies fit; whichever head came last is refused without its body.
+    const first = await Promise.race(started.map((raw, i) => raw.until(completeHttpResponse).then(() => i)));
+    const refused = started[first];
+    assert.ok(refused);
+    assert.match(refused.received(), /^HTTP\/1\.1 503 /);
+    assert.match(refused.received(), /\r\nretry-after: 1\r\n/i);
+    assert.match(refused.received(), /"code":"server_busy"/);
+    assert.match(refused.received(), /\r\nconnection: close\r\n/i, "and closed, not read to its end");
+    const waiting = started.filter((_, i) => i !== first);
+    for (const raw of waiting) assert.equal(raw.received(), "", "the bodies that fit are still being received");
+    refused.socket.destroy();
+
+    // One body arrives whole (it is not JSON: a 400); its share is free again, and the next request is taken.
+    const done = waiting[0];
+    assert.ok(done);
+    done.socket.write("x".repeat(BODY_LIMIT - '{"model": "'.length));
+    assert.match(await done.until(completeHttpResponse), /^HTTP\/1\.1 400 /);
+    const next = await rawConnection(flotilla.url);
+    next.socket.write(`${head}${"y".repeat(BODY_LIMIT)}`);
+    assert.match(await next.until(completeHttpResponse), /^HTTP\/1\.1 400 /, "taken and read: not refused for want of room");
+    for (const raw of [done, next, ...waiting.slice(1)]) {
+      raw.socket.destroy();
       await raw.closed;
     }
   });

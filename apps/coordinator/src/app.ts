@@ -4,7 +4,7 @@
 // OpenAI gateway (gateway/) and the cluster API (api/), which itself uses the
 // gateway's translation and validation (docs/adr/0015).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
-import { clientErrorBody, FlotillaError } from "@flotilla/protocol";
+import { clientErrorBody, FlotillaError, tooManyBodies } from "@flotilla/protocol";
 import type { NodeRegistry } from "./nodes/node-registry.ts";
 import type { ApiKeys } from "./auth/api-keys.ts";
 import { bearerToken, secretsEqual } from "@flotilla/security";
@@ -12,6 +12,7 @@ import { recordRoutes } from "@flotilla/security/route-table";
 import { FailureLimiter, type FailureLimit } from "@flotilla/security/failure-limiter";
 import { answerClientErrors, limitConnectionsPerIp, serverTimeoutOptions, type HttpLimits } from "@flotilla/security/http-limits";
 import { releaseMemoryOfClosedConnections } from "@flotilla/security/release-memory";
+import { BodyBudget, bodyBudgetHooks } from "@flotilla/security/body-budget";
 import { guardAuthFailures } from "./auth/auth-failure-hooks.ts";
 import { registerHealthRoutes } from "./api/health-routes.ts";
 import { registerClusterRoutes, type DispatchState } from "./api/cluster-routes.ts";
@@ -83,6 +84,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     options.logger.warn({ address, max: options.httpLimits.maxConnectionsPerIp }, "connection refused: too many from this address"),
   );
   releaseMemoryOfClosedConnections(app.server);
+  const bodies = bodyBudgetHooks(new BodyBudget(options.httpLimits.maxBodyBytesInFlight), tooManyBodies);
+  app.addHook("preParsing", async (request, reply, payload) => bodies.preParsing(request, payload, () => void reply.header("connection", "close")));
+  app.addHook("preValidation", async (request) => bodies.preValidation(request));
   // First, so that every route below is listed (tests/e2e/deny-by-default.test.ts).
   recordRoutes(app);
   guardAuthFailures(app, new FailureLimiter({ ...options.authFailureLimit, nowMs }), new Set(["/healthz", "/readyz", "/", "/api/version"]));

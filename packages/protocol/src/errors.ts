@@ -107,3 +107,11 @@ export function clientErrorBody(status: number, message: string): string {
   const code: ErrorCode = status === 408 ? "request_timeout" : status === 431 ? "headers_too_large" : "invalid_request";
   return JSON.stringify(toOpenAIErrorBody(new FlotillaError(code, message)));
 }
+
+/**
+ * A request refused because the server is receiving as many bodies as its
+ * budget holds (docs/adr/0033): busy, not the client's fault; it may retry.
+ */
+export function tooManyBodies(): FlotillaError {
+  return new FlotillaError("server_busy", "the server is receiving as many request bodies as it holds at once: retry shortly", { retryAfterS: 1 });
+}

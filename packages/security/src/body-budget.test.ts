@@ -23,18 +23,19 @@ test("a declared length is taken up front, refused when it does not fit, and giv
   const budget = new BodyBudget(100);
   const hooks = bodyBudgetHooks(budget, refuse);
   const a = request({ "content-length": "60" });
-  hooks.onRequest(a);
+  const body = Readable.from([]);
+  assert.equal(hooks.preParsing(a, body), body, "a declared body is read as it is");
   assert.equal(budget.heldBytes, 60);
-  assert.throws(() => hooks.onRequest(request({ "content-length": "50" })), /busy/);
+  assert.throws(() => hooks.preParsing(request({ "content-length": "50" }), body), /busy/);
   assert.equal(budget.heldBytes, 60, "a refused request takes nothing");
   hooks.preValidation(a);
   assert.equal(budget.heldBytes, 0);
   const b = request({ "content-length": "70" });
-  hooks.onRequest(b);
+  hooks.preParsing(b, body);
   b.raw.emit("close");
   b.raw.emit("close");
   assert.equal(budget.heldBytes, 0, "a request that goes away gives its bytes back, once");
-  hooks.onRequest(request({}));
+  hooks.preParsing(request({ "content-length": "0" }), body);
   assert.equal(budget.heldBytes, 0, "no body, nothing taken");
 });
 

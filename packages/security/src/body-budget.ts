@@ -42,11 +42,17 @@ export interface BudgetedRequest {
   raw: IncomingMessage;
 }
 
+/**
+ * Fastify's preParsing and preValidation hooks. preParsing runs after every
+ * onRequest hook, so a request its key check refused takes nothing.
+ */
 export interface BodyBudgetHooks {
-  /** First hook of every request: takes a declared length, or throws `refuse()`. */
-  onRequest(request: BudgetedRequest): void;
-  /** Counts the chunks of a body sent without a declared length. */
-  preParsing(request: BudgetedRequest, payload: Readable): Readable;
+  /**
+   * Takes a declared length (or throws `refuse()`), or counts the chunks of
+   * a body sent without one. `closeAfter` is called before a refusal: the
+   * connection is closed once it is answered, rather than read to its end.
+   */
+  preParsing(request: BudgetedRequest, payload: Readable, closeAfter?: () => void): Readable;
   /** The body is parsed: what it took is given back. */
   preValidation(request: BudgetedRequest): void;
 }
@@ -70,19 +76,23 @@ export function bodyBudgetHooks(budget: BodyBudget, refuse: () => Error): BodyBu
     return held;
   };
   return {
-    onRequest(request) {
+    preParsing(request, payload, closeAfter) {
       const declared = declaredLength(request.headers);
-      if (declared === undefined || declared === 0) return;
-      if (!budget.take(declared)) throw refuse();
-      account(request.raw).bytes += declared;
-    },
-    preParsing(request, payload) {
-      if (declaredLength(request.headers) !== undefined) return payload;
+      if (declared !== undefined) {
+        if (declared === 0) return payload;
+        if (!budget.take(declared)) {
+          closeAfter?.();
+          throw refuse();
+        }
+        account(request.raw).bytes += declared;
+        return payload;
+      }
       const held = account(request.raw);
       return payload.pipe(
         new Transform({
           transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
             if (!budget.take(chunk.length)) {
+              closeAfter?.();
               done(refuse());
               return;
             }

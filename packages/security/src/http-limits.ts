@@ -15,6 +15,11 @@ export interface HttpLimits {
   bodyTimeoutMs: number;
   /** Connections one address (an IPv6 /64) may hold open at once; the next is closed at once. */
   maxConnectionsPerIp: number;
+  /**
+   * Request bodies being received, all connections together (body-budget.ts):
+   * past it a request is refused with 503 and Retry-After before its body is read.
+   */
+  maxBodyBytesInFlight: number;
 }
 
 /**
@@ -24,11 +29,13 @@ export interface HttpLimits {
  * user's answer from one address; the coordinator is one address to each
  * agent, with a connection per request in flight or queued), so the bound is
  * 512: still a bound on what one address can hold, not a cap on a busy lab.
+ * 32 MiB of bodies in flight is eight of the largest (4 MiB) at once, and
+ * thousands of ordinary chat bodies (docs/adr/0033).
  */
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, maxConnectionsPerIp: 512 };
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, maxConnectionsPerIp: 512, maxBodyBytesInFlight: 32 * 1024 * 1024 };
 
 /** What Fastify's factory takes to apply the timeouts (its `requestTimeout` and its `http` server options). */
-export function serverTimeoutOptions(limits: HttpLimits): {
+export function serverTimeoutOptions(limits: Pick<HttpLimits, "headersTimeoutMs" | "bodyTimeoutMs">): {
   requestTimeout: number;
   http: { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number };
 } {

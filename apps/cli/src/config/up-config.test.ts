@@ -90,13 +90,13 @@ test("the cluster file's coordinator section sets host, port and discovery below
 test("the HTTP limits have generous defaults, come from the file or the environment, and a head timeout may not outlast the body's", async () => {
   const defaults = httpLimitsOf(await resolveUpConfig({}, undefined, {}));
   assert.deepEqual(defaults, {
-    httpLimits: { headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, maxConnectionsPerIp: 512 },
+    httpLimits: { headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, maxConnectionsPerIp: 512, maxBodyBytesInFlight: 32 * 1024 * 1024 },
     authFailureLimit: { maxFailures: 20, windowMs: 10_000 },
   });
   await withFile("headersTimeoutMs: 500\nbodyTimeoutMs: 1000\nauthFailureLimit: 3\nauthFailureWindowMs: 60000\n", async (file) => {
     const limits = httpLimitsOf(await resolveUpConfig({}, file, { FLOTILLA_MAX_CONNECTIONS_PER_IP: "7" }));
     assert.deepEqual(limits, {
-      httpLimits: { headersTimeoutMs: 500, bodyTimeoutMs: 1000, maxConnectionsPerIp: 7 },
+      httpLimits: { headersTimeoutMs: 500, bodyTimeoutMs: 1000, maxConnectionsPerIp: 7, maxBodyBytesInFlight: 32 * 1024 * 1024 },
       authFailureLimit: { maxFailures: 3, windowMs: 60_000 },
     });
   });
@@ -104,4 +104,5 @@ test("the HTTP limits have generous defaults, come from the file or the environm
     await assert.rejects(resolveUpConfig({}, file, {}), /headersTimeoutMs: must not be longer than bodyTimeoutMs/);
   });
   await assert.rejects(resolveUpConfig({}, undefined, { FLOTILLA_MAX_CONNECTIONS_PER_IP: "0" }), /maxConnectionsPerIp: .*\(from environment\)/);
+  await assert.rejects(resolveUpConfig({}, undefined, { FLOTILLA_MAX_BODY_BYTES_IN_FLIGHT: "2048" }), /maxBodyBytesInFlight: must be at least bodyLimitBytes/);
 });

@@ -35,6 +35,8 @@ export const upConfigSchema = z.object({
   bodyTimeoutMs: int(100, 3_600_000),
   /** Connections one address (an IPv6 /64) may hold open at once. */
   maxConnectionsPerIp: int(1, 1_000_000),
+  /** Request bodies being received at once, all connections together (docs/adr/0033): at least one body of bodyLimitBytes. */
+  maxBodyBytesInFlight: int(1024, 64 * 1024 * 1024 * 1024),
   /** Failed authentications an address may make in authFailureWindowMs before it gets 429 (docs/adr/0022). */
   authFailureLimit: int(1, 1_000_000),
   authFailureWindowMs: int(100, 86_400_000),
@@ -62,6 +64,10 @@ export const upConfigSchema = z.object({
   // Node refuses a head timeout longer than the whole request's.
   path: ["headersTimeoutMs"],
   message: "must not be longer than bodyTimeoutMs (the whole request, head included)",
+}).refine((c) => c.maxBodyBytesInFlight >= c.bodyLimitBytes, {
+  // Else a body at the limit could never be taken.
+  path: ["maxBodyBytesInFlight"],
+  message: "must be at least bodyLimitBytes (one body at the limit)",
 });
 
 export type UpConfig = z.infer<typeof upConfigSchema>;
@@ -97,7 +103,7 @@ export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
   };
 }
 
-function httpLimitDefaults(): Pick<UpConfig, "headersTimeoutMs" | "bodyTimeoutMs" | "maxConnectionsPerIp" | "authFailureLimit" | "authFailureWindowMs"> {
+function httpLimitDefaults(): Pick<UpConfig, "headersTimeoutMs" | "bodyTimeoutMs" | "maxConnectionsPerIp" | "maxBodyBytesInFlight" | "authFailureLimit" | "authFailureWindowMs"> {
   return {
     ...DEFAULT_HTTP_LIMITS,
     authFailureLimit: DEFAULT_FAILURE_LIMIT.maxFailures,
@@ -108,7 +114,12 @@ function httpLimitDefaults(): Pick<UpConfig, "headersTimeoutMs" | "bodyTimeoutMs
 /** The HTTP limits of a coordinator or an agent, from the settings. */
 export function httpLimitsOf(config: UpConfig): { httpLimits: HttpLimits; authFailureLimit: FailureLimit } {
   return {
-    httpLimits: { headersTimeoutMs: config.headersTimeoutMs, bodyTimeoutMs: config.bodyTimeoutMs, maxConnectionsPerIp: config.maxConnectionsPerIp },
+    httpLimits: {
+      headersTimeoutMs: config.headersTimeoutMs,
+      bodyTimeoutMs: config.bodyTimeoutMs,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      maxBodyBytesInFlight: config.maxBodyBytesInFlight,
+    },
     authFailureLimit: { maxFailures: config.authFailureLimit, windowMs: config.authFailureWindowMs },
   };
 }
@@ -135,6 +146,7 @@ const ENV: Record<string, keyof UpConfig> = {
   FLOTILLA_MDNS_INTERFACE: "mdnsInterface",
   FLOTILLA_MDNS_PORT: "mdnsPort",
   FLOTILLA_MAX_CONNECTIONS_PER_IP: "maxConnectionsPerIp",
+  FLOTILLA_MAX_BODY_BYTES_IN_FLIGHT: "maxBodyBytesInFlight",
 };
 
 export async function resolveUpConfig(
