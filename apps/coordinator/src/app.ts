@@ -12,7 +12,7 @@ import { recordRoutes } from "@flotilla/security/route-table";
 import { FailureLimiter, type FailureLimit } from "@flotilla/security/failure-limiter";
 import { answerClientErrors, limitConnectionsPerIp, serverTimeoutOptions, type HttpLimits } from "@flotilla/security/http-limits";
 import { releaseMemoryOfClosedConnections } from "@flotilla/security/release-memory";
-import { BodyBudget, bodyBudgetHooks } from "@flotilla/security/body-budget";
+import { budgetBodies } from "@flotilla/security/body-budget";
 import { guardAuthFailures } from "./auth/auth-failure-hooks.ts";
 import { registerHealthRoutes } from "./api/health-routes.ts";
 import { registerClusterRoutes, type DispatchState } from "./api/cluster-routes.ts";
@@ -84,9 +84,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     options.logger.warn({ address, max: options.httpLimits.maxConnectionsPerIp }, "connection refused: too many from this address"),
   );
   releaseMemoryOfClosedConnections(app.server);
-  const bodies = bodyBudgetHooks(new BodyBudget(options.httpLimits.maxBodyBytesInFlight), tooManyBodies);
-  app.addHook("preParsing", async (request, reply, payload) => bodies.preParsing(request, payload, () => void reply.header("connection", "close")));
-  app.addHook("preValidation", async (request) => bodies.preValidation(request));
+  budgetBodies(app, options.httpLimits.maxBodyBytesInFlight, tooManyBodies);
   // First, so that every route below is listed (tests/e2e/deny-by-default.test.ts).
   recordRoutes(app);
   guardAuthFailures(app, new FailureLimiter({ ...options.authFailureLimit, nowMs }), new Set(["/healthz", "/readyz", "/", "/api/version"]));

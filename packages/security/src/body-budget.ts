@@ -10,6 +10,7 @@
 // been parsed, or when the request goes away.
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
+import type { FastifyInstance } from "fastify";
 
 export class BodyBudget {
   readonly maxBytes: number;
@@ -114,4 +115,20 @@ function declaredLength(headers: IncomingHttpHeaders): number | undefined {
   if (value === undefined) return undefined;
   const bytes = Number(value);
   return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined;
+}
+
+/** The budget on a Fastify app: its preParsing and preValidation hooks, with `refuse` as the refusal (the API's own error). */
+export function budgetBodies(app: FastifyInstance, maxBytes: number, refuse: () => Error): void {
+  const hooks = bodyBudgetHooks(new BodyBudget(maxBytes), refuse);
+  app.addHook("preParsing", (request, reply, payload, done) => {
+    try {
+      done(null, hooks.preParsing(request, payload, () => void reply.header("connection", "close")));
+    } catch (err) {
+      done(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+  app.addHook("preValidation", (request, _reply, done) => {
+    hooks.preValidation(request);
+    done();
+  });
 }

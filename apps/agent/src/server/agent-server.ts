@@ -21,7 +21,7 @@ import { recordRoutes } from "@flotilla/security/route-table";
 import { DEFAULT_FAILURE_LIMIT, FailureLimiter, type FailureLimit } from "@flotilla/security/failure-limiter";
 import { answerClientErrors, DEFAULT_HTTP_LIMITS, limitConnectionsPerIp, serverTimeoutOptions, type HttpLimits } from "@flotilla/security/http-limits";
 import { releaseMemoryOfClosedConnections } from "@flotilla/security/release-memory";
-import { BodyBudget, bodyBudgetHooks } from "@flotilla/security/body-budget";
+import { budgetBodies } from "@flotilla/security/body-budget";
 import { NdjsonWriter } from "./ndjson-writer.ts";
 import { guardAuthFailures } from "./auth-failure-hooks.ts";
 
@@ -51,9 +51,7 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
     options.logger.warn({ address, max: limits.maxConnectionsPerIp }, "connection refused: too many from this address"),
   );
   releaseMemoryOfClosedConnections(app.server);
-  const bodies = bodyBudgetHooks(new BodyBudget(limits.maxBodyBytesInFlight), tooManyBodies);
-  app.addHook("preParsing", async (request, reply, payload) => bodies.preParsing(request, payload, () => void reply.header("connection", "close")));
-  app.addHook("preValidation", async (request) => bodies.preValidation(request));
+  budgetBodies(app, limits.maxBodyBytesInFlight, tooManyBodies);
   // First, so that every route below is listed (tests/e2e/deny-by-default.test.ts).
   recordRoutes(app);
   const failures = new FailureLimiter({ ...DEFAULT_FAILURE_LIMIT, ...options.authFailureLimit, nowMs: options.nowMs ?? Date.now });
