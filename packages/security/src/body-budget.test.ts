@@ -39,6 +39,14 @@ test("a declared length is taken up front, refused when it does not fit, and giv
   assert.equal(budget.heldBytes, 0, "no body, nothing taken");
 });
 
+test("a declared body over the body limit takes nothing: the server's own 413 answers it, not a 503 to retry", () => {
+  const budget = new BodyBudget(100);
+  const hooks = bodyBudgetHooks(budget, refuse, 50);
+  const body = Readable.from([]);
+  assert.equal(hooks.preParsing(request({ "content-length": "500" }), body), body);
+  assert.equal(budget.heldBytes, 0);
+});
+
 test("a body sent in chunks takes each chunk; one past the budget fails its stream", async () => {
   const budget = new BodyBudget(10);
   const hooks = bodyBudgetHooks(budget, refuse);

@@ -58,7 +58,12 @@ export interface BodyBudgetHooks {
   preValidation(request: BudgetedRequest): void;
 }
 
-export function bodyBudgetHooks(budget: BodyBudget, refuse: () => Error): BodyBudgetHooks {
+/**
+ * `bodyLimit`: one body's limit. A declared length over it takes nothing:
+ * the server refuses it itself (413, the client's fault), and a 503 there
+ * would tell the client to retry what can never be taken.
+ */
+export function bodyBudgetHooks(budget: BodyBudget, refuse: () => Error, bodyLimit = Number.POSITIVE_INFINITY): BodyBudgetHooks {
   const taken = new WeakMap<IncomingMessage, { bytes: number }>();
   const giveBack = (raw: IncomingMessage) => {
     const held = taken.get(raw);
@@ -80,7 +85,7 @@ export function bodyBudgetHooks(budget: BodyBudget, refuse: () => Error): BodyBu
     preParsing(request, payload, closeAfter) {
       const declared = declaredLength(request.headers);
       if (declared !== undefined) {
-        if (declared === 0) return payload;
+        if (declared === 0 || declared > bodyLimit) return payload;
         if (!budget.take(declared)) {
           closeAfter?.();
           throw refuse();
@@ -119,7 +124,7 @@ function declaredLength(headers: IncomingHttpHeaders): number | undefined {
 
 /** The budget on a Fastify app: its preParsing and preValidation hooks, with `refuse` as the refusal (the API's own error). */
 export function budgetBodies(app: FastifyInstance, maxBytes: number, refuse: () => Error): void {
-  const hooks = bodyBudgetHooks(new BodyBudget(maxBytes), refuse);
+  const hooks = bodyBudgetHooks(new BodyBudget(maxBytes), refuse, app.initialConfig.bodyLimit);
   app.addHook("preParsing", (request, reply, payload, done) => {
     try {
       done(null, hooks.preParsing(request, payload, () => void reply.header("connection", "close")));
