@@ -274,6 +274,7 @@ describe("the ollama client against a coordinator with a joined agent", () => {
   let coordinator: FlotillaProcess;
   let agent: FlotillaProcess;
   let client: Ollama;
+  let admin: string;
 
   before(async () => {
     const model = await testModelPath();
@@ -289,6 +290,7 @@ describe("the ollama client against a coordinator with a joined agent", () => {
     });
     await waitForClusterStatus(coordinator.url, adminKey, "the agent ready", (s) => s.nodes.some((n) => n.name === "desk" && n.state === "ready"));
     client = new Ollama({ host: coordinator.url, headers: { authorization: `Bearer ${adminKey}` } });
+    admin = adminKey;
   });
   after(async () => {
     await agent.stop();
@@ -304,6 +306,27 @@ describe("the ollama client against a coordinator with a joined agent", () => {
     assert.equal(info["llama.block_count"], 5, "the agent's GGUF metadata, fetched from it");
     const running = (await client.ps()).models as unknown as { flotilla: { node: string; kind: string } }[];
     assert.deepEqual(running.map((r) => [r.flotilla.node, r.flotilla.kind]), [["desk", "agent"]]);
+  });
+
+  test("an agentless Ollama server's /api/tags details are passed through to the node's status", async () => {
+    // Another flotilla's /api stands in for Ollama (none can be installed here).
+    const box = await startFlotilla({ args: ["--model", await testModelPath()] });
+    try {
+      const added = await fetch(`${coordinator.url}/cluster/nodes`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "box", url: box.url, kind: "ollama", tier: 0 }),
+      });
+      assert.equal(added.status, 201, await added.text());
+      const status = await waitForClusterStatus(coordinator.url, admin, "box ready", (s) => s.nodes.some((n) => n.name === "box" && n.state === "ready" && n.models[0]?.details?.digest !== undefined));
+      const details = status.nodes.find((n) => n.name === "box")?.models[0]?.details;
+      assert.deepEqual([details?.family, details?.quantizationLevel, details?.digest], ["llama", "F32", TEST_MODEL_SHA256]);
+      assert.equal(details?.sizeBytes, (await stat(await testModelPath())).size);
+      const removed = await fetch(`${coordinator.url}/cluster/nodes/box`, { method: "DELETE", headers: { authorization: `Bearer ${admin}` } });
+      assert.ok(removed.ok);
+    } finally {
+      await box.stop();
+    }
   });
 
   test("a chat through the coordinator streams from the agent with its counts", async () => {

@@ -271,6 +271,7 @@ export class AgentlessNode implements InferenceNode {
       loadedAtMs: this.#firstSeenMs.get(model.id) ?? nowMs,
       slots: { total: AGENTLESS_SLOTS, busy: Math.min(inFlight, AGENTLESS_SLOTS), queued: Math.max(0, inFlight - AGENTLESS_SLOTS) },
       capabilities: [...AGENTLESS_CAPABILITIES],
+      ...(model.details === undefined ? {} : { details: model.details }),
     };
   }
 }

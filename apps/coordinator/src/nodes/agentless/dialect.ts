@@ -2,7 +2,7 @@
 // Everything here is pure: building URLs and bodies, reading the health
 // answer and each streamed event. The HTTP calls live in ../agentless-node.ts
 // and ../../nodes/agentless/agentless-prober.ts.
-import { formatParam, type EmbeddingRequest, type EmbeddingResult, type FinishReason, type GenerationRequest, type ToolSpec } from "@flotilla/protocol";
+import { formatParam, type EmbeddingRequest, type EmbeddingResult, type FinishReason, type GenerationRequest, type ModelDetails, type ToolSpec } from "@flotilla/protocol";
 
 export type AgentlessKind = "openai" | "ollama";
 
@@ -11,6 +11,8 @@ export interface ReportedModel {
   id: string;
   /** Only some servers say (vLLM's max_model_len). */
   contextSize?: number;
+  /** What the file is, where the server says (Ollama's /api/tags): shown by flotilla's own /api/tags. */
+  details?: ModelDetails;
 }
 
 /**

@@ -96,3 +96,40 @@ test("Ollama's whole tool calls are read as new calls with ids of flotilla's own
   assert.equal(call?.name, "weather");
   assert.deepEqual(JSON.parse(call?.argumentsDelta ?? ""), { city: "Oslo" });
 });
+
+test("/api/tags: a model's details are read where Ollama gives them, and an odd field costs the detail, not the model", () => {
+  const digest = "a".repeat(64);
+  const tags = {
+    models: [
+      {
+        name: "qwen2.5:7b",
+        model: "qwen2.5:7b",
+        modified_at: "2026-11-30T10:00:00.5+01:00",
+        size: 4_683_087_332,
+        digest,
+        details: { parent_model: "", format: "gguf", family: "qwen2", families: ["qwen2"], parameter_size: "7.6B", quantization_level: "Q4_K_M" },
+      },
+      { name: "hashing", digest: "", details: { family: "llama" } },
+      { name: "odd", size: "big", digest: "sha256:nothex", details: { family: 7 } },
+    ],
+  };
+  const parsed = ollamaDialect.parseModels(tags);
+  assert.ok(parsed.ok);
+  assert.deepEqual(parsed.value, [
+    {
+      id: "qwen2.5:7b",
+      details: {
+        format: "gguf",
+        family: "qwen2",
+        families: ["qwen2"],
+        parameterSize: "7.6B",
+        quantizationLevel: "Q4_K_M",
+        sizeBytes: 4_683_087_332,
+        digest,
+        modifiedAtMs: Date.parse("2026-11-30T09:00:00.5Z"),
+      },
+    },
+    { id: "hashing", details: { format: "gguf", family: "llama", families: ["llama"] } },
+    { id: "odd" },
+  ]);
+});

@@ -3,10 +3,51 @@
 // carries the token counts.
 import { z } from "zod";
 import { randomUUID } from "node:crypto";
-import { normalise, offeredTools, type ChatTurn, type EmbeddingRequest, type EmbeddingResult, type GenerationRequest } from "@flotilla/protocol";
+import { modelDetails, normalise, offeredTools, type ChatTurn, type ModelDetails, type EmbeddingRequest, type EmbeddingResult, type GenerationRequest } from "@flotilla/protocol";
 import { finishReasonOf, firstIssue, functionTools, joinUrl, parseJson, type Dialect, type Parsed, type ReportedModel, type StreamUpdate } from "./dialect.ts";
 
-const tags = z.object({ models: z.array(z.object({ name: z.string().min(1).max(128) })) });
+// Only the name is needed to serve a model; the rest is read where it is
+// well formed (details are shown, never routed on), so an odd field of one
+// Ollama version costs a detail, not the node.
+const tags = z.object({
+  models: z.array(
+    z.object({
+      name: z.string().min(1).max(128),
+      size: z.unknown().optional(),
+      digest: z.unknown().optional(),
+      modified_at: z.unknown().optional(),
+      details: z.unknown().optional(),
+    }),
+  ),
+});
+
+const tagDetails = z.object({
+  format: z.string().optional(),
+  family: z.string(),
+  families: z.array(z.string()).nullish(),
+  parameter_size: z.string().optional(),
+  quantization_level: z.string().optional(),
+});
+
+/** Ollama's tag entry → flotilla's model details, or undefined where Ollama's fields do not make them. */
+function detailsOf(entry: z.infer<typeof tags>["models"][number]): ModelDetails | undefined {
+  const parsed = tagDetails.safeParse(entry.details);
+  if (!parsed.success) return undefined;
+  const d = parsed.data;
+  const modifiedAtMs = typeof entry.modified_at === "string" ? Date.parse(entry.modified_at) : Number.NaN;
+  const details = modelDetails.safeParse({
+    format: d.format === undefined || d.format === "" ? "gguf" : d.format,
+    family: d.family,
+    families: d.families ?? [d.family],
+    ...(d.parameter_size ? { parameterSize: d.parameter_size } : {}),
+    ...(d.quantization_level ? { quantizationLevel: d.quantization_level } : {}),
+    ...(typeof entry.size === "number" ? { sizeBytes: entry.size } : {}),
+    // A server still hashing its file sends an empty digest: the details stand without one.
+    ...(typeof entry.digest === "string" && /^(sha256:)?[0-9a-f]{64}$/.test(entry.digest) ? { digest: entry.digest.replace(/^sha256:/, "") } : {}),
+    ...(Number.isFinite(modifiedAtMs) && modifiedAtMs >= 0 ? { modifiedAtMs } : {}),
+  });
+  return details.success ? details.data : undefined;
+}
 
 const ollamaCall = z.object({ function: z.object({ name: z.string().min(1).max(64), arguments: z.unknown() }) });
 
@@ -25,7 +66,13 @@ function parseModels(body: unknown): Parsed<ReportedModel[]> {
   const parsed = tags.safeParse(body);
   if (!parsed.success) return { ok: false, error: `unexpected model list: ${firstIssue(parsed.error.issues)}` };
   // /api/tags says nothing about context: the caller fills in its default.
-  return { ok: true, value: parsed.data.models.map((m) => ({ id: m.name })) };
+  return {
+    ok: true,
+    value: parsed.data.models.map((m) => {
+      const details = detailsOf(m);
+      return details === undefined ? { id: m.name } : { id: m.name, details };
+    }),
+  };
 }
 
 function generation(base: string, request: GenerationRequest): { url: URL; body: unknown } {
