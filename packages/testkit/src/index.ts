@@ -6,3 +6,4 @@ export { nodeConformance, type ConformanceOptions, type NodeUnderTest } from "./
 export { FakeNode, type FakeNodeOptions } from "./fake-node.ts";
 export { startCoordinator, type CoordinatorSetup } from "./coordinator-process.ts";
 export { testAdminKey } from "./admin-key.ts";
+export { startRedisServer, type RedisServer } from "./redis-server.ts";

@@ -1,0 +1,354 @@
+// The Redis job queue, for several coordinators and large volumes: BullMQ
+// hands each delivery to one worker (bullmq-deliveries.ts), our own records
+// beside it (redis-job-records.ts) hold what BullMQ's model lacks, and
+// job-lifecycle.ts decides every change, as for SQLite. The record decides;
+// BullMQ follows it. Where they can disagree after a crash (a delivery of a
+// job that was meanwhile cancelled or re-queued), the record wins and the
+// delivery is dropped when it is taken (docs/adr/0034).
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { jobSpecSchema, newJob, type Job, type JobSpecInput } from "./job.ts";
+import { JOB_STATES, isLeased } from "./job-state.ts";
+import {
+  assertLeaseMs,
+  cancelJob,
+  completeJob,
+  expireJob,
+  failJob,
+  leaseJob,
+  progressJob,
+  renewJob,
+  startJob,
+  type Applied,
+} from "./job-lifecycle.ts";
+import { JobListeners } from "./job-listeners.ts";
+import {
+  clampLimit,
+  parseListCursor,
+  resolveJobQueueOptions,
+  type JobQueueOptions,
+  type ResolvedJobQueueOptions,
+} from "./job-queue-options.ts";
+import {
+  zeroCounts,
+  type CancelOutcome,
+  type JobCounts,
+  type JobFilter,
+  type JobListener,
+  type JobQueue,
+  type Lease,
+  type LeaseOutcome,
+  type LeaseRequest,
+  type ListPage,
+} from "./job-queue.ts";
+import { RedisJobRecords, queueScore, type JobDoc } from "./redis-job-records.ts";
+import { BullMqDeliveries, LOCK_GRACE_MS } from "./bullmq-deliveries.ts";
+
+export interface BullMqJobQueueOptions extends JobQueueOptions {
+  /** redis://HOST:PORT */
+  url: string;
+  /** Every key this queue writes starts with it; two clusters on one Redis use two prefixes. */
+  prefix?: string;
+  /** How often BullMQ looks for deliveries whose lock lapsed (bullmq-deliveries.ts); 30 s by default. */
+  stalledIntervalMs?: number;
+}
+
+/** A compare-and-set that lost this many races in a row means something is wrong, not busy. */
+const MAX_COMMIT_ATTEMPTS = 20;
+
+// Removes a pending entry only if it is still the one that was read: a
+// requeue meanwhile wrote a newer one, which must stay.
+const ZREM_IF_SCORE = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0`;
+
+interface Decision<R> {
+  /** The job to store, or null to store nothing. */
+  job: Job | null;
+  value: R;
+  lockToken?: string;
+}
+
+interface Updated<R> {
+  value: R;
+  before: JobDoc;
+  /** Null when nothing was stored. */
+  after: JobDoc | null;
+}
+
+export class BullMqJobQueue implements JobQueue {
+  readonly #redis: Redis;
+  readonly #records: RedisJobRecords;
+  readonly #deliveries: BullMqDeliveries;
+  readonly #options: ResolvedJobQueueOptions;
+  readonly #listeners = new JobListeners();
+
+  constructor(options: BullMqJobQueueOptions) {
+    const prefix = options.prefix ?? "flotilla:jobs";
+    // BullMQ's workers require it: a command waits for a reconnect instead of failing after N retries.
+    this.#redis = new Redis(options.url, { maxRetriesPerRequest: null });
+    this.#redis.on("error", () => undefined);
+    this.#records = new RedisJobRecords(this.#redis, prefix);
+    this.#deliveries = new BullMqDeliveries(this.#redis, `${prefix}:bull`, options.stalledIntervalMs ?? 30_000);
+    this.#options = resolveJobQueueOptions(options);
+  }
+
+  async enqueue(specInput: JobSpecInput): Promise<Job> {
+    const spec = jobSpecSchema.parse(specInput);
+    const keys = this.#records.keys;
+    let id = this.#options.newId();
+    if (spec.idempotencyKey !== undefined) {
+      const claimed = await this.#redis.set(keys.idempotency(spec.idempotencyKey), id, "NX");
+      if (claimed === null) {
+        const existingId = await this.#redis.get(keys.idempotency(spec.idempotencyKey));
+        const existing = existingId === null ? null : await this.#records.load(existingId);
+        if (existing !== null) return existing.doc.job;
+        // Claimed by an enqueue that died before writing its job: make it now, under that id.
+        if (existingId !== null) id = existingId;
+      }
+    }
+    const seq = await this.#records.nextSeq();
+    const doc: JobDoc = { seq, queueSeq: seq, delivery: 1, lockToken: null, job: newJob(id, spec, this.#options.nowMs()) };
+    if (!(await this.#records.commit(null, null, doc))) {
+      // Two enqueues with the same key, both after a crashed one: the other wrote it.
+      const winner = await this.#records.load(id);
+      if (winner !== null) return winner.doc.job;
+      throw new Error(`job ${id} could not be written`);
+    }
+    await this.#deliver(doc);
+    this.#listeners.emit({ type: "state", event: null, from: null, job: doc.job });
+    return doc.job;
+  }
+
+  async lease(request: LeaseRequest): Promise<Lease | null> {
+    // Before a delivery is taken: a throw after that would leave it locked.
+    assertLeaseMs(request.leaseMs);
+    await this.sweep();
+    const lockToken = randomUUID();
+    for (const kind of await this.#kindsByHead(request)) {
+      for (;;) {
+        const taken = await this.#deliveries.take(request.pool, kind, lockToken, request.leaseMs + LOCK_GRACE_MS);
+        if (taken === null) break;
+        const data = taken.data;
+        if (data === null) {
+          await this.#deliveries.drop(taken.bull, lockToken, "not a flotilla delivery");
+          continue;
+        }
+        const updated = await this.#update(data.id, (doc, nowMs): Decision<Applied | "stale"> => {
+          if (doc.delivery !== data.delivery || doc.job.state !== "queued") return { job: null, value: "stale" };
+          const applied = leaseJob(doc.job, request.workerId, request.leaseMs, nowMs);
+          return { job: applied.ok ? applied.job : null, value: applied, lockToken };
+        }).catch(async (err: unknown) => {
+          // Redis failed between taking and recording: hand the delivery back rather than leave it locked.
+          await this.#deliveries.putBack(taken.bull, lockToken).catch(() => undefined);
+          throw err;
+        });
+        if (updated === null || updated.value === "stale") {
+          await this.#deliveries.drop(taken.bull, lockToken, "stale delivery");
+          continue;
+        }
+        if (!updated.value.ok) {
+          // Delivered before its backoff ended by our clock (clocks of two coordinators differ): not yet.
+          await this.#deliveries.putBack(taken.bull, lockToken);
+          break;
+        }
+        this.#listeners.emit(updated.value.change);
+        return { job: updated.value.job, token: updated.value.job.epoch };
+      }
+    }
+    return null;
+  }
+
+  async renew(id: string, token: number, leaseMs: number): Promise<LeaseOutcome> {
+    return this.#apply(id, (job, nowMs) => renewJob(job, token, leaseMs, nowMs), async (_before, after) => {
+      await this.#deliveries.extend(after, leaseMs + LOCK_GRACE_MS);
+    });
+  }
+
+  start(id: string, token: number): Promise<LeaseOutcome> {
+    return this.#apply(id, (job, nowMs) => startJob(job, token, nowMs));
+  }
+
+  progress(id: string, token: number, fraction: number, message: string): Promise<LeaseOutcome> {
+    return this.#apply(id, (job, nowMs) => progressJob(job, token, fraction, message, nowMs));
+  }
+
+  complete(id: string, token: number, result: unknown): Promise<LeaseOutcome> {
+    return this.#apply(id, (job, nowMs) => completeJob(job, token, result, nowMs), (before) => this.#deliveries.complete(before, result));
+  }
+
+  fail(id: string, token: number, error: string, options: { retryable: boolean }): Promise<LeaseOutcome> {
+    const { retryPolicy, random } = this.#options;
+    return this.#apply(
+      id,
+      (job, nowMs) => failJob(job, token, { message: error, retryable: options.retryable }, nowMs, retryPolicy, random),
+      // A retry's new delivery is added by sweep() once its backoff has passed.
+      (before) => this.#deliveries.retire(before, error),
+    );
+  }
+
+  async cancel(id: string): Promise<CancelOutcome> {
+    const updated = await this.#update(id, (doc, nowMs) => {
+      const cancelled = cancelJob(doc.job, nowMs);
+      return { job: cancelled.outcome.status === "cancelled" ? cancelled.outcome.job : null, value: cancelled };
+    });
+    if (updated === null) return { status: "not_found" };
+    if (updated.after !== null) {
+      if (updated.before.job.state === "queued") await this.#deliveries.removeWaiting(updated.before);
+      else if (isLeased(updated.before.job.state)) await this.#deliveries.retire(updated.before, "cancelled");
+    }
+    this.#listeners.emit(updated.value.change);
+    return updated.value.outcome;
+  }
+
+  async get(id: string): Promise<Job | null> {
+    return (await this.#records.load(id))?.doc.job ?? null;
+  }
+
+  async list(filter: JobFilter, page: { cursor?: string | null; limit: number }): Promise<ListPage> {
+    const limit = clampLimit(page.limit);
+    let after = parseListCursor(page.cursor);
+    const matched: JobDoc[] = [];
+    // Filters are applied to the records: O(jobs scanned). Indexes per filter come with the HTTP API if lists get slow.
+    while (matched.length <= limit) {
+      const batch = await this.#redis.zrangebyscore(this.#records.keys.all(), `(${after}`, "+inf", "WITHSCORES", "LIMIT", 0, 200);
+      if (batch.length === 0) break;
+      const ids = batch.filter((_, i) => i % 2 === 0);
+      // Move on by the index, not by the records read: a missing record must not stall the walk.
+      after = Number(batch.at(-1));
+      for (const doc of await this.#records.loadMany(ids)) {
+        const { job } = doc;
+        if (filter.state !== undefined && job.state !== filter.state) continue;
+        if (filter.pool !== undefined && job.pool !== filter.pool) continue;
+        if (filter.kind !== undefined && job.kind !== filter.kind) continue;
+        matched.push(doc);
+      }
+    }
+    const shown = matched.slice(0, limit);
+    const last = shown.at(-1);
+    return { jobs: shown.map((doc) => doc.job), nextCursor: matched.length > limit && last !== undefined ? String(last.seq) : null };
+  }
+
+  async counts(pool: string): Promise<JobCounts> {
+    const pipeline = this.#redis.pipeline();
+    for (const state of JOB_STATES) pipeline.scard(this.#records.keys.state(pool, state));
+    const results = (await pipeline.exec()) ?? [];
+    const counts = zeroCounts();
+    JOB_STATES.forEach((state, i) => {
+      counts[state] = Number(results[i]?.[1] ?? 0);
+    });
+    return counts;
+  }
+
+  async position(id: string): Promise<number | null> {
+    const stored = await this.#records.load(id);
+    if (stored === null || stored.doc.job.state !== "queued") return null;
+    const pipeline = this.#redis.pipeline();
+    for (const key of this.#records.keys.queuedOfPool(stored.doc.job.pool)) pipeline.zcount(key, "-inf", `(${queueScore(stored.doc)}`);
+    const results = (await pipeline.exec()) ?? [];
+    return results.reduce((sum, [, n]) => sum + Number(n ?? 0), 0);
+  }
+
+  async sweep(): Promise<number> {
+    const nowMs = this.#options.nowMs();
+    let expired = 0;
+    for (const id of await this.#redis.zrangebyscore(this.#records.keys.leases(), "-inf", nowMs)) {
+      const updated = await this.#update(id, (doc, now) => {
+        const applied = expireJob(doc.job, now);
+        return { job: applied?.ok === true ? applied.job : null, value: applied };
+      });
+      if (updated === null || updated.after === null || updated.value?.ok !== true) continue;
+      expired += 1;
+      await this.#deliveries.retire(updated.before, "lease expired");
+      this.#listeners.emit(updated.value.change);
+    }
+    await this.#promoteDue(nowMs);
+    return expired;
+  }
+
+  subscribe(listener: JobListener): () => void {
+    return this.#listeners.subscribe(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    await this.#deliveries.close();
+    await this.#redis.quit();
+  }
+
+  /** The kinds asked for that have queued jobs in the pool, the one with the best head first. */
+  async #kindsByHead(request: LeaseRequest): Promise<LeaseRequest["kinds"]> {
+    if (request.kinds.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const kind of request.kinds) pipeline.zrange(this.#records.keys.queued(request.pool, kind), 0, 0, "WITHSCORES");
+    const results = (await pipeline.exec()) ?? [];
+    const heads = request.kinds.flatMap((kind, i) => {
+      const reply = results[i]?.[1];
+      const score = Array.isArray(reply) ? Number(reply[1]) : NaN;
+      return Number.isFinite(score) ? [{ kind, score }] : [];
+    });
+    return heads.sort((a, b) => a.score - b.score).map((head) => head.kind);
+  }
+
+  /** Adds the BullMQ deliveries of queued jobs whose backoff has passed. */
+  async #promoteDue(nowMs: number): Promise<void> {
+    const due = await this.#redis.zrangebyscore(this.#records.keys.pending(), "-inf", nowMs, "WITHSCORES");
+    for (let i = 0; i + 1 < due.length; i += 2) {
+      const id = due[i] ?? "";
+      const stored = await this.#records.load(id);
+      if (stored !== null && stored.doc.job.state === "queued") await this.#deliveries.add(stored.doc);
+      await this.#redis.eval(ZREM_IF_SCORE, 1, this.#records.keys.pending(), id, due[i + 1] ?? "");
+    }
+  }
+
+  /** A job queued to run now gets its delivery at once; one in backoff waits for sweep(). */
+  async #deliver(doc: JobDoc): Promise<void> {
+    if (doc.job.notBeforeMs > this.#options.nowMs()) return;
+    await this.#deliveries.add(doc);
+    await this.#redis.eval(ZREM_IF_SCORE, 1, this.#records.keys.pending(), doc.job.id, String(doc.job.notBeforeMs));
+  }
+
+  /** A worker's call: decide, store, then let BullMQ follow and announce the change. */
+  async #apply(
+    id: string,
+    decide: (job: Job, nowMs: number) => Applied,
+    follow?: (before: JobDoc, after: JobDoc) => Promise<void>,
+  ): Promise<LeaseOutcome> {
+    const updated = await this.#update(id, (doc, nowMs) => {
+      const applied = decide(doc.job, nowMs);
+      return { job: applied.ok ? applied.job : null, value: applied };
+    });
+    if (updated === null) return { status: "lost" };
+    const applied = updated.value;
+    if (!applied.ok) return { status: applied.status };
+    if (updated.after !== null) await follow?.(updated.before, updated.after);
+    this.#listeners.emit(applied.change);
+    return { status: "ok", job: applied.job };
+  }
+
+  /**
+   * Loads the job, asks `decide`, and stores its answer if the job did not
+   * change meanwhile; otherwise asks again on the fresh record. Null when
+   * there is no such job.
+   */
+  async #update<R>(id: string, decide: (doc: JobDoc, nowMs: number) => Decision<R>): Promise<Updated<R> | null> {
+    for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
+      const stored = await this.#records.load(id);
+      if (stored === null) return null;
+      const decision = decide(stored.doc, this.#options.nowMs());
+      if (decision.job === null) return { value: decision.value, before: stored.doc, after: null };
+      const after = await this.#nextDoc(stored.doc, decision.job, decision.lockToken);
+      if (await this.#records.commit(stored.rev, stored.doc, after)) return { value: decision.value, before: stored.doc, after };
+    }
+    throw new Error(`job ${id} changed ${MAX_COMMIT_ATTEMPTS} times while one change was being made`);
+  }
+
+  /** The doc for `job`: queued again, it goes to the back of its priority with a new delivery. */
+  async #nextDoc(before: JobDoc, job: Job, lockToken: string | undefined): Promise<JobDoc> {
+    if (job.state === "queued" && before.job.state !== "queued") {
+      return { ...before, job, queueSeq: await this.#records.nextSeq(), delivery: before.delivery + 1, lockToken: null };
+    }
+    return { ...before, job, lockToken: lockToken ?? before.lockToken };
+  }
+}
+
