@@ -59,6 +59,21 @@ const COORDINATOR_POLICIES: Readonly<Record<string, Policy>> = {
   "/v1/chat/completions": CLIENT,
   "/v1/completions": CLIENT,
   "/v1/embeddings": CLIENT,
+  // The async job API (docs/adr/0035): a client's own jobs.
+  "/v1/jobs": CLIENT,
+  "/v1/jobs/:id": CLIENT,
+  "/v1/jobs/:id/cancel": CLIENT,
+  "/v1/jobs/:id/result": CLIENT,
+  "/v1/jobs/:id/events": CLIENT,
+  // The secret that verifies the webhooks of the caller's jobs (docs/adr/0036).
+  "/v1/webhooks/secret": CLIENT,
+  // OpenAI's Files and Batch APIs (docs/adr/0037): a client's own files and batches.
+  "/v1/files": CLIENT,
+  "/v1/files/:id": CLIENT,
+  "/v1/files/:id/content": CLIENT,
+  "/v1/batches": CLIENT,
+  "/v1/batches/:id": CLIENT,
+  "/v1/batches/:id/cancel": CLIENT,
   "/cluster/execute": CLIENT,
   // MCP hosts take the client keys /v1 takes (docs/adr/0031).
   "/mcp": CLIENT,

@@ -13,6 +13,7 @@ import { CliError, type ClientTarget } from "./client.ts";
 import { printable } from "./printable.ts";
 import { collect, parseDurationMs, parsePositiveInt } from "./option-parsers.ts";
 import type { ChatFlags } from "./commands/chat.ts";
+import { defineJobsCommands } from "./commands/jobs.ts";
 
 const env = process.env;
 
@@ -99,6 +100,8 @@ async function serveConfig(flags: Flags, defaultPort: number): Promise<UpConfig>
     tier: flags.tier,
     pool: flags.pool,
     clusterFile: flags.clusterFile,
+    queue: flags.queue,
+    jobConcurrency: flags.jobConcurrency,
   };
   return resolveUpConfig(fromFlags, typeof flags.config === "string" ? flags.config : undefined, env, { port: defaultPort });
 }
@@ -111,15 +114,19 @@ const program = new Command("flotilla")
 
 const conversationTtlOption = () =>
   new Option("--conversation-ttl <duration>", "how long /cluster/execute keeps a conversation after its last turn: 12h, 30d (default 30d)");
+const jobOptions = (command: Command) =>
+  command
+    .option("--queue <embedded|redis://host:port>", "where jobs live: jobs.db in the data directory (default) or Redis (env FLOTILLA_QUEUE)")
+    .option("--job-concurrency <n>", "text jobs this coordinator runs at once (default 4)");
 const clusterFileOption = () => new Option("--cluster-file <file>", "agentless nodes and allowed networks, YAML (env FLOTILLA_CLUSTER_FILE)");
 
-withModelOptions(withServeOptions(program.command("up"), 8080))
+jobOptions(withModelOptions(withServeOptions(program.command("up"), 8080)))
   .addOption(clusterFileOption())
   .addOption(conversationTtlOption())
   .description("run a coordinator and an agent in this one process: a cluster on this machine")
   .action(async (flags: Flags) => (await import("./commands/up.ts")).runUp(await serveConfig(flags, 8080), env));
 
-withServeOptions(program.command("coordinator"), 8080)
+jobOptions(withServeOptions(program.command("coordinator"), 8080))
   .addOption(clusterFileOption())
   .addOption(conversationTtlOption())
   .description("run the coordinator alone: agents on other machines join it")
@@ -200,6 +207,8 @@ withClientFlags(keys.command("list").description("list keys (never the keys them
   .action((flags: ClientFlags & { json?: boolean }) => listKeys(targetOf(flags), env, flags.json === true));
 withClientFlags(keys.command("revoke").description("revoke a key by its id").argument("<id>"))
   .action((id: string, flags: ClientFlags) => revokeKey(targetOf(flags), env, id));
+
+defineJobsCommands(program.command("jobs"), { withClientFlags, targetOf, env });
 
 try {
   await program.parseAsync(process.argv);

@@ -35,12 +35,24 @@ import { registerMcpRoutes } from "./mcp/mcp-routes.ts";
 import { toFlotillaError } from "./gateway/errors.ts";
 import { bodyIsOptional } from "./gateway/optional-body.ts";
 import { registerOllamaRoutes } from "./gateway/ollama/ollama-routes.ts";
+import { registerJobRoutes } from "./gateway/jobs/job-routes.ts";
+import type { JobService } from "./jobs/job-service.ts";
+import type { OpenAIBatches } from "./jobs/batches/openai-batches.ts";
+import type { WebhookService } from "./jobs/webhooks/webhook-service.ts";
+import { registerWebhookRoutes } from "./gateway/jobs/webhook-routes.ts";
+import { registerFileRoutes } from "./gateway/batches/file-routes.ts";
+import { registerBatchRoutes } from "./gateway/batches/batch-routes.ts";
 import { errorBodyFor, isOllamaPath, ollamaPathNotFound } from "./gateway/ollama/ollama-errors.ts";
 
 export interface GatewayOptions {
   registry: NodeRegistry;
   membership: Membership;
   agentless: AgentlessNodes;
+  jobs: JobService;
+  /** OpenAI's Files and Batch APIs (docs/adr/0037). */
+  batches: OpenAIBatches;
+  /** Jobs' webhooks and the secrets that verify them (docs/adr/0036). */
+  webhooks: WebhookService;
   /** Who keeps each kind of node (drain, removal). */
   owners: NodeOwners;
   apiKeys: ApiKeys;
@@ -130,6 +142,14 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return Promise.reject(unauthorized(token));
   };
 
+  // Who owns what a request makes: a conversation, a job (docs/adr/0026).
+  const callerOfRequest = (request: FastifyRequest) =>
+    callerOf({
+      keysRequired: options.apiKeys.required,
+      token: bearerToken(request.headers.authorization),
+      isAdminKey: (token) => secretsEqual(token, options.adminKey),
+    });
+
   registerHealthRoutes(app, options.registry, nowMs);
   // Agents' routes check their own credentials (join token, node credential).
   registerMembershipRoutes(app, options.membership);
@@ -137,6 +157,17 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   void app.register((v1, _opts, done) => {
     v1.addHook("onRequest", requireClientKey);
     registerOpenAIRoutes(v1, { registry: options.registry, dispatcher: options.dispatcher, continueOnFailure: options.continueOnFailure, maxTokensLimit: options.maxTokensLimit, nowMs });
+    registerJobRoutes(v1, {
+      jobs: options.jobs,
+      callerOf: callerOfRequest,
+      webhooks: options.webhooks,
+      otherServedKinds: () => [],
+      nowMs,
+    });
+    const ownerOf = (request: FastifyRequest) => callerOfRequest(request).owner;
+    registerWebhookRoutes(v1, { ownerOf, secretFor: (owner) => options.webhooks.secretFor(owner) });
+    registerFileRoutes(v1, { files: options.batches.files, ownerOf });
+    registerBatchRoutes(v1, { files: options.batches.files, batches: options.batches.batches, ownerOf });
     done();
   });
   // MCP hosts (docs/adr/0031) take the same client keys as /v1.
@@ -153,12 +184,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
       dispatcher: options.dispatcher,
       conversations: options.conversations,
       conversationTtlMs: options.conversationTtlMs,
-      callerOf: (request) =>
-        callerOf({
-          keysRequired: options.apiKeys.required,
-          token: bearerToken(request.headers.authorization),
-          isAdminKey: (token) => secretsEqual(token, options.adminKey),
-        }),
+      callerOf: callerOfRequest,
       nowMs,
     });
     done();

@@ -6,6 +6,7 @@ import type { FailureLimit } from "@flotilla/security/failure-limiter";
 import type { HttpLimits } from "@flotilla/security/http-limits";
 import type { DiscoveredAgent } from "./discovery/mdns-coordinator.ts";
 import type { ClusterFile, ClusterNode } from "./config/cluster-file.ts";
+import type { JobsConfig } from "./jobs/job-service.ts";
 
 export interface CoordinatorOptions {
   dataDir: string;
@@ -37,5 +38,7 @@ export interface CoordinatorOptions {
   conversationTtlMs?: number;
   /** A client's max_tokens is capped to this; default DEFAULT_MAX_TOKENS_LIMIT (4096). */
   maxTokensLimit?: number;
+  /** Where jobs live and how many text jobs run at once (docs/adr/0035); default jobs.db, 4 at once. */
+  jobs?: JobsConfig;
   logger: FastifyBaseLogger;
 }

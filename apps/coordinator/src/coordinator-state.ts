@@ -35,6 +35,8 @@ export interface CoordinatorState {
   agentless: AgentlessNodes;
   /** The nodes in this process (`flotilla up`). */
   local: LocalNodes;
+  /** Null when a URL may be called (a node's, a webhook's), else why not (ADR 0011). */
+  checkUrl: (url: string) => Promise<string | null>;
 }
 
 export type StateOptions = Pick<
@@ -102,5 +104,5 @@ async function prepareLockedState(options: StateOptions, dataDirLock: DataDirLoc
     options.clusterNodes ?? [],
   );
   const local = new LocalNodes(registry);
-  return { dataDirLock, store, apiKeys, adminKey, registry, connections, membership, agentless, local };
+  return { dataDirLock, store, apiKeys, adminKey, registry, connections, membership, agentless, local, checkUrl };
 }

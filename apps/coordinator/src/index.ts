@@ -3,9 +3,10 @@
 // only from the ones before: (a) the state it decides on (coordinator-state.ts),
 // (b) the parts that decide (decision-parts.ts), (c) the HTTP app, (d) the
 // background services, which close() stops again through one ServiceGroup.
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { DEFAULT_MAX_TOKENS_LIMIT } from "@flotilla/protocol";
-import { alreadyOpen, ServiceGroup } from "@flotilla/lifecycle";
+import { DEFAULT_MAX_TOKENS_LIMIT, TEXT_JOB_KINDS } from "@flotilla/protocol";
+import { alreadyOpen, ServiceGroup, type Service } from "@flotilla/lifecycle";
 import { DEFAULT_FAILURE_LIMIT } from "@flotilla/security/failure-limiter";
 import { DEFAULT_HTTP_LIMITS } from "@flotilla/security/http-limits";
 import type { NodeRegistry } from "./nodes/node-registry.ts";
@@ -15,6 +16,14 @@ import { DEFAULT_CONVERSATION_TTL_MS } from "./api/conversation-retention.ts";
 import type { CoordinatorOptions } from "./coordinator-options.ts";
 import { prepareState, type CoordinatorState } from "./coordinator-state.ts";
 import { buildDecisionParts, type DecisionParts } from "./decision-parts.ts";
+import { JobService } from "./jobs/job-service.ts";
+import { observeJobs } from "./metrics/job-metrics.ts";
+import { planTextJob } from "./gateway/jobs/text-job-plan.ts";
+import { OpenAIBatches } from "./jobs/batches/openai-batches.ts";
+import { fileLimitsFromEnv } from "./jobs/files/file-limits.ts";
+import { WebhookService } from "./jobs/webhooks/webhook-service.ts";
+import { jobView } from "./gateway/jobs/job-view.ts";
+import { loadOrCreateSecretFile } from "./auth/secret-file.ts";
 
 export type { CoordinatorOptions } from "./coordinator-options.ts";
 export { NodeRegistry } from "./nodes/node-registry.ts";
@@ -34,9 +43,29 @@ export interface Coordinator {
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const state = await prepareState(options);
   const parts = buildDecisionParts(state.registry, options.routing ?? {});
-  // Not listening yet: the caller chooses the address (tests use inject()).
-  const app = gatewayOf(state, parts, options);
   const services = new ServiceGroup();
+  let jobs: JobService;
+  try {
+    jobs = await openJobs(parts, options);
+  } catch (err) {
+    await Promise.allSettled([state.store.close(), state.connections.close()]);
+    await state.dataDirLock.release();
+    throw err;
+  }
+  // Files and batches (docs/adr/0037) and webhooks (docs/adr/0036): over the job queue, so opened after it.
+  let webhooks: WebhookService | undefined;
+  let batches: OpenAIBatches;
+  try {
+    webhooks = await openWebhooks(state, jobs, options);
+    batches = await OpenAIBatches.open({ dataDir: options.dataDir, queue: jobs.queue, log: options.logger, fileLimits: fileLimitsFromEnv(options.env ?? process.env) });
+  } catch (err) {
+    // Not started: stop() only closes webhooks.db.
+    await Promise.allSettled([webhooks?.stop(), jobs.queue.close(), state.store.close(), state.connections.close()]);
+    await state.dataDirLock.release();
+    throw err;
+  }
+  // Not listening yet: the caller chooses the address (tests use inject()).
+  const app = gatewayOf(state, parts, { jobs, batches, webhooks }, options);
   // In the order each may use the ones before it; stopped in reverse.
   await services.start([
     // First, so that it is released last, once nothing writes any more.
@@ -44,6 +73,14 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     alreadyOpen("store", () => state.store.close()),
     alreadyOpen("node connections", () => state.connections.close()),
     state.agentless.healthChecks,
+    // After the node connections (the runner dispatches over them), before the
+    // HTTP app: stopping it aborts what runs, and event streams end with the app.
+    ...jobs.services(options.logger),
+    jobMetricsService(jobs, parts),
+    // Follows the queue's changes and sends over the node connections: stopped before either goes.
+    webhooks,
+    // After the jobs, so a batch's service stops before the queue it follows closes.
+    ...batches.services(),
     alreadyOpen("HTTP app", () => app.close()),
     // Last, so that it stops first: the requests waiting in it are turned
     // away at once, rather than holding app.close() for up to maxWaitMs.
@@ -54,14 +91,75 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
 // The configuration half, also importable alone as @flotilla/coordinator/config.
 export * from "./config/public.ts";
 
+/** Start-up stage (b'): the job queue and the runner of text jobs, which dispatches as /v1 does. */
+function openJobs(parts: DecisionParts, options: CoordinatorOptions): Promise<JobService> {
+  const maxTokensLimit = options.maxTokensLimit ?? DEFAULT_MAX_TOKENS_LIMIT;
+  const continueOnFailure = options.routing?.continueOnFailure ?? false;
+  return JobService.open(options.jobs ?? {}, {
+    dataDir: options.dataDir,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    dispatcher: parts.dispatcher,
+    planTextJob: (job) => planTextJob(job, { maxTokensLimit, continueOnFailure, nowMs: Date.now }),
+    log: options.logger,
+  });
+}
+
+/** Webhooks for finished jobs, signed with secrets derived from webhook.key, to URLs the node URL policy allows. */
+async function openWebhooks(state: CoordinatorState, jobs: JobService, options: CoordinatorOptions): Promise<WebhookService> {
+  const masterKey = await loadOrCreateSecretFile(options.dataDir, "webhook.key", "webhook");
+  return new WebhookService({
+    file: path.join(options.dataDir, "webhooks.db"),
+    queue: jobs.queue,
+    masterKey,
+    dispatcher: state.connections,
+    checkUrl: state.checkUrl,
+    // What GET /v1/jobs/:id shows of a finished job.
+    render: (job) =>
+      Promise.resolve(
+        jobView(job, {
+          position: null,
+          pace: jobs.runner.pace(job.pool),
+          concurrency: jobs.runner.concurrency,
+          nodes: jobs.nodesOf(job),
+          servedKinds: new Set(TEXT_JOB_KINDS),
+          nowMs: Date.now(),
+        }),
+      ),
+    log: options.logger,
+  });
+}
+
+/** The queue's counts and timings in /metrics, from its changes while it is open. */
+function jobMetricsService(jobs: JobService, parts: DecisionParts): Service {
+  let stop: (() => void) | undefined;
+  return {
+    name: "job metrics",
+    start: () => {
+      stop = observeJobs(jobs.queue, parts.metrics.jobs, () => jobs.pools.list());
+    },
+    stop: () => {
+      stop?.();
+      return Promise.resolve();
+    },
+  };
+}
+
 /** Start-up stage (c): the HTTP app over the state and the decision parts. */
-function gatewayOf(state: CoordinatorState, parts: DecisionParts, options: CoordinatorOptions): FastifyInstance {
+function gatewayOf(
+  state: CoordinatorState,
+  parts: DecisionParts,
+  { jobs, batches, webhooks }: { jobs: JobService; batches: OpenAIBatches; webhooks: WebhookService },
+  options: CoordinatorOptions,
+): FastifyInstance {
   const { registry, membership, agentless, local } = state;
   const { circuits, router, queue, queuePolicy } = parts;
   return buildGateway({
     registry,
     membership,
     agentless,
+    jobs,
+    batches,
+    webhooks,
     owners: { local, agent: membership, openai: agentless, ollama: agentless },
     apiKeys: state.apiKeys,
     adminKey: state.adminKey,

@@ -43,6 +43,8 @@ export const errorCatalogue = {
   unsupported_media_type: { status: 415, ...request },
   /** Too many failed authentications from one address: wait `Retry-After` (docs/adr/0022). OpenAI's code for a 429. */
   rate_limit_exceeded: { status: 429, type: "requests", retryable: false, nodeFault: false },
+  /** The job queue is full, for the key or for everyone: wait `Retry-After` and submit again (issue 12). */
+  job_queue_full: { status: 429, type: "requests", retryable: false, nodeFault: false },
   /** A node (or an agentless server) refused the request as malformed: its 4xx, passed on as it was. */
   rejected_by_node: { status: 400, ...request },
   /** Every slot is taken and the busy queue is full, or a node said so (its 408, 429 or 503). */

@@ -9,3 +9,5 @@ export * from "./cluster.ts";
 export * from "./cluster-api.ts";
 export * from "./discovery.ts";
 export * from "./hardware.ts";
+export * from "./jobs-api.ts";
+export * from "./job-inputs.ts";

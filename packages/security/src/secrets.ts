@@ -4,7 +4,7 @@
 // and a fast hash keeps the per-request check cheap (docs/adr/0006).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
-export type SecretKind = "api" | "admin" | "join" | "node" | "cluster";
+export type SecretKind = "api" | "admin" | "join" | "node" | "cluster" | "webhook";
 
 const PREFIX: Record<SecretKind, string> = {
   api: "flt_",
@@ -12,6 +12,7 @@ const PREFIX: Record<SecretKind, string> = {
   join: "flt_join_",
   node: "flt_node_",
   cluster: "flt_cluster_",
+  webhook: "flt_webhook_",
 };
 
 export function generateSecret(kind: SecretKind): string {

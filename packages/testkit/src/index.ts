@@ -7,3 +7,4 @@ export { FakeNode, type FakeNodeOptions } from "./fake-node.ts";
 export { startCoordinator, type CoordinatorSetup } from "./coordinator-process.ts";
 export { testAdminKey } from "./admin-key.ts";
 export { startRedisServer, type RedisServer } from "./redis-server.ts";
+export { startWebhookReceiver, type WebhookReceiver, type ReceivedWebhook } from "./webhook-receiver.ts";

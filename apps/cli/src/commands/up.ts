@@ -84,6 +84,7 @@ async function startCoordinator(
     maxTokensLimit: config.maxTokensLimit,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     conversationTtlMs: config.conversationTtl,
+    jobs: { ...(config.queue === "embedded" ? {} : { queueUrl: config.queue }), concurrency: config.jobConcurrency },
     // The file's list, default included, when there is a file: its nodes
     // were checked against it, so the coordinator must call with the same.
     allowedNetworks: cluster?.allowedNetworks ?? config.allowedNetworks,

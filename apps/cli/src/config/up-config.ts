@@ -54,6 +54,10 @@ export const upConfigSchema = z.object({
   allowedNetworks: z.array(z.string().min(1)).min(1),
   /** The cluster file (agentless nodes, allowed networks); see the coordinator's config/cluster-file.ts. */
   clusterFile: z.string().min(1).optional(),
+  /** Where jobs live: `embedded` (jobs.db in the data directory) or a Redis URL for BullMQ (docs/adr/0034). */
+  queue: z.union([z.literal("embedded"), z.url({ protocol: /^rediss?$/, error: "embedded, or a redis://HOST:PORT URL" })]),
+  /** Text jobs this coordinator runs at once. */
+  jobConcurrency: int(1, 1024),
   /** mdns: announce and browse on the LAN; explicit: only --join URLs and the cluster file. */
   discovery: z.enum(["mdns", "explicit"]),
   /** The interface address mDNS uses ("" = every interface). */
@@ -97,6 +101,8 @@ export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
     tier: 1,
     pool: "default",
     allowedNetworks: [...DEFAULT_ALLOWED_NETWORKS],
+    queue: "embedded",
+    jobConcurrency: 4,
     discovery: "mdns",
     mdnsInterface: "",
     mdnsPort: 5353,
@@ -143,6 +149,7 @@ const ENV: Record<string, keyof UpConfig> = {
   FLOTILLA_CONVERSATION_TTL: "conversationTtl",
   FLOTILLA_CLUSTER_FILE: "clusterFile",
   FLOTILLA_DISCOVERY: "discovery",
+  FLOTILLA_QUEUE: "queue",
   FLOTILLA_MDNS_INTERFACE: "mdnsInterface",
   FLOTILLA_MDNS_PORT: "mdnsPort",
   FLOTILLA_MAX_CONNECTIONS_PER_IP: "maxConnectionsPerIp",

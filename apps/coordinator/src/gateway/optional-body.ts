@@ -10,6 +10,8 @@ const OPTIONAL_BODY_POSTS: ReadonlySet<string> = new Set([
   "/cluster/nodes/:name/undrain",
   "/cluster/nodes/:name/test",
   "/cluster/tokens",
+  "/v1/jobs/:id/cancel",
+  "/v1/batches/:id/cancel",
 ]);
 
 /** `routeUrl`: the route's pattern (`/cluster/nodes/:name`), not the request's path. */

@@ -205,6 +205,11 @@ export class BullMqJobQueue implements JobQueue {
     return (await this.#records.load(id))?.doc.job ?? null;
   }
 
+  async byIdempotencyKey(key: string): Promise<Job | null> {
+    const id = await this.#redis.get(this.#records.keys.idempotency(key));
+    return id === null ? null : this.get(id);
+  }
+
   async list(filter: JobFilter, page: { cursor?: string | null; limit: number }): Promise<ListPage> {
     const limit = clampLimit(page.limit);
     let after = parseListCursor(page.cursor);
@@ -221,6 +226,8 @@ export class BullMqJobQueue implements JobQueue {
         if (filter.state !== undefined && job.state !== filter.state) continue;
         if (filter.pool !== undefined && job.pool !== filter.pool) continue;
         if (filter.kind !== undefined && job.kind !== filter.kind) continue;
+        if (filter.owner !== undefined && job.owner !== filter.owner) continue;
+        if (filter.parentId !== undefined && job.parentId !== filter.parentId) continue;
         matched.push(doc);
       }
     }

@@ -35,6 +35,8 @@ export interface JobFilter {
   state?: JobState;
   pool?: string;
   kind?: JobKind;
+  owner?: string;
+  parentId?: string;
 }
 
 export interface ListPage {
@@ -72,6 +74,8 @@ export interface JobQueue {
   fail(id: string, token: number, error: string, options: { retryable: boolean }): Promise<LeaseOutcome>;
   cancel(id: string): Promise<CancelOutcome>;
   get(id: string): Promise<Job | null>;
+  /** The job an idempotency key made, or null. */
+  byIdempotencyKey(key: string): Promise<Job | null>;
   list(filter: JobFilter, page: { cursor?: string | null; limit: number }): Promise<ListPage>;
   counts(pool: string): Promise<JobCounts>;
   /** Jobs of its pool leased before it (0: next); null when it is not queued. */

@@ -16,8 +16,10 @@
 // A worker may settle a job it leased without starting it (complete/fail
 // from `leased`): a job that finishes at once need not report a start.
 
-export const JOB_STATES = ["queued", "leased", "running", "succeeded", "failed", "cancelled", "dead"] as const;
-export type JobState = (typeof JOB_STATES)[number];
+import { JOB_STATES, type JobState } from "@flotilla/protocol";
+
+// The names are the protocol's (the API shows them); the moves are here.
+export { JOB_STATES, type JobState };
 
 export const JOB_EVENTS = ["lease", "start", "complete", "fail", "retry", "expire", "exhaust", "cancel"] as const;
 export type JobEvent = (typeof JOB_EVENTS)[number];

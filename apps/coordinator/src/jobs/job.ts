@@ -3,11 +3,10 @@
 // the queue keeps and hands back. Inputs stay opaque JSON until each kind's
 // schema lands in the protocol: the queue only needs them bounded.
 import { z } from "zod";
-import { poolName } from "@flotilla/protocol";
+import { JOB_KINDS, JOB_PRIORITIES, poolName, type JobKind, type JobPriority } from "@flotilla/protocol";
 import type { JobState } from "./job-state.ts";
 
-export const JOB_KINDS = ["chat", "completion", "embedding", "split", "image", "video", "music", "speech", "transcription"] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
+export { JOB_KINDS, JOB_PRIORITIES, type JobKind, type JobPriority };
 
 /** Where a kind runs unless its job names a pool: text on `brain`, each medium on its own. */
 export const DEFAULT_POOL: Readonly<Record<JobKind, string>> = {
@@ -22,8 +21,6 @@ export const DEFAULT_POOL: Readonly<Record<JobKind, string>> = {
   transcription: "voice",
 };
 
-export const JOB_PRIORITIES = ["high", "normal", "low"] as const;
-export type JobPriority = (typeof JOB_PRIORITIES)[number];
 
 /** An input is kept whole in one row or one Redis value: 1 MiB of JSON at most. */
 export const MAX_INPUT_JSON_BYTES = 1024 * 1024;
@@ -48,8 +45,14 @@ export const jobSpecSchema = z.strictObject({
   pool: poolName.optional(),
   priority: z.enum(JOB_PRIORITIES).default("normal"),
   input: jsonInput,
-  idempotencyKey: z.string().min(1).max(200).optional(),
+  idempotencyKey: z.string().min(1).max(300).optional(),
   maxAttempts: z.int().min(1).max(20).default(DEFAULT_MAX_ATTEMPTS),
+  /** Who may see and cancel it: a client key's owner id (api/conversation-owner.ts), `admin` or `open`. */
+  owner: z.string().min(1).max(100).optional(),
+  /** Called once the job is terminal (jobs/webhooks); checked against the URL policy before it gets here. */
+  webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  /** The job this one is part of: a split run's chunk, a batch's line. */
+  parentId: z.string().min(1).max(100).optional(),
 });
 
 /** What a caller may send (defaults not yet applied). */
@@ -77,6 +80,9 @@ export interface Job {
   input: unknown;
   idempotencyKey: string | null;
   maxAttempts: number;
+  owner: string | null;
+  webhookUrl: string | null;
+  parentId: string | null;
   state: JobState;
   /** Leases given so far; the last attempt is the one where this reaches maxAttempts. */
   attempts: number;
@@ -106,6 +112,9 @@ export function newJob(id: string, spec: JobSpec, nowMs: number): Job {
     input: spec.input,
     idempotencyKey: spec.idempotencyKey ?? null,
     maxAttempts: spec.maxAttempts,
+    owner: spec.owner ?? null,
+    webhookUrl: spec.webhookUrl ?? null,
+    parentId: spec.parentId ?? null,
     state: "queued",
     attempts: 0,
     epoch: 0,

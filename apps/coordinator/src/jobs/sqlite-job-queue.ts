@@ -64,8 +64,8 @@ function prepare(db: DatabaseSync): Statements {
     byId: db.prepare("SELECT job_json FROM jobs WHERE id = ?"),
     byKey: db.prepare("SELECT job_json FROM jobs WHERE idempotency_key = ?"),
     insert: db.prepare(`
-      INSERT INTO jobs (id, pool, kind, state, priority_rank, queue_seq, not_before_ms, lease_deadline_ms, idempotency_key, job_json)
-      VALUES ($id, $pool, $kind, $state, $rank, $queueSeq, $notBefore, $deadline, $key, $json)`),
+      INSERT INTO jobs (id, pool, kind, state, priority_rank, queue_seq, not_before_ms, lease_deadline_ms, idempotency_key, owner, parent_id, job_json)
+      VALUES ($id, $pool, $kind, $state, $rank, $queueSeq, $notBefore, $deadline, $key, $owner, $parent, $json)`),
     update: db.prepare(`
       UPDATE jobs SET state = $state, queue_seq = $queueSeq, not_before_ms = $notBefore,
         lease_deadline_ms = $deadline, job_json = $json
@@ -85,6 +85,7 @@ function prepare(db: DatabaseSync): Statements {
     list: db.prepare(`
       SELECT seq, job_json FROM jobs
       WHERE seq > $after AND ($state IS NULL OR state = $state) AND ($pool IS NULL OR pool = $pool) AND ($kind IS NULL OR kind = $kind)
+        AND ($owner IS NULL OR owner = $owner) AND ($parent IS NULL OR parent_id = $parent)
       ORDER BY seq LIMIT $limit`),
   };
 }
@@ -141,6 +142,8 @@ export class SqliteJobQueue implements JobQueue {
           notBefore: fresh.notBeforeMs,
           deadline: null,
           key: fresh.idempotencyKey,
+          owner: fresh.owner,
+          parent: fresh.parentId,
           json: JSON.stringify(fresh),
         });
         return { job: fresh, created: true };
@@ -208,6 +211,10 @@ export class SqliteJobQueue implements JobQueue {
     return Promise.try(() => jobOf(this.#sql.byId.get(id)));
   }
 
+  byIdempotencyKey(key: string): Promise<Job | null> {
+    return Promise.try(() => jobOf(this.#sql.byKey.get(key)));
+  }
+
   list(filter: JobFilter, page: { cursor?: string | null; limit: number }): Promise<ListPage> {
     return Promise.try(() => {
       const limit = clampLimit(page.limit);
@@ -216,6 +223,8 @@ export class SqliteJobQueue implements JobQueue {
         state: filter.state ?? null,
         pool: filter.pool ?? null,
         kind: filter.kind ?? null,
+        owner: filter.owner ?? null,
+        parent: filter.parentId ?? null,
         limit: limit + 1,
       });
       const shown = rows.slice(0, limit);

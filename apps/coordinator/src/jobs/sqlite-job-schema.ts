@@ -22,9 +22,13 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
           not_before_ms INTEGER NOT NULL,
           lease_deadline_ms INTEGER,
           idempotency_key TEXT UNIQUE,
+          owner TEXT,
+          parent_id TEXT,
           job_json TEXT NOT NULL
         );
         CREATE INDEX jobs_by_queue ON jobs (pool, state, priority_rank, queue_seq);
+        CREATE INDEX jobs_by_owner ON jobs (owner, state) WHERE owner IS NOT NULL;
+        CREATE INDEX jobs_by_parent ON jobs (parent_id) WHERE parent_id IS NOT NULL;
         CREATE INDEX jobs_by_lease_deadline ON jobs (lease_deadline_ms) WHERE lease_deadline_ms IS NOT NULL;
         CREATE TABLE job_queue_seq (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
         INSERT INTO job_queue_seq (id, value) VALUES (1, 0);`,

@@ -12,6 +12,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import { NODE_STATES, type NodeState } from "@flotilla/protocol";
 import type { DispatchObserver, QueueExit, RequestOutcome } from "../dispatch/observer.ts";
 import type { CircuitState } from "../dispatch/circuit-breaker.ts";
+import { JobMetrics } from "./job-metrics.ts";
 
 /** One node as /metrics shows it; built by the caller from the registry at scrape time. */
 export interface NodeMetricsView {
@@ -58,12 +59,15 @@ export class GatewayMetrics implements DispatchObserver {
   readonly #failovers: Counter<"model">;
   readonly #queueWait: Histogram<"exit">;
   readonly #queueExits: Counter<"exit">;
+  /** The job queue's series (issue 12), on this registry so that one /metrics shows both. */
+  readonly jobs: JobMetrics;
 
   constructor(sources: MetricsSources) {
     const registers = [this.#registry];
     // Memory, CPU, event-loop lag and GC of the coordinator process itself,
     // as flotilla_process_* and flotilla_nodejs_*.
     collectDefaultMetrics({ register: this.#registry, prefix: PREFIX });
+    this.jobs = new JobMetrics(this.#registry);
 
     this.#requests = new Counter({
       name: `${PREFIX}requests_total`,

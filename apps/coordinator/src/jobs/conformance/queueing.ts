@@ -41,6 +41,8 @@ export function queueingConformance(test: QueueTest): void {
     const first = await queue.enqueue({ kind: "chat", input: { n: 1 }, idempotencyKey: "k-1" });
     const again = await queue.enqueue({ kind: "chat", input: { n: 2 }, idempotencyKey: "k-1" });
     const other = await queue.enqueue({ kind: "chat", input: { n: 1 }, idempotencyKey: "k-2" });
+    assert.equal((await queue.byIdempotencyKey("k-1"))?.id, first.id);
+    assert.equal(await queue.byIdempotencyKey("k-3"), null);
     assert.equal(again.id, first.id);
     assert.deepEqual(again.input, { n: 1 });
     assert.notEqual(other.id, first.id);
@@ -68,6 +70,19 @@ export function queueingConformance(test: QueueTest): void {
     assert.deepEqual((await queue.list({ pool: "voice", state: "queued" }, { limit: 10 })).jobs.map((j) => j.id), [speech.id]);
     assert.equal((await queue.list({}, { limit: 100 })).jobs.length, 6);
     await assert.rejects(queue.list({}, { cursor: "not-a-cursor", limit: 10 }), /cursor/);
+  });
+
+  test("list filters by owner and parent, and a job keeps who owns it and its webhook", async ({ queue }) => {
+    const mine = await queue.enqueue({ kind: "chat", input: {}, owner: "key-a", webhookUrl: "http://127.0.0.1:9/hook" });
+    const child = await queue.enqueue({ kind: "chat", input: {}, owner: "key-a", parentId: mine.id });
+    await queue.enqueue({ kind: "chat", input: {}, owner: "key-b" });
+    assert.deepEqual((await queue.list({ owner: "key-a" }, { limit: 10 })).jobs.map((j) => j.id), [mine.id, child.id]);
+    assert.deepEqual((await queue.list({ parentId: mine.id }, { limit: 10 })).jobs.map((j) => j.id), [child.id]);
+    assert.deepEqual((await queue.list({ owner: "key-b", parentId: mine.id }, { limit: 10 })).jobs, []);
+    const stored = await queue.get(mine.id);
+    assert.equal(stored?.owner, "key-a");
+    assert.equal(stored?.webhookUrl, "http://127.0.0.1:9/hook");
+    assert.equal(stored?.parentId, null);
   });
 
   test("counts() gives every state of a pool", async ({ queue }) => {

@@ -1,0 +1,116 @@
+// The coordinator's jobs, put together (issue 12): the queue (jobs.db in the
+// data directory, or Redis with BullMQ for `--queue redis://…`), the sweeper
+// that takes back dead workers' leases, the pools it knows of, and the runner
+// for text jobs. index.ts builds it after the dispatcher and stops it before
+// the HTTP app's connections are gone (docs/adr/0035).
+import path from "node:path";
+import { hostname } from "node:os";
+import { TEXT_JOB_KINDS } from "@flotilla/protocol";
+import type { Service } from "@flotilla/lifecycle";
+import type { GenerationDispatcher } from "../dispatch/types.ts";
+import { DEFAULT_POOL, type Job } from "./job.ts";
+import type { JobQueue } from "./job-queue.ts";
+import { SqliteJobQueue } from "./sqlite-job-queue.ts";
+import { BullMqJobQueue } from "./bullmq-job-queue.ts";
+import { startJobSweeper } from "./job-sweeper.ts";
+import { JobRunner, type JobRunnerLog, type PlanJob } from "./job-runner.ts";
+import { KnownPools } from "./known-pools.ts";
+import { nodesOfResult } from "./text-job-result.ts";
+
+export interface JobsConfig {
+  /** Where jobs live: omitted for jobs.db in the data directory, or redis://HOST:PORT[/DB]. */
+  queueUrl?: string;
+  /** Text jobs run at once by this coordinator; default 4. */
+  concurrency?: number;
+  /** A lease not renewed for this long goes back to the queue; default 3 heartbeat intervals. */
+  leaseMs?: number;
+  /** Jobs one key may have queued at once; default 1,000. */
+  maxQueuedPerKey?: number;
+  /** Jobs queued at once in all; default 100,000. */
+  maxQueued?: number;
+}
+
+export const DEFAULT_JOB_CONCURRENCY = 4;
+export const DEFAULT_MAX_QUEUED_PER_KEY = 1000;
+export const DEFAULT_MAX_QUEUED = 100_000;
+
+export interface JobServiceDeps {
+  dataDir: string;
+  heartbeatIntervalMs: number;
+  dispatcher: GenerationDispatcher;
+  planTextJob: PlanJob;
+  log: JobRunnerLog;
+}
+
+export class JobService {
+  readonly queue: JobQueue;
+  readonly runner: JobRunner;
+  readonly pools: KnownPools;
+  readonly limits: { maxQueuedPerKey: number; maxQueued: number };
+  readonly leaseMs: number;
+
+  private constructor(queue: JobQueue, runner: JobRunner, pools: KnownPools, config: JobsConfig, leaseMs: number) {
+    this.queue = queue;
+    this.runner = runner;
+    this.pools = pools;
+    this.leaseMs = leaseMs;
+    this.limits = { maxQueuedPerKey: config.maxQueuedPerKey ?? DEFAULT_MAX_QUEUED_PER_KEY, maxQueued: config.maxQueued ?? DEFAULT_MAX_QUEUED };
+  }
+
+  static async open(config: JobsConfig, deps: JobServiceDeps): Promise<JobService> {
+    const queue: JobQueue =
+      config.queueUrl === undefined ? new SqliteJobQueue(path.join(deps.dataDir, "jobs.db")) : new BullMqJobQueue({ url: config.queueUrl });
+    try {
+      const pools = new KnownPools(Object.values(DEFAULT_POOL));
+      await pools.learnFrom(queue);
+      const leaseMs = config.leaseMs ?? 3 * deps.heartbeatIntervalMs;
+      const runner = new JobRunner({
+        queue,
+        dispatcher: deps.dispatcher,
+        plan: deps.planTextJob,
+        kinds: TEXT_JOB_KINDS,
+        pools: () => pools.list(),
+        // Unique per process, so a restarted coordinator is a new worker to the queue.
+        workerId: `coordinator@${hostname()}:${process.pid}`,
+        leaseMs,
+        concurrency: config.concurrency ?? DEFAULT_JOB_CONCURRENCY,
+        log: deps.log,
+      });
+      return new JobService(queue, runner, pools, config, leaseMs);
+    } catch (err) {
+      await queue.close();
+      throw err;
+    }
+  }
+
+  /** The queue's own lifetime, the sweeper's and the runner's, in the order they start. */
+  services(log: JobRunnerLog): Service[] {
+    let stopSweeper: (() => void) | undefined;
+    let unlearn: (() => void) | undefined;
+    return [
+      { name: "job queue", start: () => {}, stop: () => this.queue.close() },
+      {
+        name: "job sweeper",
+        start: () => {
+          unlearn = this.queue.subscribe((change) => this.pools.add(change.job.pool));
+          stopSweeper = startJobSweeper(this.queue, {
+            intervalMs: Math.max(250, Math.floor(this.leaseMs / 3)),
+            onError: (err) => log.warn({ err }, "a sweep of expired job leases failed"),
+          });
+        },
+        stop: () => {
+          stopSweeper?.();
+          unlearn?.();
+          return Promise.resolve();
+        },
+      },
+      this.runner,
+    ];
+  }
+
+  /** The nodes that answered a job or answer it now. */
+  nodesOf(job: Job): string[] {
+    const done = nodesOfResult(job.result);
+    return done.length > 0 ? done : this.runner.nodesOf(job.id);
+  }
+}
