@@ -67,6 +67,9 @@ const COORDINATOR_POLICIES: Readonly<Record<string, Policy>> = {
   "/v1/jobs/:id/events": CLIENT,
   // The secret that verifies the webhooks of the caller's jobs (docs/adr/0036).
   "/v1/webhooks/secret": CLIENT,
+  // The seed's own shapes (docs/adr/0038): a split run, the queue's figures.
+  "/generate": CLIENT,
+  "/queue-status": CLIENT,
   // OpenAI's Files and Batch APIs (docs/adr/0037): a client's own files and batches.
   "/v1/files": CLIENT,
   "/v1/files/:id": CLIENT,

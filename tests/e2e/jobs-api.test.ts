@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { jobList, jobObject, jobEvent, type JobObject } from "@flotilla/protocol";
+import { jobList, jobObject, jobEvent, type JobObject, type SplitResult } from "@flotilla/protocol";
 import OpenAI from "openai";
 import { runCli, startFlotilla, startWebhookReceiver, testModelPath, TEST_MODEL_ID, type FlotillaProcess } from "@flotilla/testkit";
 
@@ -194,6 +194,41 @@ describe("jobs through flotilla up", () => {
       assert.match(error.message, /metadata|outside the allowed networks/);
       assert.equal(jobList.parse((await get(`${fl.url}/v1/jobs`, key)).body).data.length, before, "nothing was queued");
     }
+  });
+
+  test("a split run fans its chunks out as chat jobs and joins their answers in order; the seed's /generate and /queue-status speak its shapes", async () => {
+    const commands = "ls\npwd\nwhoami\ndate\nuptime\n";
+    const submitted = await post(`${fl.url}/v1/jobs`, { kind: "split", input: { commands, chunk_size: 2, model: TEST_MODEL_ID, max_tokens: 4 } }, key);
+    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+    const job = jobObject.parse(submitted.body);
+    const events = await followEvents(`${fl.url}/v1/jobs/${job.id}/events`, key);
+    assert.equal(events.at(-1)?.job.state, "succeeded", JSON.stringify(events.at(-1)));
+    const result = (await get(`${fl.url}/v1/jobs/${job.id}/result`, key)).body as SplitResult;
+    assert.equal(result.object, "split.result");
+    assert.equal(result.chunks.length, 3);
+    assert.equal(result.output, result.chunks.map((chunk) => chunk.output).join("\n"));
+    assert.ok(result.usage.completion_tokens > 0 && result.usage.completion_tokens <= 12);
+    const children = jobList.parse((await get(`${fl.url}/v1/jobs?parent_id=${job.id}`, key)).body).data;
+    assert.deepEqual(children.map((child) => [child.kind, child.state]), [["chat", "succeeded"], ["chat", "succeeded"], ["chat", "succeeded"]]);
+    assert.deepEqual(children.map((child) => child.id), result.chunks.map((chunk) => chunk.job_id), "the chunks in order");
+
+    const generated = await post(`${fl.url}/generate`, { commands: "echo a\necho b\necho c", model: TEST_MODEL_ID, split: 1, max_tokens: 3 }, key);
+    assert.equal(generated.status, 200, JSON.stringify(generated.body));
+    const answer = generated.body as SplitResult & { job_id: string };
+    assert.equal(answer.chunks.length, 3);
+    assert.equal(jobObject.parse((await get(`${fl.url}/v1/jobs/${answer.job_id}`, key)).body).kind, "split");
+    const refused = await post(`${fl.url}/generate`, { commands: "x", model: TEST_MODEL_ID, split: 0 }, key);
+    assert.equal(refused.status, 400);
+    assert.equal((refused.body as { error: { param: string } }).error.param, "split");
+
+    const status = await get(`${fl.url}/queue-status`, key);
+    assert.equal(status.status, 200);
+    const figures = status.body as { queue_size: number; active: number; active_backends: number; total_backends: number; pools: Record<string, { queue_size: number; total_backends: number }> };
+    assert.equal(figures.total_backends, 1, "flotilla up's own node");
+    // Its node is in pool `default`; text jobs queue in `brain` (the pools issue joins the two).
+    assert.equal(figures.pools.default?.total_backends, 1, JSON.stringify(figures));
+    assert.equal(typeof figures.pools.brain?.queue_size, "number");
+    assert.ok(figures.queue_size >= 0 && figures.active >= 0 && figures.active_backends >= 0);
   });
 
   test("/metrics counts the jobs of each pool by state and times their waits and runs", async () => {

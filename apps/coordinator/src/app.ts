@@ -40,6 +40,7 @@ import type { JobService } from "./jobs/job-service.ts";
 import type { OpenAIBatches } from "./jobs/batches/openai-batches.ts";
 import type { WebhookService } from "./jobs/webhooks/webhook-service.ts";
 import { registerWebhookRoutes } from "./gateway/jobs/webhook-routes.ts";
+import { registerSeedRoutes } from "./gateway/jobs/seed-routes.ts";
 import { registerFileRoutes } from "./gateway/batches/file-routes.ts";
 import { registerBatchRoutes } from "./gateway/batches/batch-routes.ts";
 import { errorBodyFor, isOllamaPath, ollamaPathNotFound } from "./gateway/ollama/ollama-errors.ts";
@@ -174,6 +175,12 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   void app.register((mcp, _opts, done) => {
     mcp.addHook("onRequest", requireClientKey);
     registerMcpRoutes(mcp, { registry: options.registry, router: options.router, dispatcher: options.dispatcher, queue: () => options.dispatchState.queue(), continueOnFailure: options.continueOnFailure, maxTokensLimit: options.maxTokensLimit, nowMs });
+    done();
+  });
+  // The seed's POST /generate and GET /queue-status (docs/adr/0038) take the same client keys as /v1.
+  void app.register((seed, _opts, done) => {
+    seed.addHook("onRequest", requireClientKey);
+    registerSeedRoutes(seed, { jobs: options.jobs, registry: options.registry, ownerOf: (request) => callerOfRequest(request).owner, nowMs });
     done();
   });
   registerOllamaRoutes(app, { registry: options.registry, dispatcher: options.dispatcher, continueOnFailure: options.continueOnFailure, maxTokensLimit: options.maxTokensLimit, requireClientKey, nowMs });

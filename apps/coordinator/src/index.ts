@@ -5,7 +5,7 @@
 // background services, which close() stops again through one ServiceGroup.
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { DEFAULT_MAX_TOKENS_LIMIT, TEXT_JOB_KINDS } from "@flotilla/protocol";
+import { DEFAULT_MAX_TOKENS_LIMIT } from "@flotilla/protocol";
 import { alreadyOpen, ServiceGroup, type Service } from "@flotilla/lifecycle";
 import { DEFAULT_FAILURE_LIMIT } from "@flotilla/security/failure-limiter";
 import { DEFAULT_HTTP_LIMITS } from "@flotilla/security/http-limits";
@@ -121,7 +121,7 @@ async function openWebhooks(state: CoordinatorState, jobs: JobService, options: 
           pace: jobs.runner.pace(job.pool),
           concurrency: jobs.runner.concurrency,
           nodes: jobs.nodesOf(job),
-          servedKinds: new Set(TEXT_JOB_KINDS),
+          servedKinds: new Set(jobs.servedKinds),
           nowMs: Date.now(),
         }),
       ),

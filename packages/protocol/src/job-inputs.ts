@@ -65,7 +65,18 @@ export const splitJobInput = z
     model,
     max_tokens: z.int().min(1).optional(),
   })
-  .refine((input) => input.prompt_template.includes("{chunk}"), { message: "prompt_template must contain {chunk}", path: ["prompt_template"] });
+  .refine((input) => input.prompt_template.includes("{chunk}"), { message: "prompt_template must contain {chunk}", path: ["prompt_template"] })
+  .refine((input) => Math.ceil(lineCount(input.commands) / input.chunk_size) <= MAX_SPLIT_CHUNKS, {
+    message: `commands would make more than ${MAX_SPLIT_CHUNKS} chunks: raise chunk_size`,
+    path: ["commands"],
+  });
+
+/** Lines in a text, a final newline ending the last rather than starting one. */
+function lineCount(text: string): number {
+  let lines = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines += 1;
+  return text.endsWith("\n") ? lines - 1 : lines;
+}
 export type SplitJobInput = z.output<typeof splitJobInput>;
 
 /** The schema of each kind whose input is not a /v1 body. */

@@ -88,3 +88,13 @@ export interface WebhookSecret {
   object: "webhook_secret";
   secret: string;
 }
+
+/** The result of a `split` job: the chunks' answers, in order, and what each cost. */
+export interface SplitResult {
+  object: "split.result";
+  model: string;
+  /** The answers joined, one per chunk, in the order of the chunks, separated by a newline. */
+  output: string;
+  chunks: Array<{ index: number; job_id: string; output: string; nodes: string[] }>;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+}

@@ -3,7 +3,7 @@
 // routing, retries, failover and busy queue as a /v1 request, on any kind of
 // node, and settles it with its rendered answer (docs/adr/0035).
 //
-// One job's run, as the lease sees it:
+// Leasing, renewing and aborting are lease-loop.ts's. One job's run, as the lease sees it:
 //   lease ─▶ start ─▶ dispatch ─┬─ answer ─────────────▶ complete
 //                  ▲            ├─ busy / model not served yet ─▶ wait, dispatch again (the lease is held and renewed)
 //                  └────────────┤
@@ -14,9 +14,10 @@
 import { FlotillaError, type Chunk } from "@flotilla/protocol";
 import type { Service } from "@flotilla/lifecycle";
 import type { DispatchRequest, DispatchResult, GenerationDispatcher } from "../dispatch/types.ts";
-import type { Job, JobKind } from "./job.ts";
-import type { JobQueue, Lease } from "./job-queue.ts";
+import type { Job } from "./job.ts";
+import type { Lease } from "./job-queue.ts";
 import type { TextJobResult } from "./text-job-result.ts";
+import { LeaseLoop, type LeaseLoopLog, type LeaseLoopOptions } from "./lease-loop.ts";
 
 /** What a job becomes for the dispatcher, and how its answer is kept. */
 export interface PlannedJob {
@@ -30,24 +31,11 @@ export interface PlannedJob {
 /** Throws a FlotillaError for an input that cannot run (a bad input fails the job at once). */
 export type PlanJob = (job: Job) => PlannedJob;
 
-export interface JobRunnerLog {
-  warn(details: Record<string, unknown>, message: string): void;
-}
+export type JobRunnerLog = LeaseLoopLog;
 
-export interface JobRunnerOptions {
-  queue: JobQueue;
+export interface JobRunnerOptions extends Omit<LeaseLoopOptions, "work"> {
   dispatcher: GenerationDispatcher;
   plan: PlanJob;
-  kinds: readonly JobKind[];
-  /** The pools to lease from, asked before each round. */
-  pools: () => readonly string[];
-  workerId: string;
-  leaseMs: number;
-  /** Jobs run at once; more wait in the queue, where they keep their place and position. */
-  concurrency: number;
-  log: JobRunnerLog;
-  /** How often to look for work besides being woken by the queue: backoffs ending, other coordinators' jobs. */
-  pollMs?: number;
   /** The wait before dispatching again when the cluster is busy or no node serves the model yet. */
   busyRetryMs?: number;
   /** How long a job may wait so before it fails (retryably, so the queue tries it again later). */
@@ -66,7 +54,6 @@ export interface JobRunnerOptions {
 const BUSY_CODES = new Set(["server_busy", "no_backend"]);
 
 interface Running {
-  controller: AbortController;
   job: Job;
   startedAtMs: number;
   nodes: string[];
@@ -82,39 +69,22 @@ export interface PoolPace {
 export class JobRunner implements Service {
   readonly name = "job runner";
   readonly #o: Required<JobRunnerOptions>;
+  readonly #loop: LeaseLoop;
   readonly #running = new Map<string, Running>();
-  readonly #settling = new Set<Promise<void>>();
   readonly #meanRunMs = new Map<string, number>();
-  #unsubscribe: (() => void) | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #pumping = false;
-  #pumpAgain = false;
-  #stopped = true;
 
   constructor(options: JobRunnerOptions) {
     this.#o = { pollMs: 1000, busyRetryMs: 1000, busyPatienceMs: 120_000, modelPatienceMs: 30_000, progressEveryMs: 1000, nowMs: Date.now, ...options };
+    this.#loop = new LeaseLoop({ ...this.#o, work: (lease, signal) => this.#execute(lease, signal) });
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#unsubscribe = this.#o.queue.subscribe((change) => {
-      if (change.type !== "state") return;
-      if (change.job.state === "cancelled") this.#running.get(change.job.id)?.controller.abort(new Error("the job was cancelled"));
-      // Enqueued, retried or expired: there may be work to lease.
-      if (change.job.state === "queued" && this.#o.kinds.includes(change.job.kind)) this.#pump();
-    });
-    this.#timer = setInterval(() => this.#pump(), this.#o.pollMs);
-    this.#timer.unref();
-    this.#pump();
+    this.#loop.start();
   }
 
   /** Aborts what runs; its leases expire and the jobs run again after a restart (at least once). */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#unsubscribe?.();
-    clearInterval(this.#timer);
-    for (const run of this.#running.values()) run.controller.abort(new Error("the coordinator is stopping"));
-    await Promise.allSettled([...this.#settling]);
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** The nodes answering a job this runner runs now; empty when it runs none. */
@@ -132,64 +102,11 @@ export class JobRunner implements Service {
     return this.#o.concurrency;
   }
 
-  /** Leases while there is room; one pump at a time, and a wake during one runs another after it. */
-  #pump(): void {
-    if (this.#stopped) return;
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    void this.#fill()
-      .catch((err: unknown) => this.#o.log.warn({ err }, "could not lease jobs"))
-      .finally(() => {
-        this.#pumping = false;
-        if (this.#pumpAgain) {
-          this.#pumpAgain = false;
-          this.#pump();
-        }
-      });
-  }
-
-  async #fill(): Promise<void> {
-    let leasedAny = true;
-    // Round-robin over the pools, one lease each per round, so one busy pool cannot starve another.
-    while (leasedAny && !this.#stopped && this.#running.size < this.#o.concurrency) {
-      leasedAny = false;
-      for (const pool of this.#o.pools()) {
-        if (this.#stopped || this.#running.size >= this.#o.concurrency) return;
-        const lease = await this.#o.queue.lease({ pool, kinds: this.#o.kinds, workerId: this.#o.workerId, leaseMs: this.#o.leaseMs });
-        if (lease === null) continue;
-        leasedAny = true;
-        this.#run(lease);
-      }
-    }
-  }
-
-  #run(lease: Lease): void {
-    const run: Running = { controller: new AbortController(), job: lease.job, startedAtMs: this.#o.nowMs(), nodes: [] };
-    this.#running.set(lease.job.id, run);
-    const settled = this.#execute(lease, run)
-      .catch((err: unknown) => this.#o.log.warn({ err, job: lease.job.id }, "a job's run failed unexpectedly"))
-      .finally(() => {
-        this.#running.delete(lease.job.id);
-        this.#settling.delete(settled);
-        this.#pump();
-      });
-    this.#settling.add(settled);
-  }
-
-  async #execute(lease: Lease, run: Running): Promise<void> {
+  async #execute(lease: Lease, signal: AbortSignal): Promise<void> {
     const { queue } = this.#o;
     const { job, token } = lease;
-    const renewal = setInterval(() => {
-      void queue.renew(job.id, token, this.#o.leaseMs).then(
-        (outcome) => {
-          if (outcome.status !== "ok") run.controller.abort(new Error(`the lease is ${outcome.status}`));
-        },
-        (err: unknown) => this.#o.log.warn({ err, job: job.id }, "could not renew a job's lease"),
-      );
-    }, Math.max(1, Math.floor(this.#o.leaseMs / 3)));
+    const run: Running = { job, startedAtMs: this.#o.nowMs(), nodes: [] };
+    this.#running.set(job.id, run);
     try {
       let planned: PlannedJob;
       try {
@@ -199,20 +116,19 @@ export class JobRunner implements Service {
         return;
       }
       if ((await queue.start(job.id, token)).status !== "ok") return;
-      const answer = await this.#dispatch(job, token, planned, run);
+      const answer = await this.#dispatch(job, token, planned, run, signal);
       if (answer === null) return;
       const result: TextJobResult = { response: planned.render(answer), nodes: answer.nodes };
       const outcome = await queue.complete(job.id, token, result);
       if (outcome.status === "ok") this.#recordRun(job.pool, this.#o.nowMs() - run.startedAtMs);
     } finally {
-      clearInterval(renewal);
+      this.#running.delete(job.id);
     }
   }
 
   /** The answer, or null when the job was settled (failed) or given up (aborted) here. */
-  async #dispatch(job: Job, token: number, planned: PlannedJob, run: Running): Promise<DispatchResult | null> {
+  async #dispatch(job: Job, token: number, planned: PlannedJob, run: Running, signal: AbortSignal): Promise<DispatchResult | null> {
     const { queue } = this.#o;
-    const { signal } = run.controller;
     const startedMs = this.#o.nowMs();
     let tokens = 0;
     let lastProgressMs = 0;

@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { TEXT_JOB_KINDS } from "@flotilla/protocol";
 import type { Service } from "@flotilla/lifecycle";
 import type { GenerationDispatcher } from "../dispatch/types.ts";
-import { DEFAULT_POOL, type Job } from "./job.ts";
+import { DEFAULT_POOL, type Job, type JobKind } from "./job.ts";
 import type { JobQueue } from "./job-queue.ts";
 import { SqliteJobQueue } from "./sqlite-job-queue.ts";
 import { BullMqJobQueue } from "./bullmq-job-queue.ts";
@@ -16,6 +16,7 @@ import { startJobSweeper } from "./job-sweeper.ts";
 import { JobRunner, type JobRunnerLog, type PlanJob } from "./job-runner.ts";
 import { KnownPools } from "./known-pools.ts";
 import { nodesOfResult } from "./text-job-result.ts";
+import { SplitRunner } from "./split/split-runner.ts";
 
 export interface JobsConfig {
   /** Where jobs live: omitted for jobs.db in the data directory, or redis://HOST:PORT[/DB]. */
@@ -45,13 +46,17 @@ export interface JobServiceDeps {
 export class JobService {
   readonly queue: JobQueue;
   readonly runner: JobRunner;
+  readonly splits: SplitRunner;
   readonly pools: KnownPools;
+  /** The kinds this coordinator runs itself: text jobs, and split runs over them. */
+  readonly servedKinds: readonly JobKind[] = [...TEXT_JOB_KINDS, "split"];
   readonly limits: { maxQueuedPerKey: number; maxQueued: number };
   readonly leaseMs: number;
 
-  private constructor(queue: JobQueue, runner: JobRunner, pools: KnownPools, config: JobsConfig, leaseMs: number) {
+  private constructor(queue: JobQueue, runner: JobRunner, splits: SplitRunner, pools: KnownPools, config: JobsConfig, leaseMs: number) {
     this.queue = queue;
     this.runner = runner;
+    this.splits = splits;
     this.pools = pools;
     this.leaseMs = leaseMs;
     this.limits = { maxQueuedPerKey: config.maxQueuedPerKey ?? DEFAULT_MAX_QUEUED_PER_KEY, maxQueued: config.maxQueued ?? DEFAULT_MAX_QUEUED };
@@ -64,19 +69,21 @@ export class JobService {
       const pools = new KnownPools(Object.values(DEFAULT_POOL));
       await pools.learnFrom(queue);
       const leaseMs = config.leaseMs ?? 3 * deps.heartbeatIntervalMs;
+      // Unique per process, so a restarted coordinator is a new worker to the queue.
+      const workerId = `coordinator@${hostname()}:${process.pid}`;
       const runner = new JobRunner({
         queue,
         dispatcher: deps.dispatcher,
         plan: deps.planTextJob,
         kinds: TEXT_JOB_KINDS,
         pools: () => pools.list(),
-        // Unique per process, so a restarted coordinator is a new worker to the queue.
-        workerId: `coordinator@${hostname()}:${process.pid}`,
+        workerId,
         leaseMs,
         concurrency: config.concurrency ?? DEFAULT_JOB_CONCURRENCY,
         log: deps.log,
       });
-      return new JobService(queue, runner, pools, config, leaseMs);
+      const splits = new SplitRunner({ queue, pools: () => pools.list(), workerId, leaseMs, log: deps.log });
+      return new JobService(queue, runner, splits, pools, config, leaseMs);
     } catch (err) {
       await queue.close();
       throw err;
@@ -105,6 +112,7 @@ export class JobService {
         },
       },
       this.runner,
+      this.splits,
     ];
   }
 

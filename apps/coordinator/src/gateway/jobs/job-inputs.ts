@@ -41,11 +41,3 @@ export function validateJobInput(kind: JobKind, input: unknown, field = "input")
   }
   return parsed;
 }
-
-/** The model a text job (or split run) asks for, to check before it is queued; null for kinds whose model is optional. */
-export function modelOfInput(kind: JobKind, input: unknown): string | null {
-  if (kind === "chat" || kind === "completion" || kind === "embedding" || kind === "split") {
-    if (typeof input === "object" && input !== null && "model" in input && typeof input.model === "string") return input.model;
-  }
-  return null;
-}

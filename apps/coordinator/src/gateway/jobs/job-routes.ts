@@ -12,7 +12,6 @@ import {
   JOB_STATES,
   jobSubmitRequest,
   poolName,
-  TEXT_JOB_KINDS,
   type JobEventMessage,
   type JobKind,
   type JobList,
@@ -25,6 +24,7 @@ import { parseBody } from "../validate.ts";
 import { rejectOtherMethods } from "../method-not-allowed.ts";
 import { validateJobInput } from "./job-inputs.ts";
 import { jobView } from "./job-view.ts";
+import { checkJobLimits } from "./job-limits.ts";
 
 export interface JobCaller {
   owner: string;
@@ -41,7 +41,7 @@ export interface JobRoutesOptions {
     /** Owes the job's webhook once it ends (jobs/webhooks). */
     watch: (job: Job) => Promise<void>;
   };
-  /** Kinds some worker runs besides the text runner's (split runs, media workers). */
+  /** Kinds some worker runs besides the coordinator's own (media workers). */
   otherServedKinds: () => readonly JobKind[];
   /** How often a held event stream is sent the job while nothing changes: at least once a second. */
   eventIntervalMs?: number;
@@ -52,6 +52,8 @@ const listQuery = z.strictObject({
   state: z.enum(JOB_STATES).optional(),
   pool: poolName.optional(),
   kind: z.enum(JOB_KINDS).optional(),
+  /** A split run's chunks, a batch's lines. */
+  parent_id: z.string().min(1).max(100).optional(),
   after: z.string().max(20).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
@@ -70,7 +72,7 @@ export function registerJobRoutes(app: FastifyInstance, options: JobRoutesOption
     done();
   });
 
-  const servedKinds = (): ReadonlySet<JobKind> => new Set<JobKind>([...TEXT_JOB_KINDS, ...options.otherServedKinds()]);
+  const servedKinds = (): ReadonlySet<JobKind> => new Set<JobKind>([...jobs.servedKinds, ...options.otherServedKinds()]);
 
   async function view(job: Job): Promise<JobObject> {
     return jobView(job, {
@@ -105,7 +107,7 @@ export function registerJobRoutes(app: FastifyInstance, options: JobRoutesOption
     // Scoped to the key, so one key's idempotency keys can never return another's job.
     const idempotencyKey = body.idempotency_key === undefined ? undefined : `${caller.owner}:${body.idempotency_key}`;
     // A repeat returns the job it made, whatever the limits say now.
-    if (idempotencyKey === undefined || (await queue.byIdempotencyKey(idempotencyKey)) === null) await checkLimits(caller.owner);
+    if (idempotencyKey === undefined || (await queue.byIdempotencyKey(idempotencyKey)) === null) await checkJobLimits(jobs, caller.owner);
     const job = await queue.enqueue({
       kind: body.kind,
       input,
@@ -129,6 +131,7 @@ export function registerJobRoutes(app: FastifyInstance, options: JobRoutesOption
         ...(query.state === undefined ? {} : { state: query.state }),
         ...(query.pool === undefined ? {} : { pool: query.pool }),
         ...(query.kind === undefined ? {} : { kind: query.kind }),
+        ...(query.parent_id === undefined ? {} : { parentId: query.parent_id }),
         ...(caller.admin ? {} : { owner: caller.owner }),
       },
       { cursor: query.after ?? null, limit: query.limit },
@@ -170,19 +173,6 @@ export function registerJobRoutes(app: FastifyInstance, options: JobRoutesOption
   rejectOtherMethods(app, "/v1/jobs/:id/cancel", ["POST"]);
   rejectOtherMethods(app, "/v1/jobs/:id/result", ["GET"]);
   rejectOtherMethods(app, "/v1/jobs/:id/events", ["GET"]);
-
-  async function checkLimits(owner: string): Promise<void> {
-    const { maxQueuedPerKey, maxQueued } = jobs.limits;
-    const mine = await queue.list({ owner, state: "queued" }, { limit: Math.min(1000, maxQueuedPerKey) });
-    if (mine.jobs.length >= maxQueuedPerKey) {
-      throw new FlotillaError("job_queue_full", `this key has ${maxQueuedPerKey} jobs queued, its limit: wait for some to run`, { retryAfterS: 5 });
-    }
-    let queued = 0;
-    for (const pool of jobs.pools.list()) queued += (await queue.counts(pool)).queued;
-    if (queued >= maxQueued) {
-      throw new FlotillaError("job_queue_full", `the job queue holds ${maxQueued} queued jobs, its limit: retry later`, { retryAfterS: 10 });
-    }
-  }
 
   /**
    * Server-sent events: the job now, then on every change, and at least once
