@@ -25,7 +25,8 @@ export interface TakenDelivery {
 
 interface PoolKindQueue {
   queue: Queue;
-  worker: Worker;
+  /** Made on the first take: a coordinator that only enqueues needs none. */
+  worker: Worker | null;
 }
 
 export function deliveryId(id: string, delivery: number): string {
@@ -48,7 +49,7 @@ export class BullMqDeliveries {
   /** Adds the delivery for the doc's current queuing; adding it twice is a no-op (same BullMQ job id). */
   async add(doc: JobDoc): Promise<void> {
     const { job } = doc;
-    await this.#of(job.pool, job.kind).queue.add(job.kind, { id: job.id, delivery: doc.delivery } satisfies DeliveryData, {
+    await this.#of(job.pool, job.kind).add(job.kind, { id: job.id, delivery: doc.delivery } satisfies DeliveryData, {
       jobId: deliveryId(job.id, doc.delivery),
       // BullMQ: 1 is served first; 0 would mean "no priority", served before all of them.
       priority: PRIORITY_RANK[job.priority] + 1,
@@ -60,26 +61,29 @@ export class BullMqDeliveries {
 
   /** The next delivery of the pool and kind, locked with `lockToken` for `lockMs`; null when none is waiting. */
   async take(pool: string, kind: JobKind, lockToken: string, lockMs: number): Promise<TakenDelivery | null> {
-    const bull = await this.#of(pool, kind).worker.getNextJob(lockToken, { block: false });
+    const worker = this.#workerOf(pool, kind, lockMs);
+    const bull = await worker.getNextJob(lockToken, { block: false });
     if (bull === undefined) return null;
-    await bull.extendLock(lockToken, lockMs);
+    // The worker locks for its own lockDuration: the first lease length it was made for.
+    if (worker.opts.lockDuration !== lockMs) await bull.extendLock(lockToken, lockMs);
     const parsed = deliveryData.safeParse(bull.data);
     return { data: parsed.success ? parsed.data : null, bull };
   }
 
-  async extend(doc: JobDoc, lockMs: number): Promise<void> {
-    const bull = await this.#find(doc);
+  /** `taken`: the BullMQ job as take() gave it, which saves looking it up. */
+  async extend(doc: JobDoc, lockMs: number, taken?: BullJob): Promise<void> {
+    const bull = taken ?? (await this.#find(doc));
     if (bull !== undefined && doc.lockToken !== null) await bull.extendLock(doc.lockToken, lockMs);
   }
 
   /** The lease's delivery is done; best effort: the job's record has already decided. */
-  async complete(doc: JobDoc, result: unknown): Promise<void> {
-    await this.#settle(doc, (bull, token) => bull.moveToCompleted(result, token, false));
+  async complete(doc: JobDoc, result: unknown, taken?: BullJob): Promise<void> {
+    await this.#settle(doc, taken, (bull, token) => bull.moveToCompleted(result, token, false));
   }
 
   /** The lease's delivery is over without success (failed, expired, cancelled, stale). */
-  async retire(doc: JobDoc, reason: string): Promise<void> {
-    await this.#settle(doc, (bull, token) => bull.moveToFailed(new Error(reason), token, false));
+  async retire(doc: JobDoc, reason: string, taken?: BullJob): Promise<void> {
+    await this.#settle(doc, taken, (bull, token) => bull.moveToFailed(new Error(reason), token, false));
   }
 
   /** Drops a delivery taken by mistake (stale or malformed) with the lock it was taken with. */
@@ -94,20 +98,20 @@ export class BullMqDeliveries {
 
   /** Removes a waiting delivery of a cancelled job; a lease that took it meanwhile finds the job cancelled and drops it. */
   async removeWaiting(doc: JobDoc): Promise<void> {
-    await this.#of(doc.job.pool, doc.job.kind).queue.remove(deliveryId(doc.job.id, doc.delivery)).catch(() => undefined);
+    await this.#of(doc.job.pool, doc.job.kind).remove(deliveryId(doc.job.id, doc.delivery)).catch(() => undefined);
   }
 
   async close(): Promise<void> {
     const all = [...this.#queues.values()];
     this.#queues.clear();
     await Promise.all(all.map(async ({ queue, worker }) => {
-      await worker.close(true);
+      await worker?.close(true);
       await queue.close();
     }));
   }
 
-  async #settle(doc: JobDoc, move: (bull: BullJob, token: string) => Promise<unknown>): Promise<void> {
-    const bull = await this.#find(doc);
+  async #settle(doc: JobDoc, taken: BullJob | undefined, move: (bull: BullJob, token: string) => Promise<unknown>): Promise<void> {
+    const bull = taken ?? (await this.#find(doc));
     if (bull === undefined) return;
     try {
       if (doc.lockToken === null) throw new Error("no lock token");
@@ -120,19 +124,37 @@ export class BullMqDeliveries {
   }
 
   async #find(doc: JobDoc): Promise<BullJob | undefined> {
-    const { queue } = this.#of(doc.job.pool, doc.job.kind);
+    const queue = this.#of(doc.job.pool, doc.job.kind);
     return (await queue.getJob(deliveryId(doc.job.id, doc.delivery))) ?? undefined;
   }
 
-  #of(pool: string, kind: JobKind): PoolKindQueue {
+  #of(pool: string, kind: JobKind): Queue {
+    return this.#entry(pool, kind).queue;
+  }
+
+  #entry(pool: string, kind: JobKind): PoolKindQueue {
     // Pool names are [a-z0-9_-] (the protocol's poolName): no ':' for BullMQ to refuse.
     const name = `${pool}.${kind}`;
     let entry = this.#queues.get(name);
     if (entry === undefined) {
-      const options = { connection: this.#connection, prefix: this.#prefix };
-      const worker = new Worker(name, null, {
-        ...options,
+      const queue = new Queue(name, { connection: this.#connection, prefix: this.#prefix });
+      // Connection errors are answered where a call fails; an unlistened 'error' would crash the process.
+      queue.on("error", () => undefined);
+      entry = { queue, worker: null };
+      this.#queues.set(name, entry);
+    }
+    return entry;
+  }
+
+  /** The pool and kind's worker, made on the first take, its lock as long as that take's. */
+  #workerOf(pool: string, kind: JobKind, lockMs: number): Worker {
+    const entry = this.#entry(pool, kind);
+    if (entry.worker === null) {
+      const worker = new Worker(entry.queue.name, null, {
+        connection: this.#connection,
+        prefix: this.#prefix,
         autorun: false,
+        lockDuration: lockMs,
         // BullMQ's stalled check is the repair for one crash window only: a
         // coordinator that died after taking a delivery and before recording
         // the lease leaves it locked, and once that lock lapses the check puts
@@ -142,13 +164,10 @@ export class BullMqDeliveries {
         stalledInterval: this.#stalledIntervalMs,
         maxStalledCount: Number.MAX_SAFE_INTEGER,
       });
-      entry = { queue: new Queue(name, options), worker };
-      // Connection errors are answered where a call fails; an unlistened 'error' would crash the process.
-      entry.queue.on("error", () => undefined);
       worker.on("error", () => undefined);
       void worker.startStalledCheckTimer().catch(() => undefined);
-      this.#queues.set(name, entry);
+      entry.worker = worker;
     }
-    return entry;
+    return entry.worker;
   }
 }

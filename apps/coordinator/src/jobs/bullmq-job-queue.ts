@@ -7,8 +7,9 @@
 // delivery is dropped when it is taken (docs/adr/0034).
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import type { Job as BullJob } from "bullmq";
 import { jobSpecSchema, newJob, type Job, type JobSpecInput } from "./job.ts";
-import { JOB_STATES, isLeased } from "./job-state.ts";
+import { JOB_STATES, isLeased, isTerminal } from "./job-state.ts";
 import {
   assertLeaseMs,
   cancelJob,
@@ -41,8 +42,9 @@ import {
   type LeaseRequest,
   type ListPage,
 } from "./job-queue.ts";
-import { RedisJobRecords, queueScore, type JobDoc } from "./redis-job-records.ts";
-import { BullMqDeliveries, LOCK_GRACE_MS } from "./bullmq-deliveries.ts";
+import { RedisJobRecords, queueScore, type JobDoc, type StoredDoc } from "./redis-job-records.ts";
+import { RedisScript } from "./redis-scripts.ts";
+import { BullMqDeliveries, LOCK_GRACE_MS, deliveryId } from "./bullmq-deliveries.ts";
 
 export interface BullMqJobQueueOptions extends JobQueueOptions {
   /** redis://HOST:PORT */
@@ -58,9 +60,12 @@ const MAX_COMMIT_ATTEMPTS = 20;
 
 // Removes a pending entry only if it is still the one that was read: a
 // requeue meanwhile wrote a newer one, which must stay.
-const ZREM_IF_SCORE = `
+const ZREM_IF_SCORE = new RedisScript(`
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('ZREM', KEYS[1], ARGV[1]) end
-return 0`;
+return 0`);
+
+/** Records kept as last written here, so a worker's next call skips the read (their rev still guards the write). */
+const KNOWN_RECORDS = 10_000;
 
 interface Decision<R> {
   /** The job to store, or null to store nothing. */
@@ -82,6 +87,10 @@ export class BullMqJobQueue implements JobQueue {
   readonly #deliveries: BullMqDeliveries;
   readonly #options: ResolvedJobQueueOptions;
   readonly #listeners = new JobListeners();
+  /** Records as this queue last wrote them: what #update tries first. */
+  readonly #known = new Map<string, StoredDoc>();
+  /** The BullMQ jobs of the leases taken here, by flotilla job id: settling them needs no lookup. */
+  readonly #taken = new Map<string, BullJob>();
 
   constructor(options: BullMqJobQueueOptions) {
     const prefix = options.prefix ?? "flotilla:jobs";
@@ -109,12 +118,14 @@ export class BullMqJobQueue implements JobQueue {
     }
     const seq = await this.#records.nextSeq();
     const doc: JobDoc = { seq, queueSeq: seq, delivery: 1, lockToken: null, job: newJob(id, spec, this.#options.nowMs()) };
-    if (!(await this.#records.commit(null, null, doc))) {
+    const written = await this.#records.commit(null, null, doc);
+    if (written === null) {
       // Two enqueues with the same key, both after a crashed one: the other wrote it.
       const winner = await this.#records.load(id);
       if (winner !== null) return winner.doc.job;
       throw new Error(`job ${id} could not be written`);
     }
+    this.#remember(written);
     await this.#deliver(doc);
     this.#listeners.emit({ type: "state", event: null, from: null, job: doc.job });
     return doc.job;
@@ -123,9 +134,8 @@ export class BullMqJobQueue implements JobQueue {
   async lease(request: LeaseRequest): Promise<Lease | null> {
     // Before a delivery is taken: a throw after that would leave it locked.
     assertLeaseMs(request.leaseMs);
-    await this.sweep();
     const lockToken = randomUUID();
-    for (const kind of await this.#kindsByHead(request)) {
+    for (const kind of await this.#sweepThenKindsByHead(request)) {
       for (;;) {
         const taken = await this.#deliveries.take(request.pool, kind, lockToken, request.leaseMs + LOCK_GRACE_MS);
         if (taken === null) break;
@@ -152,6 +162,7 @@ export class BullMqJobQueue implements JobQueue {
           await this.#deliveries.putBack(taken.bull, lockToken);
           break;
         }
+        this.#taken.set(data.id, taken.bull);
         this.#listeners.emit(updated.value.change);
         return { job: updated.value.job, token: updated.value.job.epoch };
       }
@@ -161,7 +172,7 @@ export class BullMqJobQueue implements JobQueue {
 
   async renew(id: string, token: number, leaseMs: number): Promise<LeaseOutcome> {
     return this.#apply(id, (job, nowMs) => renewJob(job, token, leaseMs, nowMs), async (_before, after) => {
-      await this.#deliveries.extend(after, leaseMs + LOCK_GRACE_MS);
+      await this.#deliveries.extend(after, leaseMs + LOCK_GRACE_MS, this.#takenFor(after));
     });
   }
 
@@ -174,7 +185,7 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   complete(id: string, token: number, result: unknown): Promise<LeaseOutcome> {
-    return this.#apply(id, (job, nowMs) => completeJob(job, token, result, nowMs), (before) => this.#deliveries.complete(before, result));
+    return this.#apply(id, (job, nowMs) => completeJob(job, token, result, nowMs), (before) => this.#deliveries.complete(before, result, this.#release(before)));
   }
 
   fail(id: string, token: number, error: string, options: { retryable: boolean }): Promise<LeaseOutcome> {
@@ -183,7 +194,7 @@ export class BullMqJobQueue implements JobQueue {
       id,
       (job, nowMs) => failJob(job, token, { message: error, retryable: options.retryable }, nowMs, retryPolicy, random),
       // A retry's new delivery is added by sweep() once its backoff has passed.
-      (before) => this.#deliveries.retire(before, error),
+      (before) => this.#deliveries.retire(before, error, this.#release(before)),
     );
   }
 
@@ -195,7 +206,7 @@ export class BullMqJobQueue implements JobQueue {
     if (updated === null) return { status: "not_found" };
     if (updated.after !== null) {
       if (updated.before.job.state === "queued") await this.#deliveries.removeWaiting(updated.before);
-      else if (isLeased(updated.before.job.state)) await this.#deliveries.retire(updated.before, "cancelled");
+      else if (isLeased(updated.before.job.state)) await this.#deliveries.retire(updated.before, "cancelled", this.#release(updated.before));
     }
     this.#listeners.emit(updated.value.change);
     return updated.value.outcome;
@@ -258,19 +269,11 @@ export class BullMqJobQueue implements JobQueue {
 
   async sweep(): Promise<number> {
     const nowMs = this.#options.nowMs();
-    let expired = 0;
-    for (const id of await this.#redis.zrangebyscore(this.#records.keys.leases(), "-inf", nowMs)) {
-      const updated = await this.#update(id, (doc, now) => {
-        const applied = expireJob(doc.job, now);
-        return { job: applied?.ok === true ? applied.job : null, value: applied };
-      });
-      if (updated === null || updated.after === null || updated.value?.ok !== true) continue;
-      expired += 1;
-      await this.#deliveries.retire(updated.before, "lease expired");
-      this.#listeners.emit(updated.value.change);
-    }
-    await this.#promoteDue(nowMs);
-    return expired;
+    const [expired, due] = await Promise.all([
+      this.#redis.zrangebyscore(this.#records.keys.leases(), "-inf", nowMs),
+      this.#redis.zrangebyscore(this.#records.keys.pending(), "-inf", nowMs, "WITHSCORES"),
+    ]);
+    return this.#sweepFound(expired, due);
   }
 
   subscribe(listener: JobListener): () => void {
@@ -279,9 +282,65 @@ export class BullMqJobQueue implements JobQueue {
 
   async close(): Promise<void> {
     this.#listeners.clear();
+    this.#known.clear();
+    this.#taken.clear();
     await this.#deliveries.close();
     await this.#redis.quit();
   }
+
+  /** Takes back the expired leases found and adds the deliveries that came due; how many leases. */
+  async #sweepFound(expiredIds: readonly string[], dueFound: readonly string[]): Promise<number> {
+    let due = dueFound;
+    let expired = 0;
+    for (const id of expiredIds) {
+      const updated = await this.#update(id, (doc, now) => {
+        const applied = expireJob(doc.job, now);
+        return { job: applied?.ok === true ? applied.job : null, value: applied };
+      });
+      if (updated === null || updated.after === null || updated.value?.ok !== true) continue;
+      expired += 1;
+      await this.#deliveries.retire(updated.before, "lease expired", this.#release(updated.before));
+      this.#listeners.emit(updated.value.change);
+    }
+    // A job queued again may be due at once: its delivery is added in this same sweep.
+    if (expired > 0) due = await this.#redis.zrangebyscore(this.#records.keys.pending(), "-inf", this.#options.nowMs(), "WITHSCORES");
+    for (let i = 0; i + 1 < due.length; i += 2) {
+      const id = due[i] ?? "";
+      const stored = await this.#records.load(id);
+      if (stored !== null && stored.doc.job.state === "queued") await this.#deliveries.add(stored.doc);
+      await ZREM_IF_SCORE.run(this.#redis, [this.#records.keys.pending()], [id, due[i + 1] ?? ""]);
+    }
+    return expired;
+  }
+
+  /**
+   * What lease() does first, in one round trip when there is nothing to take
+   * back: sweep, and find the kinds asked for that have queued jobs in the
+   * pool, the one with the best head first.
+   */
+  async #sweepThenKindsByHead(request: LeaseRequest): Promise<LeaseRequest["kinds"]> {
+    const nowMs = this.#options.nowMs();
+    const keys = this.#records.keys;
+    const pipeline = this.#redis.pipeline();
+    pipeline.zrangebyscore(keys.leases(), "-inf", nowMs);
+    pipeline.zrangebyscore(keys.pending(), "-inf", nowMs, "WITHSCORES");
+    for (const kind of request.kinds) pipeline.zrange(keys.queued(request.pool, kind), 0, 0, "WITHSCORES");
+    const results = (await pipeline.exec()) ?? [];
+    for (const [err] of results) if (err) throw err;
+    const strings = (i: number): string[] => {
+      const reply = results[i]?.[1];
+      return Array.isArray(reply) ? reply.map(String) : [];
+    };
+    const expired = strings(0);
+    const due = strings(1);
+    // A lease taken back queues its job again, which may change the heads: read them anew.
+    if (expired.length > 0 || due.length > 0) {
+      if ((await this.#sweepFound(expired, due)) > 0) return this.#kindsByHead(request);
+    }
+    return headsInOrder(request.kinds, request.kinds.map((_, i) => strings(i + 2)));
+  }
+
+
 
   /** The kinds asked for that have queued jobs in the pool, the one with the best head first. */
   async #kindsByHead(request: LeaseRequest): Promise<LeaseRequest["kinds"]> {
@@ -289,30 +348,14 @@ export class BullMqJobQueue implements JobQueue {
     const pipeline = this.#redis.pipeline();
     for (const kind of request.kinds) pipeline.zrange(this.#records.keys.queued(request.pool, kind), 0, 0, "WITHSCORES");
     const results = (await pipeline.exec()) ?? [];
-    const heads = request.kinds.flatMap((kind, i) => {
-      const reply = results[i]?.[1];
-      const score = Array.isArray(reply) ? Number(reply[1]) : NaN;
-      return Number.isFinite(score) ? [{ kind, score }] : [];
-    });
-    return heads.sort((a, b) => a.score - b.score).map((head) => head.kind);
-  }
-
-  /** Adds the BullMQ deliveries of queued jobs whose backoff has passed. */
-  async #promoteDue(nowMs: number): Promise<void> {
-    const due = await this.#redis.zrangebyscore(this.#records.keys.pending(), "-inf", nowMs, "WITHSCORES");
-    for (let i = 0; i + 1 < due.length; i += 2) {
-      const id = due[i] ?? "";
-      const stored = await this.#records.load(id);
-      if (stored !== null && stored.doc.job.state === "queued") await this.#deliveries.add(stored.doc);
-      await this.#redis.eval(ZREM_IF_SCORE, 1, this.#records.keys.pending(), id, due[i + 1] ?? "");
-    }
+    return headsInOrder(request.kinds, results.map(([, reply]) => (Array.isArray(reply) ? reply.map(String) : [])));
   }
 
   /** A job queued to run now gets its delivery at once; one in backoff waits for sweep(). */
   async #deliver(doc: JobDoc): Promise<void> {
     if (doc.job.notBeforeMs > this.#options.nowMs()) return;
     await this.#deliveries.add(doc);
-    await this.#redis.eval(ZREM_IF_SCORE, 1, this.#records.keys.pending(), doc.job.id, String(doc.job.notBeforeMs));
+    await ZREM_IF_SCORE.run(this.#redis, [this.#records.keys.pending()], [doc.job.id, String(doc.job.notBeforeMs)]);
   }
 
   /** A worker's call: decide, store, then let BullMQ follow and announce the change. */
@@ -325,29 +368,77 @@ export class BullMqJobQueue implements JobQueue {
       const applied = decide(doc.job, nowMs);
       return { job: applied.ok ? applied.job : null, value: applied };
     });
-    if (updated === null) return { status: "lost" };
+    const lost = () => {
+      // The lease is over for this worker: its BullMQ job is someone else's to settle now.
+      this.#taken.delete(id);
+    };
+    if (updated === null) {
+      lost();
+      return { status: "lost" };
+    }
     const applied = updated.value;
-    if (!applied.ok) return { status: applied.status };
+    if (!applied.ok) {
+      lost();
+      return { status: applied.status };
+    }
     if (updated.after !== null) await follow?.(updated.before, updated.after);
     this.#listeners.emit(applied.change);
     return { status: "ok", job: applied.job };
   }
 
   /**
-   * Loads the job, asks `decide`, and stores its answer if the job did not
-   * change meanwhile; otherwise asks again on the fresh record. Null when
-   * there is no such job.
+   * Asks `decide` about the job and stores its answer if the job did not
+   * change meanwhile; otherwise asks again on the fresh record. It starts from
+   * the record as this queue last wrote it, when it has one: the rev check
+   * refuses the write if anyone changed it since, and a decision to write
+   * nothing is only trusted on a record just read. Null when there is no such job.
    */
   async #update<R>(id: string, decide: (doc: JobDoc, nowMs: number) => Decision<R>): Promise<Updated<R> | null> {
+    let stored = this.#known.get(id) ?? null;
+    let fresh = stored === null;
+    if (stored === null) stored = await this.#records.load(id);
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
-      const stored = await this.#records.load(id);
       if (stored === null) return null;
       const decision = decide(stored.doc, this.#options.nowMs());
-      if (decision.job === null) return { value: decision.value, before: stored.doc, after: null };
-      const after = await this.#nextDoc(stored.doc, decision.job, decision.lockToken);
-      if (await this.#records.commit(stored.rev, stored.doc, after)) return { value: decision.value, before: stored.doc, after };
+      if (decision.job === null && fresh) return { value: decision.value, before: stored.doc, after: null };
+      if (decision.job !== null) {
+        const after = await this.#nextDoc(stored.doc, decision.job, decision.lockToken);
+        const written = await this.#records.commit(stored.rev, stored.doc, after);
+        if (written !== null) {
+          this.#remember(written);
+          return { value: decision.value, before: stored.doc, after };
+        }
+      }
+      this.#known.delete(id);
+      stored = await this.#records.load(id);
+      fresh = true;
     }
     throw new Error(`job ${id} changed ${MAX_COMMIT_ATTEMPTS} times while one change was being made`);
+  }
+
+  /** Keeps a record this queue wrote, until the job ends; the oldest go first past KNOWN_RECORDS. */
+  #remember(stored: StoredDoc): void {
+    const { id, state } = stored.doc.job;
+    this.#known.delete(id);
+    if (isTerminal(state)) return;
+    this.#known.set(id, stored);
+    if (this.#known.size > KNOWN_RECORDS) {
+      const oldest = this.#known.keys().next();
+      if (oldest.done !== true) this.#known.delete(oldest.value);
+    }
+  }
+
+  /** The BullMQ job of the doc's delivery, if this queue took it, kept for later calls. */
+  #takenFor(doc: JobDoc): BullJob | undefined {
+    const bull = this.#taken.get(doc.job.id);
+    return bull?.id === deliveryId(doc.job.id, doc.delivery) ? bull : undefined;
+  }
+
+  /** The same, forgotten: the delivery is being settled. */
+  #release(doc: JobDoc): BullJob | undefined {
+    const bull = this.#takenFor(doc);
+    this.#taken.delete(doc.job.id);
+    return bull;
   }
 
   /** The doc for `job`: queued again, it goes to the back of its priority with a new delivery. */
@@ -359,3 +450,14 @@ export class BullMqJobQueue implements JobQueue {
   }
 }
 
+
+/** The kinds whose queue has a head (`[member, score]`), the best (lowest) score first. */
+function headsInOrder(kinds: LeaseRequest["kinds"], heads: readonly string[][]): LeaseRequest["kinds"] {
+  return kinds
+    .flatMap((kind, i) => {
+      const score = Number(heads[i]?.[1]);
+      return Number.isFinite(score) ? [{ kind, score }] : [];
+    })
+    .sort((a, b) => a.score - b.score)
+    .map((head) => head.kind);
+}

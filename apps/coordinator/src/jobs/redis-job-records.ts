@@ -10,6 +10,7 @@ import type { Job } from "./job.ts";
 import { JOB_KINDS } from "./job.ts";
 import { isLeased, type JobState } from "./job-state.ts";
 import { PRIORITY_RANK } from "./job-lifecycle.ts";
+import { RedisScript } from "./redis-scripts.ts";
 
 /** What is stored for a job: the job, and where it stands with BullMQ. */
 export interface JobDoc {
@@ -70,7 +71,7 @@ export function queueScore(doc: JobDoc): number {
 
 // ARGV: expected rev ("" when the job must not exist yet), the new doc, the
 // job's id, then index operations: "zadd" key score | "zrem" key | "sadd" key | "srem" key.
-const COMMIT = `
+const COMMIT = new RedisScript(`
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if ARGV[1] == '' then
   if rev then return 0 end
@@ -99,7 +100,7 @@ while i <= #ARGV do
     return redis.error_reply('unknown index operation ' .. op)
   end
 end
-return 1`;
+return 1`);
 
 /** The index operations that take a job from `before` (null: new) to `after`. */
 export function indexOperations(keys: RedisJobKeys, before: JobDoc | null, after: JobDoc): string[] {
@@ -152,11 +153,16 @@ export class RedisJobRecords {
     return results.flatMap(([err, text]) => (err === null && typeof text === "string" ? [JSON.parse(text) as JobDoc] : []));
   }
 
-  /** Writes `after` if the job is still at `expectedRev` (null: does not exist yet); false when it changed meanwhile. */
-  async commit(expectedRev: string | null, before: JobDoc | null, after: JobDoc): Promise<boolean> {
+  /**
+   * Writes `after` if the job is still at `expectedRev` (null: does not exist
+   * yet). The record as written, with its new rev; null when it changed meanwhile.
+   */
+  async commit(expectedRev: string | null, before: JobDoc | null, after: JobDoc): Promise<StoredDoc | null> {
     const args = [expectedRev ?? "", JSON.stringify(after), after.job.id, ...indexOperations(this.keys, before, after)];
-    const written = await this.#redis.eval(COMMIT, 1, this.keys.job(after.job.id), ...args);
-    return written === 1;
+    const written = await COMMIT.run(this.#redis, [this.keys.job(after.job.id)], args);
+    if (written !== 1) return null;
+    // The script counts revs from 0, one up per write.
+    return { rev: String(Number(expectedRev ?? "0") + 1), doc: after };
   }
 
   async nextSeq(): Promise<number> {
