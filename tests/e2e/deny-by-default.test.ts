@@ -59,6 +59,9 @@ const COORDINATOR_POLICIES: Readonly<Record<string, Policy>> = {
   "/v1/chat/completions": CLIENT,
   "/v1/completions": CLIENT,
   "/v1/embeddings": CLIENT,
+  // OpenAI's audio API (docs/adr/0039).
+  "/v1/audio/speech": CLIENT,
+  "/v1/audio/transcriptions": CLIENT,
   // The async job API (docs/adr/0035): a client's own jobs.
   "/v1/jobs": CLIENT,
   "/v1/jobs/:id": CLIENT,

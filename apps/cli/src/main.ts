@@ -74,10 +74,11 @@ function withModelOptions(command: Command): Command {
     .option("--name <name>", "this node's name (default: the host name)")
     .option("--tier <0|1|2>", "the class you declare for this node: 0 fast/small, 1 medium, 2 powerful (default 1)")
     .option("--pool <pool>", "the pool this node serves (default: default)")
+    .option("--speech", "also serve the built-in speech engines: espeak-ng (text to speech) and pocketsphinx (speech to text), from Debian's packages (env FLOTILLA_SPEECH)")
     .addOption(new Option("--gpu <kind>", "GPU backend for llama.cpp").choices(["auto", "off", "cuda", "vulkan", "metal"]));
 }
 
-type Flags = Record<string, string | string[] | undefined>;
+type Flags = Record<string, string | string[] | boolean | undefined>;
 
 async function serveConfig(flags: Flags, defaultPort: number): Promise<UpConfig> {
   const fromFlags: Partial<Record<keyof UpConfig, unknown>> = {
@@ -102,6 +103,7 @@ async function serveConfig(flags: Flags, defaultPort: number): Promise<UpConfig>
     clusterFile: flags.clusterFile,
     queue: flags.queue,
     jobConcurrency: flags.jobConcurrency,
+    speech: flags.speech,
   };
   return resolveUpConfig(fromFlags, typeof flags.config === "string" ? flags.config : undefined, env, { port: defaultPort });
 }

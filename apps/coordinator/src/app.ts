@@ -41,6 +41,7 @@ import type { OpenAIBatches } from "./jobs/batches/openai-batches.ts";
 import type { WebhookService } from "./jobs/webhooks/webhook-service.ts";
 import { registerWebhookRoutes } from "./gateway/jobs/webhook-routes.ts";
 import { registerSeedRoutes } from "./gateway/jobs/seed-routes.ts";
+import { registerAudioRoutes } from "./gateway/audio/audio-routes.ts";
 import { registerFileRoutes } from "./gateway/batches/file-routes.ts";
 import { registerBatchRoutes } from "./gateway/batches/batch-routes.ts";
 import { errorBodyFor, isOllamaPath, ollamaPathNotFound } from "./gateway/ollama/ollama-errors.ts";
@@ -167,6 +168,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     });
     const ownerOf = (request: FastifyRequest) => callerOfRequest(request).owner;
     registerWebhookRoutes(v1, { ownerOf, secretFor: (owner) => options.webhooks.secretFor(owner) });
+    registerAudioRoutes(v1, { dispatcher: options.dispatcher });
     registerFileRoutes(v1, { files: options.batches.files, ownerOf });
     registerBatchRoutes(v1, { files: options.batches.files, batches: options.batches.batches, ownerOf });
     done();

@@ -5,8 +5,10 @@
 import { z } from "zod";
 import { errorCatalogue, type ErrorCode } from "./errors.ts";
 import { toolCall, type Chunk, type WorkloadResult } from "./workload.ts";
+import { AUDIO_FORMATS } from "./audio.ts";
 
 const count = z.int().min(0).max(100_000_000);
+const seconds = z.number().min(0).max(86_400);
 const MAX_FAILURE_MESSAGE = 4096;
 const MAX_FAILURE_PARAM = 256;
 
@@ -33,6 +35,19 @@ const resultSchema = z.discriminatedUnion("kind", [
     })
     .strict(),
   z.object({ kind: z.literal("embedding"), vectors: z.array(z.array(z.number())), promptTokens: count }).strict(),
+  z
+    .object({ kind: z.literal("speech"), format: z.enum(AUDIO_FORMATS), audioBase64: z.string(), sampleRate: count, durationS: seconds })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("transcription"),
+      text: z.string().max(1_048_576),
+      language: z.string().max(16),
+      durationS: seconds,
+      segments: z.array(z.object({ startS: seconds, endS: seconds, text: z.string().max(65_536) }).strict()).max(100_000),
+      words: z.array(z.object({ startS: seconds, endS: seconds, word: z.string().max(256) }).strict()).max(1_000_000),
+    })
+    .strict(),
 ]);
 
 export const agentEvent = z.discriminatedUnion("event", [

@@ -11,3 +11,5 @@ export * from "./discovery.ts";
 export * from "./hardware.ts";
 export * from "./jobs-api.ts";
 export * from "./job-inputs.ts";
+export * from "./audio.ts";
+export * from "./openai-audio.ts";

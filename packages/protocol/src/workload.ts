@@ -10,16 +10,17 @@
 // prompt (classifier, token estimate, continuation) keeps reading `input`.
 import { z } from "zod";
 import type { ErrorCode } from "./errors.ts";
+import { AUDIO_FORMATS, type AudioFormat } from "./audio.ts";
 
 /**
  * What a model can be asked to do; nodes advertise these per model. `chat`
  * covers both generation kinds (chat and text completion); `tools` is chat
  * with function calling and `json` is output held to a JSON schema. Both
  * are constrained decoding, so a model that advertises `tools` also honours
- * `json` (a request that needs both is routed by `tools`). Room for `tts`,
- * `stt` and `image` as their backends arrive.
+ * `json` (a request that needs both is routed by `tools`). `tts` and `stt`
+ * are speech engines (text to speech, speech to text); room for `image`.
  */
-export const CAPABILITIES = ["chat", "embed", "tools", "json"] as const;
+export const CAPABILITIES = ["chat", "embed", "tools", "json", "tts", "stt"] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /**
@@ -154,15 +155,62 @@ export type GenerationRequest = z.infer<typeof generationRequest>;
 export const embeddingRequest = z.object({ model, input: embeddingInput }).strict();
 export type EmbeddingRequest = z.infer<typeof embeddingRequest>;
 
-/** Every workload, as the agent's API takes it (agent-api.ts) and as the coordinator builds it. */
-export const workload = z.union([generationRequest, embeddingRequest]);
+/** OpenAI's bound on the text of one speech request. */
+export const MAX_SPEECH_CHARS = 4096;
 
-/** Room for speech, transcription, image and job workloads. */
+export const speechInput = z
+  .object({
+    kind: z.literal("speech"),
+    text: z.string().min(1).max(MAX_SPEECH_CHARS),
+    voice: z.string().min(1).max(64),
+    format: z.enum(AUDIO_FORMATS),
+    /** 0.25 to 4, OpenAI's range: 1 is the engine's normal rate. */
+    speed: z.number().min(0.25).max(4),
+  })
+  .strict();
+export type SpeechInput = z.infer<typeof speechInput>;
+
+/**
+ * The largest audio file a transcription takes: it travels base64 inside the
+ * workload (a third larger), which must fit the agent's body limit.
+ */
+export const MAX_TRANSCRIPTION_BYTES = 10 * 1024 * 1024;
+
+export const transcriptionInput = z
+  .object({
+    kind: z.literal("transcription"),
+    /** The uploaded file as it came (wav, flac, mp3, ogg), base64. */
+    audioBase64: z.string().min(1).max(Math.ceil(MAX_TRANSCRIPTION_BYTES / 3) * 4),
+    /** ISO-639-1; undefined: the engine's own. */
+    language: z.string().regex(/^[a-z]{2}$/, "an ISO-639-1 code such as en").optional(),
+  })
+  .strict();
+export type TranscriptionInput = z.infer<typeof transcriptionInput>;
+
+export const speechRequest = z.object({ model, input: speechInput }).strict();
+export type SpeechRequest = z.infer<typeof speechRequest>;
+
+export const transcriptionRequest = z.object({ model, input: transcriptionInput }).strict();
+export type TranscriptionRequest = z.infer<typeof transcriptionRequest>;
+
+/** Every workload, as the agent's API takes it (agent-api.ts) and as the coordinator builds it. */
+export const workload = z.union([generationRequest, embeddingRequest, speechRequest, transcriptionRequest]);
+
+/** Room for image and job workloads. */
 export type Workload = z.infer<typeof workload>;
 export type WorkloadKind = Workload["input"]["kind"];
 
 export function isGeneration(workload: Workload): workload is GenerationRequest {
-  return workload.input.kind !== "embedding";
+  return workload.input.kind === "chat" || workload.input.kind === "completion";
+}
+
+export function isEmbedding(workload: Workload): workload is EmbeddingRequest {
+  return workload.input.kind === "embedding";
+}
+
+/** Speech in or out: no tokens, no classification, answered whole. */
+export function isSpeech(workload: Workload): workload is SpeechRequest | TranscriptionRequest {
+  return workload.input.kind === "speech" || workload.input.kind === "transcription";
 }
 
 /** The tools a chat offers the model, unless its tool choice forbids calls: then it is plain chat. */
@@ -173,7 +221,10 @@ export function offeredTools(input: GenerationInput): ToolSpec[] {
 
 /** The capability a node's model must advertise to take the workload. */
 export function capabilityOf(workload: Workload): Capability {
-  if (!isGeneration(workload)) return "embed";
+  if (workload.input.kind === "embedding") return "embed";
+  if (workload.input.kind === "speech") return "tts";
+  if (workload.input.kind === "transcription") return "stt";
+  if (!isGeneration(workload)) throw new Error("unreachable: every workload kind is named above");
   if (offeredTools(workload.input).length > 0) return "tools";
   return workload.params.responseFormat === undefined ? "chat" : "json";
 }
@@ -197,9 +248,27 @@ export interface EmbeddingResult {
   promptTokens: number;
 }
 
+export interface SpeechResult {
+  format: AudioFormat;
+  /** The whole file, base64. */
+  audioBase64: string;
+  sampleRate: number;
+  durationS: number;
+}
+
+export interface TranscriptionResult {
+  text: string;
+  language: string;
+  durationS: number;
+  segments: Array<{ startS: number; endS: number; text: string }>;
+  words: Array<{ startS: number; endS: number; word: string }>;
+}
+
 export type WorkloadResult =
   | ({ kind: "generation" } & GenerationResult)
-  | ({ kind: "embedding" } & EmbeddingResult);
+  | ({ kind: "embedding" } & EmbeddingResult)
+  | ({ kind: "speech" } & SpeechResult)
+  | ({ kind: "transcription" } & TranscriptionResult);
 
 /**
  * What a node sends while a workload runs, in order: text and tool calls
@@ -245,6 +314,16 @@ export function generationResultOf(result: WorkloadResult): GenerationResult {
 
 export function embeddingResultOf(result: WorkloadResult): EmbeddingResult {
   if (result.kind !== "embedding") throw new Error(`expected an embedding result, got ${result.kind}`);
+  return result;
+}
+
+export function speechResultOf(result: WorkloadResult): SpeechResult {
+  if (result.kind !== "speech") throw new Error(`expected a speech result, got ${result.kind}`);
+  return result;
+}
+
+export function transcriptionResultOf(result: WorkloadResult): TranscriptionResult {
+  if (result.kind !== "transcription") throw new Error(`expected a transcription result, got ${result.kind}`);
   return result;
 }
 

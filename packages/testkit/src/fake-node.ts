@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import {
   FlotillaError,
+  isEmbedding,
   isGeneration,
   normalise,
   type InferenceNode,
@@ -75,6 +76,8 @@ export class FakeNode implements InferenceNode {
     this.#busy++;
     try {
       if (!isGeneration(workload)) {
+        // A fake of a language model: speech is what it does not do, as a real one would say.
+        if (!isEmbedding(workload)) throw new FlotillaError("model_not_capable", `"${this.model}" does not serve ${workload.input.kind}`, { param: "model" });
         const vectors = workload.input.items.map((item) => vectorOf(typeof item === "string" ? item : item.join(",")));
         return { kind: "embedding", vectors, promptTokens: workload.input.items.length };
       }

@@ -10,6 +10,7 @@ import {
 } from "node-llama-cpp";
 import {
   FlotillaError,
+  isEmbedding,
   isGeneration,
   type Capability,
   type GenerationRequest,
@@ -119,8 +120,10 @@ export class LlamaCppBackend implements InferenceBackend {
   }
 
   async run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
-    if (!isGeneration(workload)) return { kind: "embedding", ...(await this.#embedder.embed(workload.input, options.signal)) };
-    return { kind: "generation", ...(await this.#generate(workload, options)) };
+    if (isEmbedding(workload)) return { kind: "embedding", ...(await this.#embedder.embed(workload.input, options.signal)) };
+    if (isGeneration(workload)) return { kind: "generation", ...(await this.#generate(workload, options)) };
+    // The agent checks capabilities first; a model file never advertises speech.
+    throw new FlotillaError("model_not_capable", `"${this.modelId}" is a language model, not a speech engine`, { param: "model" });
   }
 
   async #generate(request: GenerationRequest, options: RunOptions): Promise<GenerationResult> {

@@ -1,7 +1,7 @@
 // Loading the configured models into an agent: shared by `up` and `agent`.
 import path from "node:path";
 import { pino, type Logger } from "pino";
-import { Agent, loadLlamaCpp, parseModelSpec, resolveModel } from "@flotilla/agent";
+import { Agent, EspeakNgEngine, loadLlamaCpp, parseModelSpec, PocketsphinxEngine, resolveModel, SttBackend, TtsBackend } from "@flotilla/agent";
 import type { UpConfig } from "../config/up-config.ts";
 import { progressPrinter } from "../progress.ts";
 
@@ -9,6 +9,13 @@ export async function createAgentWithModels(config: UpConfig, env: NodeJS.Proces
   // Parse every --model first: a typo fails before anything slow starts.
   const specs = config.models.map(parseModelSpec);
   const agent = new Agent({ maxQueued: config.maxQueued, maxWaitMs: config.queueWaitMs });
+  if (config.speech) {
+    // Programs from Debian's packages (docs/adr/0039); a missing one fails its first request, naming the package.
+    for (const backend of [new TtsBackend(new EspeakNgEngine()), new SttBackend(new PocketsphinxEngine())]) {
+      agent.addBackend(backend, Date.now());
+      logger.info({ model: backend.modelId, capabilities: backend.capabilities }, "speech engine served");
+    }
+  }
   if (specs.length === 0) return agent;
   const { startLlamaRuntime, loadLlamaModel } = await loadLlamaCpp();
   const llama = await startLlamaRuntime({ gpu: config.gpu, threads: config.threads });

@@ -58,6 +58,8 @@ export const upConfigSchema = z.object({
   queue: z.union([z.literal("embedded"), z.url({ protocol: /^rediss?$/, error: "embedded, or a redis://HOST:PORT URL" })]),
   /** Text jobs this coordinator runs at once. */
   jobConcurrency: int(1, 1024),
+  /** Serve the built-in speech engines (espeak-ng, pocketsphinx) as models, as found on this machine. */
+  speech: z.preprocess((v) => (v === "true" || v === "1" ? true : v === "false" || v === "0" ? false : v), z.boolean()),
   /** mdns: announce and browse on the LAN; explicit: only --join URLs and the cluster file. */
   discovery: z.enum(["mdns", "explicit"]),
   /** The interface address mDNS uses ("" = every interface). */
@@ -103,6 +105,7 @@ export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
     allowedNetworks: [...DEFAULT_ALLOWED_NETWORKS],
     queue: "embedded",
     jobConcurrency: 4,
+    speech: false,
     discovery: "mdns",
     mdnsInterface: "",
     mdnsPort: 5353,
@@ -150,6 +153,7 @@ const ENV: Record<string, keyof UpConfig> = {
   FLOTILLA_CLUSTER_FILE: "clusterFile",
   FLOTILLA_DISCOVERY: "discovery",
   FLOTILLA_QUEUE: "queue",
+  FLOTILLA_SPEECH: "speech",
   FLOTILLA_MDNS_INTERFACE: "mdnsInterface",
   FLOTILLA_MDNS_PORT: "mdnsPort",
   FLOTILLA_MAX_CONNECTIONS_PER_IP: "maxConnectionsPerIp",

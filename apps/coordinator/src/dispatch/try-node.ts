@@ -1,8 +1,11 @@
 // One try of a workload on one node, under its tier's timeouts. The node
 // is cancelled the moment a limit passes (its slot is freed there too) and
 // the try fails with an error that names the limit.
-import { FlotillaError, type Chunk, type InferenceNode, type Workload, type WorkloadResult } from "@flotilla/protocol";
+import { FlotillaError, isGeneration, isSpeech, type Chunk, type InferenceNode, type Workload, type WorkloadResult } from "@flotilla/protocol";
 import type { TierTimeouts } from "./timeouts.ts";
+
+/** The least time a speech workload has for its whole answer: a 10 MiB recording is about five minutes of audio. */
+const SPEECH_ANSWER_MS = 10 * 60_000;
 
 export interface TryOptions {
   /** The client's: aborting it cancels the try. */
@@ -21,8 +24,10 @@ export async function tryNode(node: InferenceNode, workload: Workload, options: 
       timeout.abort(new FlotillaError("backend_error", `node ${node.name} ${what} (timeout ${(ms / 1000).toFixed(1)} s)`));
     }, ms);
   };
-  // An embedding answers all at once: its whole answer is its first token.
-  arm(firstTokenMs, workload.input.kind === "embedding" ? "sent no answer in time" : "sent no text in time");
+  // Embeddings and speech answer all at once: the whole answer is the first token. Speech engines
+  // run at about real time on old CPUs, so a long recording gets minutes, not a model's seconds.
+  if (isGeneration(workload)) arm(firstTokenMs, "sent no text in time");
+  else arm(isSpeech(workload) ? Math.max(firstTokenMs, SPEECH_ANSWER_MS) : firstTokenMs, "sent no answer in time");
   let chunks = 0;
   try {
     return await node.run(workload, {

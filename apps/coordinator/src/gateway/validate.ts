@@ -9,7 +9,10 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const param = issue ? formatParam(issue.path) : "";
-  const message = issue ? `${param === "" ? "body" : param}: ${issue.message}` : "invalid request body";
+  // A field this server does not take is named as the field, like any other bad one.
+  const path = issue?.code === "unrecognized_keys" && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : (issue?.path ?? []);
+  const param = formatParam(path);
+  const said = issue?.code === "unrecognized_keys" ? "not a field this server takes" : issue?.message;
+  const message = said === undefined ? "invalid request body" : `${param === "" ? "body" : param}: ${said}`;
   throw new FlotillaError("invalid_request", message, { param: param === "" ? null : param });
 }

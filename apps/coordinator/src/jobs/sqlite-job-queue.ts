@@ -4,9 +4,8 @@
 // synchronous=FULL: once enqueue() resolves, a kill -9 or a power cut keeps
 // the job. One connection; node:sqlite is synchronous, so two leases in this
 // process never interleave, and the write lock keeps another process out.
-import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { ensurePrivateFileSync, restrictIfPresentSync } from "@flotilla/security/private-files";
-import { migrate } from "../store/sqlite/migrations.ts";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { openPrivateDatabase } from "../store/sqlite/private-database.ts";
 import { immediateTransaction } from "../store/sqlite/transaction.ts";
 import { jobSpecSchema, newJob, type Job, type JobSpecInput } from "./job.ts";
 import { JOB_STATES } from "./job-state.ts";
@@ -104,16 +103,10 @@ export class SqliteJobQueue implements JobQueue {
 
   /** `file` is a path (made 0600), or ":memory:". Throws when the schema cannot be brought up to date. */
   constructor(file: string, options: JobQueueOptions = {}) {
-    const onDisk = file !== ":memory:" && file !== "";
-    // Job inputs may hold prompts and documents: private, as the store is (ADR 0025).
-    if (onDisk) ensurePrivateFileSync(file);
-    const db = new DatabaseSync(file);
+    // Job inputs may hold prompts and documents: private, as the store is. FULL: the
+    // WAL is synced at every commit, so an accepted job survives a power cut too.
+    const db = openPrivateDatabase(file, { migrations: JOB_MIGRATIONS, synchronous: "FULL" });
     try {
-      // FULL: the WAL is synced at every commit, so an accepted job survives
-      // a power cut too, not only a crash of the process.
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
-      migrate(db, JOB_MIGRATIONS);
-      if (onDisk) for (const suffix of ["-wal", "-shm", "-journal"]) restrictIfPresentSync(`${file}${suffix}`);
       this.#sql = prepare(db);
     } catch (err) {
       db.close();

@@ -168,7 +168,14 @@ export function ejectionText(ejection: Ejection): string {
 }
 
 /** Chat is what a model is assumed to do; anything else is named. */
-const FOR_CAPABILITY: Record<Capability, string> = { chat: "", embed: " for embeddings", tools: " for tool calls", json: " for JSON output" };
+const FOR_CAPABILITY: Record<Capability, string> = {
+  chat: "",
+  embed: " for embeddings",
+  tools: " for tool calls",
+  json: " for JSON output",
+  tts: " for speech",
+  stt: " for transcription",
+};
 
 /** The chosen candidate's words: how its step picked it (the last pick wins: a second pass follows a first). */
 function chosenText(decision: RouteDecision): string {

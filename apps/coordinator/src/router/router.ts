@@ -9,7 +9,7 @@
 // Classifying may ask a model (async); routing a classified request is
 // synchronous, so the busy queue can re-route waiters one after another and
 // each sees the slots the previous one took.
-import { capabilityOf, isGeneration, type Workload } from "@flotilla/protocol";
+import { capabilityOf, isEmbedding, isGeneration, type Workload } from "@flotilla/protocol";
 import type { NodeRegistry } from "../nodes/node-registry.ts";
 import { classifierInputOf, heuristicClassifier, type Classification, type Classifier } from "./classify.ts";
 import { explainRoute } from "./explain.ts";
@@ -43,6 +43,7 @@ const FAR_OVER_CONTEXT = 2;
 
 /** Embeddings are not classified: every node that embeds is as good as another for them. */
 const EMBEDDING_CLASSIFICATION: Classification = { class: "SIMPLE", reason: "embeddings are not classified" };
+const SPEECH_CLASSIFICATION: Classification = { class: "SIMPLE", reason: "speech is not classified" };
 
 /**
  * What the router reads of the nodes' circuits, declared here so that the
@@ -114,6 +115,11 @@ export class Router {
       const input = classifierInputOf(workload);
       classification ??= await this.#classifier.classify(input);
       ({ promptTokens, maxTokens } = input);
+    } else if (!isEmbedding(workload)) {
+      // Speech reads no context window and is not classified: any node with the engine takes it.
+      classification ??= SPEECH_CLASSIFICATION;
+      promptTokens = 0;
+      maxTokens = 0;
     } else {
       // Each input is embedded on its own: the largest one must fit, and nothing is generated.
       classification ??= EMBEDDING_CLASSIFICATION;

@@ -12,6 +12,7 @@ import type { FileStore, StagedBlob, StoredFile } from "../../jobs/files/file-st
 import { parseBody } from "../validate.ts";
 import { rejectOtherMethods } from "../method-not-allowed.ts";
 import { fileView, listView } from "./file-view.ts";
+import { isMultipartRequest, multipartError, requireUploadLength } from "../multipart-uploads.ts";
 
 export interface FileRoutesDeps {
   files: FileStore;
@@ -47,18 +48,7 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRoutesDeps): 
       limits: { fileSize: deps.files.limits.maxFileBytes + 1, files: 1, fields: 10, parts: 12, fieldSize: 4096, headerPairs: 200 },
       throwFileSizeLimit: false,
     });
-    scope.addHook("preParsing", (request, reply, payload, done) => {
-      // A body sent in chunks without a length is counted chunk by chunk by the
-      // body budget (app.ts) through a wrapper stream, which the multipart
-      // parser does not read: it reads the request itself. OpenAI's clients
-      // and curl send a length; ask for one rather than stall.
-      if (isMultipartRequest(request) && request.headers["content-length"] === undefined) {
-        void reply.header("connection", "close");
-        done(new FlotillaError("invalid_request", "send the upload with a Content-Length header (chunked multipart uploads are not accepted)"));
-        return;
-      }
-      done(null, payload);
-    });
+    requireUploadLength(scope);
 
     scope.post("/v1/files", (request, reply) => upload(request, reply, deps));
     scope.get("/v1/files", (request) => {
@@ -84,10 +74,6 @@ export function registerFileRoutes(app: FastifyInstance, deps: FileRoutesDeps): 
     rejectOtherMethods(scope, "/v1/files/:id", ["GET", "DELETE"]);
     rejectOtherMethods(scope, "/v1/files/:id/content", ["GET"]);
   });
-}
-
-function isMultipartRequest(request: FastifyRequest): boolean {
-  return (request.headers["content-type"] ?? "").toLowerCase().startsWith("multipart/form-data");
 }
 
 /** The caller's file; 404 for one that is missing, expired or another key's (which must not learn it exists). */
@@ -120,7 +106,7 @@ async function upload(request: FastifyRequest, reply: FastifyReply, deps: FileRo
     } catch (err) {
       // The rest of the body is not read: close the connection once answered.
       void reply.header("connection", "close");
-      throw multipartError(err);
+      throw multipartError(err, "`purpose`, `expires_after`");
     }
     if (staged === undefined) throw new FlotillaError("invalid_request", "file: a file is required", { param: "file" });
     const parsed = parseBody(uploadFields, fields);
@@ -135,16 +121,4 @@ async function upload(request: FastifyRequest, reply: FastifyReply, deps: FileRo
   } finally {
     if (staged !== undefined) deps.files.release(staged);
   }
-}
-
-/** busboy's and the plugin's errors, in the catalogue's terms. */
-function multipartError(err: unknown): unknown {
-  if (err instanceof FlotillaError) return err;
-  const code = typeof err === "object" && err !== null && "code" in err ? err.code : undefined;
-  if (code === "FST_PARTS_LIMIT" || code === "FST_FILES_LIMIT" || code === "FST_FIELDS_LIMIT") {
-    return new FlotillaError("invalid_request", "send one file (`file`) and its fields (`purpose`, `expires_after`) only");
-  }
-  if (code === "FST_REQ_FILE_TOO_LARGE") return new FlotillaError("payload_too_large", "the file is larger than this server accepts");
-  const message = err instanceof Error ? err.message : String(err);
-  return new FlotillaError("invalid_request", `the multipart body could not be read: ${message}`);
 }

@@ -60,6 +60,11 @@ test("tags: a node that knows nothing of its model still lists it, with what is 
   });
 });
 
+test("tags: speech engines are not listed: Ollama's clients would offer them as chat models", () => {
+  const tags = tagsOf([node("a", [model("m"), model("espeak-ng", { capabilities: ["tts"] }), model("pocketsphinx-en-us", { capabilities: ["stt"] })])]);
+  assert.deepEqual(tags.map((tag) => tag.name), ["m:latest"]);
+});
+
 test("ps: one entry per node and model, saying which node holds it; pinned models do not expire", () => {
   const running = runningOf([node("b", [model("m", { details })]), node("a", [model("m")], { tier: 0, kind: "local" })]);
   assert.deepEqual(running.map((r) => [r.name, r.flotilla.node, r.flotilla.tier, r.expires_at, r.context_length]), [

@@ -93,6 +93,8 @@ export function resolveModelName(requested: string, ids: readonly string[]): str
 export function tagsOf(statuses: readonly NodeStatus[]): OllamaTag[] {
   const byId = new Map<string, ServedModel>();
   for (const { model } of served(statuses)) {
+    // Ollama has no speech models: a client would offer a speech engine as a chat model.
+    if (!model.capabilities.includes("chat") && !model.capabilities.includes("embed")) continue;
     const seen = byId.get(model.id);
     if (seen === undefined || (seen.details?.digest === undefined && model.details?.digest !== undefined)) byId.set(model.id, model);
   }

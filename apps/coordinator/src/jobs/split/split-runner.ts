@@ -17,6 +17,7 @@ import type { Job } from "../job.ts";
 import type { JobQueue, Lease } from "../job-queue.ts";
 import { isTerminal } from "../job-state.ts";
 import { LeaseLoop, type LeaseLoopLog } from "../lease-loop.ts";
+import { Wakeup } from "../job-waits.ts";
 import { chunkRequest, combineAnswers, splitLines } from "./split-plan.ts";
 
 /** How often every unfinished chunk is looked at, besides when the queue says one ended. */
@@ -65,12 +66,12 @@ export class SplitRunner implements Service {
     // Chunks not known to have ended, by job id, and those the queue said ended since the last look.
     const pending = new Map<string, number>();
     const ended = new Set<string>();
-    let wake: () => void = () => {};
+    const wakeup = new Wakeup();
     // Subscribed before the chunks are queued, so no chunk's end can slip between.
     const unsubscribe = queue.subscribe((change) => {
       if (change.type === "state" && change.job.parentId === job.id && isTerminal(change.job.state)) {
         ended.add(change.job.id);
-        wake();
+        wakeup.wake();
       }
     });
     const children: Job[] = [];
@@ -120,17 +121,7 @@ export class SplitRunner implements Service {
           return;
         }
         void queue.progress(job.id, token, done.size / chunks.length, `${done.size} of ${chunks.length} chunks done`).catch(() => {});
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(finish, FULL_LOOK_EVERY_MS);
-          function finish() {
-            clearTimeout(timer);
-            signal.removeEventListener("abort", finish);
-            resolve();
-          }
-          wake = finish;
-          signal.addEventListener("abort", finish, { once: true });
-          if (ended.size > 0) finish();
-        });
+        await wakeup.wait(FULL_LOOK_EVERY_MS, signal);
       }
       // Cancelled: the chunks go too. Lost or stopping: they stay, for whoever takes the run up again.
       if ((await queue.get(job.id))?.state === "cancelled") await this.#cancelAll(children);

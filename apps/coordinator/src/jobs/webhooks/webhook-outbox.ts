@@ -4,9 +4,9 @@
 // `gave_up`. Written before anything is sent, with WAL and synchronous=FULL
 // like jobs.db, so a coordinator that dies with a webhook owed sends it after
 // its restart. 0600: the body holds the job's result.
-import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { ensurePrivateFileSync, restrictIfPresentSync } from "@flotilla/security/private-files";
-import { migrate, type Migration } from "../../store/sqlite/migrations.ts";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { Migration } from "../../store/sqlite/migrations.ts";
+import { openPrivateDatabase } from "../../store/sqlite/private-database.ts";
 
 export type WebhookState = "watching" | "pending" | "delivered" | "gave_up";
 
@@ -75,17 +75,7 @@ export class WebhookOutbox {
 
   /** `file` is a path (made 0600) or ":memory:". */
   constructor(file: string) {
-    const onDisk = file !== ":memory:";
-    if (onDisk) ensurePrivateFileSync(file);
-    const db = new DatabaseSync(file);
-    try {
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
-      migrate(db, MIGRATIONS);
-      if (onDisk) for (const suffix of ["-wal", "-shm", "-journal"]) restrictIfPresentSync(`${file}${suffix}`);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    const db = openPrivateDatabase(file, { migrations: MIGRATIONS, synchronous: "FULL" });
     this.#db = db;
     this.#watch = db.prepare("INSERT OR IGNORE INTO webhooks (job_id, owner, url, state, updated_at_ms) VALUES (?, ?, ?, 'watching', ?)");
     this.#ready = db.prepare(

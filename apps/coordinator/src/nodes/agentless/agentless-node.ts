@@ -5,6 +5,7 @@
 import type { Dispatcher } from "undici";
 import {
   FlotillaError,
+  isEmbedding,
   isGeneration,
   type EmbeddingRequest,
   type EmbeddingResult,
@@ -174,11 +175,12 @@ export class AgentlessNode implements InferenceNode {
     const model = workload.model;
     this.#inFlight.set(model, (this.#inFlight.get(model) ?? 0) + 1);
     try {
-      return await timeWorkload(this.#latency, workload, options, async (timed) =>
-        isGeneration(workload)
-          ? { kind: "generation", ...(await this.#generate(workload, timed)) }
-          : { kind: "embedding", ...(await this.#embed(workload, timed.signal)) },
-      );
+      return await timeWorkload(this.#latency, workload, options, async (timed): Promise<WorkloadResult> => {
+        if (isGeneration(workload)) return { kind: "generation", ...(await this.#generate(workload, timed)) };
+        if (isEmbedding(workload)) return { kind: "embedding", ...(await this.#embed(workload, timed.signal)) };
+        // Its models advertise no speech capability, so the router sends it none.
+        throw new FlotillaError("model_not_capable", `node ${this.name} serves no ${workload.input.kind}`, { param: "model" });
+      });
     } finally {
       const left = (this.#inFlight.get(model) ?? 1) - 1;
       if (left === 0) this.#inFlight.delete(model);

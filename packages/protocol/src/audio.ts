@@ -1,0 +1,21 @@
+// Audio as OpenAI's audio API names it (issue 18): the formats speech is
+// asked in, and the voices its clients send. Which of them a node can write
+// is its engine's to say (agents: speech/speech-engine.ts).
+export const AUDIO_FORMATS = ["mp3", "opus", "aac", "flac", "wav", "pcm"] as const;
+export type AudioFormat = (typeof AUDIO_FORMATS)[number];
+
+/** The content type each format is sent with. pcm: raw 16-bit little-endian mono samples. */
+export const AUDIO_CONTENT_TYPES: Readonly<Record<AudioFormat, string>> = {
+  mp3: "audio/mpeg",
+  opus: "audio/ogg; codecs=opus",
+  aac: "audio/aac",
+  flac: "audio/flac",
+  wav: "audio/wav",
+  pcm: "audio/L16; rate=24000; channels=1",
+};
+
+/** OpenAI's voices: every TTS engine takes these, mapped to voices of its own. */
+export const OPENAI_VOICES = ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"] as const;
+
+/** The sample rate of `pcm` output, as OpenAI sends it. */
+export const PCM_SAMPLE_RATE = 24_000;
