@@ -71,6 +71,39 @@ describe("the audio API through flotilla up --speech", () => {
     assert.ok(heard.some((word) => String(srt).includes(word)), "the same words as the json");
   });
 
+  test("speech and transcription as jobs: the audio is kept as a file of the key, the transcript as the result", async () => {
+    const submit = async (body: unknown) => {
+      const res = await fetch(`${fl.url}/v1/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      assert.equal(res.status, 202, await res.clone().text());
+      return ((await res.json()) as { id: string; pool: string }).id;
+    };
+    const finished = async (id: string) => {
+      const events = await (await fetch(`${fl.url}/v1/jobs/${id}/events`)).text();
+      const last = events.split("\n\n").filter((block) => block.startsWith("data: ")).at(-1) ?? "";
+      return (JSON.parse(last.slice(6)) as { job: { state: string; pool: string; error: unknown } }).job;
+    };
+    const speechJob = await submit({ kind: "speech", input: { input: "one two three four five", response_format: "wav" } });
+    const spoken = await finished(speechJob);
+    assert.equal(spoken.state, "succeeded", JSON.stringify(spoken));
+    assert.equal(spoken.pool, "voice");
+    const result = (await (await fetch(`${fl.url}/v1/jobs/${speechJob}/result`)).json()) as { object: string; file_id: string; url: string; format: string; duration_s: number };
+    assert.equal(result.object, "speech.result");
+    assert.equal(result.format, "wav");
+    const wav = Buffer.from(await (await fetch(`${fl.url}${result.url}`)).arrayBuffer());
+    assert.ok(Math.abs(wavSeconds(wav) - result.duration_s) < 0.1, "the file is the audio the result describes");
+
+    const upload = await client.files.create({ file: await toFile(wav, "count.wav"), purpose: "user_data" });
+    const transcriptionJob = await submit({ kind: "transcription", input: { file_id: upload.id } });
+    assert.equal((await finished(transcriptionJob)).state, "succeeded");
+    const transcript = (await (await fetch(`${fl.url}/v1/jobs/${transcriptionJob}/result`)).json()) as { text: string; duration: number; words: unknown[] };
+    assert.ok(transcript.duration > 1 && transcript.words.length > 0, JSON.stringify(transcript));
+
+    const missing = await submit({ kind: "transcription", input: { file_id: "file-nope" } });
+    const failed = await finished(missing);
+    assert.equal(failed.state, "failed");
+    assert.match(JSON.stringify(failed.error), /no file 'file-nope'/);
+  });
+
   test("bad input is a 400 naming the field; a language model is not a speech engine", async () => {
     const url = `${fl.url}/v1/audio/speech`;
     const cases: Array<[unknown, string]> = [

@@ -97,6 +97,12 @@ describe("jobs through flotilla up", () => {
     const result = await get(`${fl.url}/v1/jobs/${first.id}/result`, key);
     assert.equal(result.status, 409);
     await post(`${fl.url}/v1/jobs/${second.id}/cancel`, {}, key);
+
+    // No node here has a speech engine (no --speech): a speech job waits for one rather than failing.
+    const speech = jobObject.parse((await post(`${fl.url}/v1/jobs`, { kind: "speech", input: { input: "hello" } }, key)).body);
+    assert.equal(speech.pool, "voice");
+    assert.match(speech.waiting_reason ?? "", /no node in pool 'voice' runs speech jobs/);
+    await post(`${fl.url}/v1/jobs/${speech.id}/cancel`, {}, key);
   });
 
   test("bad input is a 400 naming the field, and nothing is queued", async () => {

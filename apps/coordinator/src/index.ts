@@ -5,7 +5,7 @@
 // background services, which close() stops again through one ServiceGroup.
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { DEFAULT_MAX_TOKENS_LIMIT } from "@flotilla/protocol";
+import { DEFAULT_MAX_TOKENS_LIMIT, isSpeechJobKind } from "@flotilla/protocol";
 import { alreadyOpen, ServiceGroup, type Service } from "@flotilla/lifecycle";
 import { DEFAULT_FAILURE_LIMIT } from "@flotilla/security/failure-limiter";
 import { DEFAULT_HTTP_LIMITS } from "@flotilla/security/http-limits";
@@ -19,6 +19,8 @@ import { buildDecisionParts, type DecisionParts } from "./decision-parts.ts";
 import { JobService } from "./jobs/job-service.ts";
 import { observeJobs } from "./metrics/job-metrics.ts";
 import { planTextJob } from "./gateway/jobs/text-job-plan.ts";
+import { planSpeechJob } from "./gateway/jobs/speech-job-plan.ts";
+import type { FileStore } from "./jobs/files/file-store.ts";
 import { OpenAIBatches } from "./jobs/batches/openai-batches.ts";
 import { fileLimitsFromEnv } from "./jobs/files/file-limits.ts";
 import { WebhookService } from "./jobs/webhooks/webhook-service.ts";
@@ -46,7 +48,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const services = new ServiceGroup();
   let jobs: JobService;
   try {
-    jobs = await openJobs(parts, options);
+    jobs = await openJobs(state, parts, options, () => batches.files);
   } catch (err) {
     await Promise.allSettled([state.store.close(), state.connections.close()]);
     await state.dataDirLock.release();
@@ -91,15 +93,26 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
 // The configuration half, also importable alone as @flotilla/coordinator/config.
 export * from "./config/public.ts";
 
-/** Start-up stage (b'): the job queue and the runner of text jobs, which dispatches as /v1 does. */
-function openJobs(parts: DecisionParts, options: CoordinatorOptions): Promise<JobService> {
+/**
+ * Start-up stage (b'): the job queue and the runner of text and speech jobs,
+ * which dispatches as /v1 does. `files` is asked only when a speech job runs,
+ * which is after the file store is open.
+ */
+function openJobs(state: CoordinatorState, parts: DecisionParts, options: CoordinatorOptions, files: () => FileStore): Promise<JobService> {
   const maxTokensLimit = options.maxTokensLimit ?? DEFAULT_MAX_TOKENS_LIMIT;
   const continueOnFailure = options.routing?.continueOnFailure ?? false;
   return JobService.open(options.jobs ?? {}, {
     dataDir: options.dataDir,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     dispatcher: parts.dispatcher,
-    planTextJob: (job) => planTextJob(job, { maxTokensLimit, continueOnFailure, nowMs: Date.now }),
+    plan: (job) =>
+      isSpeechJobKind(job.kind)
+        ? planSpeechJob({ ...job, kind: job.kind }, files())
+        : planTextJob(job, { maxTokensLimit, continueOnFailure, nowMs: Date.now }),
+    speechServed: (kind) => {
+      const capability = kind === "speech" ? "tts" : "stt";
+      return state.registry.statuses(Date.now()).some((node) => node.health !== "down" && node.models.some((model) => model.capabilities.includes(capability)));
+    },
     log: options.logger,
   });
 }
@@ -121,7 +134,7 @@ async function openWebhooks(state: CoordinatorState, jobs: JobService, options: 
           pace: jobs.runner.pace(job.pool),
           concurrency: jobs.runner.concurrency,
           nodes: jobs.nodesOf(job),
-          servedKinds: new Set(jobs.servedKinds),
+          servedKinds: new Set(jobs.servedKinds()),
           nowMs: Date.now(),
         }),
       ),

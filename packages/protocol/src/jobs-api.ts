@@ -12,6 +12,14 @@ export type JobKind = (typeof JOB_KINDS)[number];
 export const TEXT_JOB_KINDS = ["chat", "completion", "embedding"] as const satisfies readonly JobKind[];
 export type TextJobKind = (typeof TEXT_JOB_KINDS)[number];
 
+/** Speech kinds: their engines are models on nodes, so the coordinator dispatches them as it does text (issue 18). */
+export const SPEECH_JOB_KINDS = ["speech", "transcription"] as const satisfies readonly JobKind[];
+export type SpeechJobKind = (typeof SPEECH_JOB_KINDS)[number];
+
+export function isSpeechJobKind(kind: JobKind): kind is SpeechJobKind {
+  return (SPEECH_JOB_KINDS as readonly JobKind[]).includes(kind);
+}
+
 export function isTextJobKind(kind: JobKind): kind is TextJobKind {
   return (TEXT_JOB_KINDS as readonly JobKind[]).includes(kind);
 }

@@ -24,12 +24,12 @@ export interface PlannedJob {
   request: Pick<DispatchRequest, "workload" | "hints" | "continueOnFailure">;
   /** The answer's token budget, for progress; null when it has none (embeddings). */
   maxTokens: number | null;
-  /** The answer as /v1 would send it. */
+  /** The answer as /v1 would send it (a media answer: after its file is stored). */
   render(answer: DispatchResult): unknown;
 }
 
-/** Throws a FlotillaError for an input that cannot run (a bad input fails the job at once). */
-export type PlanJob = (job: Job) => PlannedJob;
+/** Throws (or rejects with) a FlotillaError for an input that cannot run: a bad input fails the job at once. */
+export type PlanJob = (job: Job) => PlannedJob | Promise<PlannedJob>;
 
 export type JobRunnerLog = LeaseLoopLog;
 
@@ -110,7 +110,7 @@ export class JobRunner implements Service {
     try {
       let planned: PlannedJob;
       try {
-        planned = this.#o.plan(job);
+        planned = await this.#o.plan(job);
       } catch (err) {
         await queue.fail(job.id, token, messageOf(err), { retryable: false });
         return;
@@ -118,7 +118,7 @@ export class JobRunner implements Service {
       if ((await queue.start(job.id, token)).status !== "ok") return;
       const answer = await this.#dispatch(job, token, planned, run, signal);
       if (answer === null) return;
-      const result: TextJobResult = { response: planned.render(answer), nodes: answer.nodes };
+      const result: TextJobResult = { response: await planned.render(answer), nodes: answer.nodes };
       const outcome = await queue.complete(job.id, token, result);
       if (outcome.status === "ok") this.#recordRun(job.pool, this.#o.nowMs() - run.startedAtMs);
     } finally {

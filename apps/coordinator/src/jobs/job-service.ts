@@ -5,7 +5,7 @@
 // the HTTP app's connections are gone (docs/adr/0035).
 import path from "node:path";
 import { hostname } from "node:os";
-import { TEXT_JOB_KINDS } from "@flotilla/protocol";
+import { SPEECH_JOB_KINDS, TEXT_JOB_KINDS, type SpeechJobKind } from "@flotilla/protocol";
 import type { Service } from "@flotilla/lifecycle";
 import type { GenerationDispatcher } from "../dispatch/types.ts";
 import { DEFAULT_POOL, type Job, type JobKind } from "./job.ts";
@@ -39,7 +39,10 @@ export interface JobServiceDeps {
   dataDir: string;
   heartbeatIntervalMs: number;
   dispatcher: GenerationDispatcher;
-  planTextJob: PlanJob;
+  /** How a text or speech job becomes a dispatch (gateway/jobs). */
+  plan: PlanJob;
+  /** Whether some node serves the engine a speech job kind needs, now. */
+  speechServed: (kind: SpeechJobKind) => boolean;
   log: JobRunnerLog;
 }
 
@@ -48,12 +51,12 @@ export class JobService {
   readonly runner: JobRunner;
   readonly splits: SplitRunner;
   readonly pools: KnownPools;
-  /** The kinds this coordinator runs itself: text jobs, and split runs over them. */
-  readonly servedKinds: readonly JobKind[] = [...TEXT_JOB_KINDS, "split"];
+  readonly #runsNow: () => readonly JobKind[];
   readonly limits: { maxQueuedPerKey: number; maxQueued: number };
   readonly leaseMs: number;
 
-  private constructor(queue: JobQueue, runner: JobRunner, splits: SplitRunner, pools: KnownPools, config: JobsConfig, leaseMs: number) {
+  private constructor(queue: JobQueue, runner: JobRunner, splits: SplitRunner, pools: KnownPools, config: JobsConfig, leaseMs: number, runsNow: () => readonly JobKind[]) {
+    this.#runsNow = runsNow;
     this.queue = queue;
     this.runner = runner;
     this.splits = splits;
@@ -69,13 +72,15 @@ export class JobService {
       const pools = new KnownPools(Object.values(DEFAULT_POOL));
       await pools.learnFrom(queue);
       const leaseMs = config.leaseMs ?? 3 * deps.heartbeatIntervalMs;
+      // Text jobs always (they wait for their model inside their run); speech jobs while some node has the engine.
+      const runsNow = (): readonly JobKind[] => [...TEXT_JOB_KINDS, ...SPEECH_JOB_KINDS.filter((kind) => deps.speechServed(kind))];
       // Unique per process, so a restarted coordinator is a new worker to the queue.
       const workerId = `coordinator@${hostname()}:${process.pid}`;
       const runner = new JobRunner({
         queue,
         dispatcher: deps.dispatcher,
-        plan: deps.planTextJob,
-        kinds: TEXT_JOB_KINDS,
+        plan: deps.plan,
+        kinds: runsNow,
         pools: () => pools.list(),
         workerId,
         leaseMs,
@@ -83,7 +88,7 @@ export class JobService {
         log: deps.log,
       });
       const splits = new SplitRunner({ queue, pools: () => pools.list(), workerId, leaseMs, log: deps.log });
-      return new JobService(queue, runner, splits, pools, config, leaseMs);
+      return new JobService(queue, runner, splits, pools, config, leaseMs, runsNow);
     } catch (err) {
       await queue.close();
       throw err;
@@ -114,6 +119,11 @@ export class JobService {
       this.runner,
       this.splits,
     ];
+  }
+
+  /** The kinds this coordinator runs now: text jobs, split runs over them, speech jobs while a node has the engine. */
+  servedKinds(): JobKind[] {
+    return [...this.#runsNow(), "split"];
   }
 
   /** The nodes that answered a job or answer it now. */

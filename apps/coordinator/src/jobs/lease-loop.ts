@@ -12,7 +12,8 @@ export interface LeaseLoopLog {
 
 export interface LeaseLoopOptions {
   queue: JobQueue;
-  kinds: readonly JobKind[];
+  /** The kinds to lease, asked before each lease: a kind no node serves now is left queued, with its place. */
+  kinds: () => readonly JobKind[];
   /** The pools to lease from, asked before each round. */
   pools: () => readonly string[];
   workerId: string;
@@ -51,7 +52,7 @@ export class LeaseLoop {
       if (change.type !== "state") return;
       if (change.job.state === "cancelled") this.#running.get(change.job.id)?.controller.abort(new Error("the job was cancelled"));
       // Enqueued, retried or expired: there may be work to lease.
-      if (change.job.state === "queued" && this.#o.kinds.includes(change.job.kind)) this.pump();
+      if (change.job.state === "queued" && this.#o.kinds().includes(change.job.kind)) this.pump();
     });
     this.#timer = setInterval(() => this.pump(), this.#o.pollMs ?? 1000);
     this.#timer.unref();
@@ -98,7 +99,9 @@ export class LeaseLoop {
       leasedAny = false;
       for (const pool of this.#o.pools()) {
         if (this.#stopped || this.#running.size >= this.#o.concurrency) return;
-        const lease = await this.#o.queue.lease({ pool, kinds: this.#o.kinds, workerId: this.#o.workerId, leaseMs: this.#o.leaseMs });
+        const kinds = this.#o.kinds();
+        if (kinds.length === 0) return;
+        const lease = await this.#o.queue.lease({ pool, kinds, workerId: this.#o.workerId, leaseMs: this.#o.leaseMs });
         if (lease === null) continue;
         leasedAny = true;
         this.#run(lease);

@@ -20,8 +20,8 @@ export interface FileRoutesDeps {
   ownerOf: (request: FastifyRequest) => string;
 }
 
-/** The purposes an upload may have now; media results will add theirs. */
-export const UPLOAD_PURPOSES = ["batch"] as const;
+/** The purposes an upload may have now: batch input, and `user_data` (audio for a transcription job). */
+export const UPLOAD_PURPOSES = ["batch", "user_data"] as const;
 
 const MIN_EXPIRY_S = 3600;
 const MAX_EXPIRY_S = 30 * 24 * 3600;

@@ -7,6 +7,7 @@ import { z } from "zod";
 import {
   FlotillaError,
   isTerminalJobState,
+  isSpeechJobKind,
   isTextJobKind,
   JOB_KINDS,
   JOB_STATES,
@@ -72,7 +73,7 @@ export function registerJobRoutes(app: FastifyInstance, options: JobRoutesOption
     done();
   });
 
-  const servedKinds = (): ReadonlySet<JobKind> => new Set<JobKind>([...jobs.servedKinds, ...options.otherServedKinds()]);
+  const servedKinds = (): ReadonlySet<JobKind> => new Set<JobKind>([...jobs.servedKinds(), ...options.otherServedKinds()]);
 
   async function view(job: Job): Promise<JobObject> {
     return jobView(job, {
@@ -214,8 +215,8 @@ export function registerJobRoutes(app: FastifyInstance, options: JobRoutesOption
 }
 
 function resultBody(job: Job): unknown {
-  // Text jobs keep the /v1 answer beside the nodes (jobs/text-job-result.ts): the answer is the result.
-  if (isTextJobKind(job.kind) && typeof job.result === "object" && job.result !== null && "response" in job.result) {
+  // Text and speech jobs keep their answer beside the nodes (jobs/text-job-result.ts): the answer is the result.
+  if ((isTextJobKind(job.kind) || isSpeechJobKind(job.kind)) && typeof job.result === "object" && job.result !== null && "response" in job.result) {
     return job.result.response;
   }
   return job.result;

@@ -41,7 +41,7 @@ export class SplitRunner implements Service {
 
   constructor(options: SplitRunnerOptions) {
     this.#queue = options.queue;
-    this.#loop = new LeaseLoop({ ...options, kinds: ["split"], concurrency: options.concurrency ?? 16, work: (lease, signal) => this.#run(lease, signal) });
+    this.#loop = new LeaseLoop({ ...options, kinds: () => ["split"], concurrency: options.concurrency ?? 16, work: (lease, signal) => this.#run(lease, signal) });
   }
 
   start(): void {
