@@ -13,6 +13,7 @@ import { gateway } from "./gateway.ts";
 import { heartbeatScale } from "./heartbeat-scale.ts";
 import { jobQueue } from "./job-queue.ts";
 import { jobCancel } from "./job-cancel.ts";
+import { speech } from "./speech.ts";
 import { realInference } from "./real-inference.ts";
 import { routingCost } from "./routing-cost.ts";
 import { recordResults, renderTable, type BenchResult, type Mode } from "./report.ts";
@@ -33,7 +34,7 @@ if (mode !== "smoke" && mode !== "quick" && mode !== "full") {
 }
 const selected: Mode = mode;
 
-const suites: Array<(mode: Mode) => Promise<BenchResult[]>> = [footprint, gateway, routingCost, heartbeatScale, realInference, failover, jobQueue, jobCancel];
+const suites: Array<(mode: Mode) => Promise<BenchResult[]>> = [footprint, gateway, routingCost, heartbeatScale, realInference, failover, jobQueue, jobCancel, speech];
 const suiteName = (suite: { name: string }) => suite.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const only = values.only?.split(",").map((s) => s.trim()).filter((s) => s !== "");
 const unknown = only?.filter((name) => !suites.some((s) => suiteName(s) === name)) ?? [];

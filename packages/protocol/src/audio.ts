@@ -17,5 +17,16 @@ export const AUDIO_CONTENT_TYPES: Readonly<Record<AudioFormat, string>> = {
 /** OpenAI's voices: every TTS engine takes these, mapped to voices of its own. */
 export const OPENAI_VOICES = ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"] as const;
 
+/** ISO-639-1 codes and the names OpenAI's verbose_json writes for them ("english"). */
+export const LANGUAGE_NAMES: Readonly<Record<string, string>> = {
+  en: "english",
+  de: "german",
+  fr: "french",
+  es: "spanish",
+  it: "italian",
+  nl: "dutch",
+  pt: "portuguese",
+};
+
 /** The sample rate of `pcm` output, as OpenAI sends it. */
 export const PCM_SAMPLE_RATE = 24_000;

@@ -44,9 +44,26 @@ export const clusterNode = z
 // In the file, a URL's form is checked with the node's other fields, so a bad
 // URL is reported with its other mistakes: the network check (superRefine
 // below) runs only once every node parses. The API's own check is unchanged.
-const clusterFileNode = clusterNode.extend({
-  url: clusterNode.shape.url.refine(isHttpUrl, "must be an http:// or https:// URL, like http://192.168.1.20:11434"),
-});
+const clusterFileNode = clusterNode
+  .extend({
+    url: clusterNode.shape.url.refine(isHttpUrl, "must be an http:// or https:// URL, like http://192.168.1.20:11434"),
+    /**
+     * Its speech models (an OpenAI-compatible audio server: Kokoro-FastAPI,
+     * speaches, another flotilla): called at /v1/audio/speech (tts) and
+     * /v1/audio/transcriptions (stt) instead of being taken for language
+     * models (docs/adr/0039). In the file only, for now.
+     */
+    speech: z
+      .strictObject({
+        tts: z.array(z.string().min(1).max(128)).max(64).default([]),
+        stt: z.array(z.string().min(1).max(128)).max(64).default([]),
+      })
+      .optional(),
+  })
+  .refine((node) => node.speech === undefined || node.kind === "openai", {
+    message: "speech models are served by OpenAI-compatible servers: set kind: openai",
+    path: ["speech"],
+  });
 
 function isHttpUrl(text: string): boolean {
   return URL.canParse(text) && /^https?:$/.test(new URL(text).protocol);

@@ -1,15 +1,12 @@
 // A transcription result in the response_format a client asked for, as
 // OpenAI writes each: json ({text, usage}), text, verbose_json (language,
 // duration, segments and, when asked, words), srt and vtt subtitles. Pure.
-import type { TranscriptionFormat, TranscriptionResult } from "@flotilla/protocol";
+import { LANGUAGE_NAMES, type TranscriptionFormat, type TranscriptionResult } from "@flotilla/protocol";
 
 export interface Rendered {
   contentType: string;
   body: string | object;
 }
-
-/** ISO-639-1 → the language name verbose_json carries (OpenAI writes "english"). */
-const LANGUAGE_NAMES: Readonly<Record<string, string>> = { en: "english", de: "german", fr: "french", es: "spanish", it: "italian", nl: "dutch", pt: "portuguese" };
 
 export function renderTranscript(result: TranscriptionResult, format: TranscriptionFormat, granularities: readonly ("word" | "segment")[]): Rendered {
   switch (format) {

@@ -7,6 +7,7 @@ import {
   FlotillaError,
   isEmbedding,
   isGeneration,
+  type Capability,
   type EmbeddingRequest,
   type EmbeddingResult,
   type FinishReason,
@@ -32,6 +33,7 @@ import { selectServedModels } from "./served-models.ts";
 import { errorMessageOf, readText, send, type NodeEndpoint } from "./node-http.ts";
 import { unreachable } from "../unreachable.ts";
 import { ToolCallAssembly } from "./tool-call-assembly.ts";
+import { speakOn, transcribeOn } from "./openai-speech.ts";
 
 /**
  * The server does not say how many requests it runs at once. llama-server's
@@ -76,6 +78,8 @@ export interface AgentlessNodeSpec {
   weight: number;
   labels: Record<string, string>;
   apiKey: string | undefined;
+  /** Its speech models, by capability (openai kind only): the rest are language models. */
+  speech?: { tts: readonly string[]; stt: readonly string[] };
 }
 
 export interface AgentlessNodeOptions {
@@ -154,7 +158,9 @@ export class AgentlessNode implements InferenceNode {
       if (!json.ok) throw new Error(`its model list is ${json.error}`);
       const reported = this.#dialect.parseModels(json.value);
       if (!reported.ok) throw new Error(reported.error);
-      const { models, missing } = selectServedModels(this.spec.kind, this.spec.models, reported.value);
+      // Speech models are declared models too: a list of language models must not hide them.
+      const declared = this.spec.models.length === 0 ? [] : [...this.spec.models, ...(this.spec.speech?.tts ?? []), ...(this.spec.speech?.stt ?? [])];
+      const { models, missing } = selectServedModels(this.spec.kind, declared, reported.value);
       const nowMs = this.#o.nowMs();
       this.#models = models;
       for (const m of models) if (!this.#firstSeenMs.has(m.id)) this.#firstSeenMs.set(m.id, nowMs);
@@ -178,8 +184,9 @@ export class AgentlessNode implements InferenceNode {
       return await timeWorkload(this.#latency, workload, options, async (timed): Promise<WorkloadResult> => {
         if (isGeneration(workload)) return { kind: "generation", ...(await this.#generate(workload, timed)) };
         if (isEmbedding(workload)) return { kind: "embedding", ...(await this.#embed(workload, timed.signal)) };
-        // Its models advertise no speech capability, so the router sends it none.
-        throw new FlotillaError("model_not_capable", `node ${this.name} serves no ${workload.input.kind}`, { param: "model" });
+        // Only to models declared under `speech`: the router sends speech to nothing else.
+        if (workload.input.kind === "speech") return { kind: "speech", ...(await speakOn(this.#endpoint, this.spec.url, { ...workload, input: workload.input }, timed.signal)) };
+        return { kind: "transcription", ...(await transcribeOn(this.#endpoint, this.spec.url, { ...workload, input: workload.input }, timed.signal)) };
       });
     } finally {
       const left = (this.#inFlight.get(model) ?? 1) - 1;
@@ -264,6 +271,12 @@ export class AgentlessNode implements InferenceNode {
     return { text, ...calls.result(finishReason), promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0 };
   }
 
+  #capabilitiesOf(id: string): Capability[] {
+    if (this.spec.speech?.tts.includes(id) === true) return ["tts"];
+    if (this.spec.speech?.stt.includes(id) === true) return ["stt"];
+    return [...AGENTLESS_CAPABILITIES];
+  }
+
   #served(model: ReportedModel, nowMs: number): ServedModel {
     const inFlight = this.#inFlight.get(model.id) ?? 0;
     return {
@@ -272,7 +285,7 @@ export class AgentlessNode implements InferenceNode {
       ...(model.contextSize === undefined ? { contextSizeAssumed: true } : {}),
       loadedAtMs: this.#firstSeenMs.get(model.id) ?? nowMs,
       slots: { total: AGENTLESS_SLOTS, busy: Math.min(inFlight, AGENTLESS_SLOTS), queued: Math.max(0, inFlight - AGENTLESS_SLOTS) },
-      capabilities: [...AGENTLESS_CAPABILITIES],
+      capabilities: this.#capabilitiesOf(model.id),
       ...(model.details === undefined ? {} : { details: model.details }),
     };
   }

@@ -191,5 +191,6 @@ function specOf(record: Omit<AgentlessNodeSpec, "apiKey">, apiKey: string | unde
     weight: record.weight,
     labels: record.labels,
     apiKey,
+    ...(record.speech === undefined ? {} : { speech: record.speech }),
   };
 }

@@ -17,7 +17,7 @@
 // failed, never what the node answered: a URL may point at an internal server
 // that is no inference server at all, and its answer (a login page, an admin
 // API's JSON) must not reach whoever can add nodes or read status.
-import { request, type Dispatcher } from "undici";
+import { FormData, request, type Dispatcher } from "undici";
 import { FlotillaError } from "@flotilla/protocol";
 import { parseJson } from "./dialect.ts";
 import { unreachable } from "../unreachable.ts";
@@ -47,14 +47,15 @@ export async function send(
 ): Promise<Answer> {
   const headers: Record<string, string> = { accept: "application/json, text/event-stream, application/x-ndjson" };
   if (endpoint.apiKey !== undefined) headers.authorization = `Bearer ${endpoint.apiKey}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
+  // A form (a transcription's upload) sets its own multipart type and boundary.
+  if (body !== undefined && !(body instanceof FormData)) headers["content-type"] = "application/json";
   let response: Dispatcher.ResponseData;
   try {
     response = await request(url, {
       method,
       dispatcher: endpoint.dispatcher,
       headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: body instanceof FormData ? body : JSON.stringify(body) }),
       signal,
     });
   } catch (err) {
@@ -105,6 +106,11 @@ function mediaTypeOf(header: string | string[] | undefined): string {
 
 /** Reads a body up to `maxBytes`; a longer one is cut there and the rest dropped. */
 export async function readText(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<string> {
+  return (await readBytes(body, maxBytes)).toString("utf8");
+}
+
+/** The same, as bytes: read `maxBytes + 1` to tell a body at the bound from one past it. */
+export async function readBytes(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -116,7 +122,7 @@ export async function readText(body: Dispatcher.ResponseData["body"], maxBytes: 
   } finally {
     body.destroy();
   }
-  return Buffer.concat(chunks).subarray(0, maxBytes).toString("utf8");
+  return Buffer.concat(chunks).subarray(0, maxBytes);
 }
 
 /**
