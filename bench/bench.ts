@@ -14,6 +14,7 @@ import { heartbeatScale } from "./heartbeat-scale.ts";
 import { jobQueue } from "./job-queue.ts";
 import { jobCancel } from "./job-cancel.ts";
 import { speech } from "./speech.ts";
+import { jobCrash } from "./job-crash.ts";
 import { realInference } from "./real-inference.ts";
 import { routingCost } from "./routing-cost.ts";
 import { recordResults, renderTable, type BenchResult, type Mode } from "./report.ts";
@@ -34,7 +35,7 @@ if (mode !== "smoke" && mode !== "quick" && mode !== "full") {
 }
 const selected: Mode = mode;
 
-const suites: Array<(mode: Mode) => Promise<BenchResult[]>> = [footprint, gateway, routingCost, heartbeatScale, realInference, failover, jobQueue, jobCancel, speech];
+const suites: Array<(mode: Mode) => Promise<BenchResult[]>> = [footprint, gateway, routingCost, heartbeatScale, realInference, failover, jobQueue, jobCancel, jobCrash, speech];
 const suiteName = (suite: { name: string }) => suite.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const only = values.only?.split(",").map((s) => s.trim()).filter((s) => s !== "");
 const unknown = only?.filter((name) => !suites.some((s) => suiteName(s) === name)) ?? [];

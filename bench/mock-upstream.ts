@@ -8,6 +8,7 @@
 // GAP_MS apart, the first at once; chunk i's content is `t<i> ` so a client
 // can tell a lost or merged chunk. Streams end with a finish chunk, a usage
 // chunk when `stream_options.include_usage` asks for it, and `[DONE]`.
+// GET /count says how many requests each model was sent.
 import http from "node:http";
 
 const CHUNKS = Number(process.argv[2] ?? 64);
@@ -68,7 +69,13 @@ interface Body {
   stream_options?: { include_usage?: unknown } | null;
 }
 
+/** Streams started, by model: what the crash bench counts as executions (GET /count). */
+const started = new Map<string, number>();
+
 const server = http.createServer((req, res) => {
+  if (req.method === "GET" && req.url === "/count") {
+    return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(Object.fromEntries(started)));
+  }
   if (req.method === "GET" && req.url === "/v1/models") {
     const data = ["mock", "mock-paced"].map((id) => ({ id, object: "model", created: CREATED, owned_by: "bench" }));
     return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data }));
@@ -85,6 +92,7 @@ const server = http.createServer((req, res) => {
     }
     const usage = body.stream_options?.include_usage === true;
     if (body.stream !== true) return void res.writeHead(200, { "content-type": "application/json" }).end(completion);
+    if (typeof body.model === "string") started.set(body.model, (started.get(body.model) ?? 0) + 1);
     if (body.model === "mock-paced") return paced(res, usage);
     res.writeHead(200, SSE_HEAD).end(usage ? burstWithUsage : burstPlain);
   });

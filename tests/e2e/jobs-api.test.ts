@@ -114,6 +114,8 @@ describe("jobs through flotilla up", () => {
       [{ kind: "image", input: { prompt: "x", size: "huge" } }, /input\.size/, "input.size"],
       [{ kind: "split", input: { commands: "a\nb", model: TEST_MODEL_ID, prompt_template: "no placeholder" } }, /prompt_template/, "input.prompt_template"],
       [{ kind: "chat", input: chatInput("x"), priority: "urgent" }, /priority/, "priority"],
+      // A pool no kind and no node has would be a queue made by a client, walked by every lease loop.
+      [{ kind: "chat", input: chatInput("x"), pool: "made-up" }, /no pool 'made-up'; there are .*brain/, "pool"],
     ];
     for (const [body, message, param] of cases) {
       const res = await post(`${fl.url}/v1/jobs`, body, key);

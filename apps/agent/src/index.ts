@@ -21,3 +21,4 @@ export { HardwareWatch } from "./hardware/hardware-watch.ts";
 export { TtsBackend, SttBackend } from "./speech/speech-backend.ts";
 export { EspeakNgEngine } from "./speech/espeak-ng-engine.ts";
 export { PocketsphinxEngine } from "./speech/pocketsphinx-engine.ts";
+export { missingSpeechPackages } from "./speech/speech-packages.ts";

@@ -37,6 +37,7 @@ import { bodyIsOptional } from "./gateway/optional-body.ts";
 import { registerOllamaRoutes } from "./gateway/ollama/ollama-routes.ts";
 import { registerJobRoutes } from "./gateway/jobs/job-routes.ts";
 import type { JobService } from "./jobs/job-service.ts";
+import { DEFAULT_POOL } from "./jobs/job.ts";
 import type { OpenAIBatches } from "./jobs/batches/openai-batches.ts";
 import type { WebhookService } from "./jobs/webhooks/webhook-service.ts";
 import { registerWebhookRoutes } from "./gateway/jobs/webhook-routes.ts";
@@ -144,6 +145,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return Promise.reject(unauthorized(token));
   };
 
+  // The pools a job may name: each kind's default and every node's.
+  const poolsKnown = (): ReadonlySet<string> => new Set([...Object.values(DEFAULT_POOL), ...options.registry.statuses(nowMs()).map((node) => node.pool)]);
+
   // Who owns what a request makes: a conversation, a job (docs/adr/0026).
   const callerOfRequest = (request: FastifyRequest) =>
     callerOf({
@@ -163,6 +167,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
       jobs: options.jobs,
       callerOf: callerOfRequest,
       webhooks: options.webhooks,
+      pools: poolsKnown,
       otherServedKinds: () => [],
       nowMs,
     });
@@ -182,7 +187,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   // The seed's POST /generate and GET /queue-status (docs/adr/0038) take the same client keys as /v1.
   void app.register((seed, _opts, done) => {
     seed.addHook("onRequest", requireClientKey);
-    registerSeedRoutes(seed, { jobs: options.jobs, registry: options.registry, ownerOf: (request) => callerOfRequest(request).owner, nowMs });
+    registerSeedRoutes(seed, { jobs: options.jobs, registry: options.registry, ownerOf: (request) => callerOfRequest(request).owner, pools: poolsKnown, nowMs });
     done();
   });
   registerOllamaRoutes(app, { registry: options.registry, dispatcher: options.dispatcher, continueOnFailure: options.continueOnFailure, maxTokensLimit: options.maxTokensLimit, requireClientKey, nowMs });

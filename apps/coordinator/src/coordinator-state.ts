@@ -37,7 +37,12 @@ export interface CoordinatorState {
   local: LocalNodes;
   /** Null when a URL may be called (a node's, a webhook's), else why not (ADR 0011). */
   checkUrl: (url: string) => Promise<string | null>;
+  /** The same, saying apart a name that does not resolve now (which may later) from a refusal. */
+  checkUrlNow: (url: string) => Promise<UrlVerdict>;
 }
+
+/** A URL's standing under the policy now: allowed, refused, or its name not resolving (try again later). */
+export type UrlVerdict = { ok: true } | { ok: false; reason: string; unresolved?: true };
 
 export type StateOptions = Pick<
   CoordinatorOptions,
@@ -70,12 +75,22 @@ async function prepareLockedState(options: StateOptions, dataDirLock: DataDirLoc
   // elsewhere (DNS rebinding).
   const connections = new HttpAgent({
     keepAliveTimeout: 30_000,
+    // undici's own 300 s limits would cut a long transcription, which sends
+    // nothing until its whole answer: the dispatcher's per-tier timeouts
+    // (dispatch/try-node.ts) are the limits; these only catch what they miss.
+    headersTimeout: 15 * 60_000,
+    bodyTimeout: 15 * 60_000,
     connect: { timeout: 5_000, lookup: checkedLookup(allowlist) },
   });
   /** Null when a node URL may be called, else why not (ADR 0011). */
-  const checkUrl = async (url: string): Promise<string | null> => {
+  const checkUrlNow = async (url: string): Promise<UrlVerdict> => {
     const checked = await resolveAndCheckNodeUrl(url, allowlist);
-    return checked.ok ? null : checked.reason;
+    if (checked.ok) return { ok: true };
+    return checked.unresolved === true ? { ok: false, unresolved: true, reason: checked.reason } : { ok: false, reason: checked.reason };
+  };
+  const checkUrl = async (url: string): Promise<string | null> => {
+    const verdict = await checkUrlNow(url);
+    return verdict.ok ? null : verdict.reason;
   };
   const policy = healthPolicy(options.heartbeatIntervalMs);
   const membership = await Membership.load({
@@ -104,5 +119,5 @@ async function prepareLockedState(options: StateOptions, dataDirLock: DataDirLoc
     options.clusterNodes ?? [],
   );
   const local = new LocalNodes(registry);
-  return { dataDirLock, store, apiKeys, adminKey, registry, connections, membership, agentless, local, checkUrl };
+  return { dataDirLock, store, apiKeys, adminKey, registry, connections, membership, agentless, local, checkUrl, checkUrlNow };
 }

@@ -81,8 +81,10 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     jobMetricsService(jobs, parts),
     // Follows the queue's changes and sends over the node connections: stopped before either goes.
     webhooks,
-    // After the jobs, so a batch's service stops before the queue it follows closes.
+    // After the queue, so a batch's service stops before the queue it follows closes.
     ...batches.services(),
+    // After the file store and the webhooks their jobs use, so the runners stop first.
+    ...jobs.workers(),
     alreadyOpen("HTTP app", () => app.close()),
     // Last, so that it stops first: the requests waiting in it are turned
     // away at once, rather than holding app.close() for up to maxWaitMs.
@@ -125,7 +127,7 @@ async function openWebhooks(state: CoordinatorState, jobs: JobService, options: 
     queue: jobs.queue,
     masterKey,
     dispatcher: state.connections,
-    checkUrl: state.checkUrl,
+    checkUrl: state.checkUrlNow,
     // What GET /v1/jobs/:id shows of a finished job.
     render: (job) =>
       Promise.resolve(

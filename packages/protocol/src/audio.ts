@@ -4,14 +4,14 @@
 export const AUDIO_FORMATS = ["mp3", "opus", "aac", "flac", "wav", "pcm"] as const;
 export type AudioFormat = (typeof AUDIO_FORMATS)[number];
 
-/** The content type each format is sent with. pcm: raw 16-bit little-endian mono samples. */
+/** The content type each format is sent with. pcm: raw 16-bit little-endian mono samples (audio/L16 would say big-endian). */
 export const AUDIO_CONTENT_TYPES: Readonly<Record<AudioFormat, string>> = {
   mp3: "audio/mpeg",
   opus: "audio/ogg; codecs=opus",
   aac: "audio/aac",
   flac: "audio/flac",
   wav: "audio/wav",
-  pcm: "audio/L16; rate=24000; channels=1",
+  pcm: "audio/pcm",
 };
 
 /** OpenAI's voices: every TTS engine takes these, mapped to voices of its own. */

@@ -48,7 +48,7 @@ export const speechJobInput = z.strictObject({
 export const transcriptionJobInput = z.strictObject({
   file_id: z.string().min(1).max(100),
   model: model.optional(),
-  language: z.string().regex(/^[a-z]{2,3}$/, "an ISO-639 code such as en").optional(),
+  language: z.string().regex(/^[a-z]{2}$/, "an ISO-639-1 code such as en").optional(),
   prompt: prompt.optional(),
 });
 

@@ -81,6 +81,29 @@ test("files that only begin like audio are invalid_request naming file, without 
   await assert.rejects(decodeToPcm16k(Buffer.from("hello"), signal), invalidFile);
 });
 
+test("a header that makes a few KB hours long (a 1 Hz rate) is refused naming file, before anything is decoded", async () => {
+  const data = Buffer.alloc(10_000, 0x80);
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0, "latin1");
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write("WAVEfmt ", 8, "latin1");
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(1, 24); // 1 sample a second
+  header.writeUInt32LE(1, 28);
+  header.writeUInt16LE(1, 32);
+  header.writeUInt16LE(8, 34);
+  header.write("data", 36, "latin1");
+  header.writeUInt32LE(data.length, 40);
+  await assert.rejects(decodeToPcm16k(Buffer.concat([header, data]), new AbortController().signal), (err: unknown) => {
+    assert.ok(err instanceof FlotillaError);
+    assert.equal(err.param, "file");
+    assert.match(err.message, /at most 20 minutes/);
+    return true;
+  });
+});
+
 test("a WAV's duration counts the samples there, past chunks before them", () => {
   const wav = pcmToWav(Buffer.alloc(32_000), 16_000);
   assert.equal(wavDurationS(wav), 1);

@@ -69,22 +69,36 @@ function isMpegFrameSync(file: Buffer): boolean {
 }
 
 /** An uploaded wav, flac, mp3 or ogg file as a 16 kHz mono 16-bit WAV. */
+/** The longest recording one transcription takes (a 10 MiB upload of 16 kHz wav is about 5 minutes). */
+export const MAX_RECOGNITION_S = 20 * 60;
+
 export async function decodeToPcm16k(file: Buffer, signal: AbortSignal): Promise<Buffer> {
+  const rate16k = String(RECOGNITION_SAMPLE_RATE);
   const type = sniffAudio(file);
   if (type === undefined) throw unreadable("the file is not audio this server reads: send wav, flac, mp3 or ogg (vorbis or opus)");
   return await withTempDir(async (dir) => {
-    let input = path.join(dir, `in.${type}`);
+    // Named by sox's own extension for the type, so `sox --i` knows it.
+    let input = path.join(dir, `in.${type === "vorbis" ? "ogg" : type}`);
     await writeFile(input, file);
     if (type === "opus") {
       const decoded = path.join(dir, "decoded.wav");
-      const result = await runProgram(OPUSDEC, ["--quiet", input, decoded], { signal });
+      // At 16 kHz: the longest opus file of the upload limit decodes to a few hundred MB, not more.
+      const result = await runProgram(OPUSDEC, ["--quiet", "--rate", rate16k, input, decoded], { signal });
       if (result.code !== 0) throw unreadable("the file could not be read as ogg opus audio", result.stderr);
       input = decoded;
     }
     const soxType = type === "opus" ? "wav" : type === "vorbis" ? "ogg" : type;
+    // A header may declare a rate of 1 Hz: a few KB would resample to gigabytes. Its length is read first.
+    const info = await runProgram(SOX, ["--i", "-D", input], { signal });
+    const seconds = Number(info.stdout.trim());
+    if (info.code !== 0) throw unreadable(`the file could not be read as ${type} audio`, info.stderr);
+    if (!Number.isFinite(seconds) || seconds > MAX_RECOGNITION_S) {
+      throw new FlotillaError("invalid_request", `file: at most ${MAX_RECOGNITION_S / 60} minutes of audio a request`, { param: "file" });
+    }
     const output = path.join(dir, "out.wav");
-    const rate = String(RECOGNITION_SAMPLE_RATE);
-    const result = await runProgram(SOX, ["-V1", "-D", "-t", soxType, input, "-r", rate, "-c", "1", "-b", "16", "-e", "signed-integer", output], { signal });
+    // trim: a backstop for a length the header got wrong.
+    const args = ["-V1", "-D", "-t", soxType, input, "-r", rate16k, "-c", "1", "-b", "16", "-e", "signed-integer", output, "trim", "0", String(MAX_RECOGNITION_S)];
+    const result = await runProgram(SOX, args, { signal });
     if (result.code !== 0) throw unreadable(`the file could not be read as ${type} audio`, result.stderr);
     return readFile(output);
   });

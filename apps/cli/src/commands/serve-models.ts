@@ -1,7 +1,7 @@
 // Loading the configured models into an agent: shared by `up` and `agent`.
 import path from "node:path";
 import { pino, type Logger } from "pino";
-import { Agent, EspeakNgEngine, loadLlamaCpp, parseModelSpec, PocketsphinxEngine, resolveModel, SttBackend, TtsBackend } from "@flotilla/agent";
+import { Agent, EspeakNgEngine, loadLlamaCpp, missingSpeechPackages, parseModelSpec, PocketsphinxEngine, resolveModel, SttBackend, TtsBackend } from "@flotilla/agent";
 import type { UpConfig } from "../config/up-config.ts";
 import { progressPrinter } from "../progress.ts";
 
@@ -10,7 +10,9 @@ export async function createAgentWithModels(config: UpConfig, env: NodeJS.Proces
   const specs = config.models.map(parseModelSpec);
   const agent = new Agent({ maxQueued: config.maxQueued, maxWaitMs: config.queueWaitMs });
   if (config.speech) {
-    // Programs from Debian's packages (docs/adr/0039); a missing one fails its first request, naming the package.
+    // Programs from Debian's packages (docs/adr/0039): without them the node would advertise what it cannot do.
+    const missing = missingSpeechPackages();
+    if (missing.length > 0) throw new Error(`--speech needs the Debian packages ${missing.join(", ")}: apt-get install ${missing.join(" ")}`);
     for (const backend of [new TtsBackend(new EspeakNgEngine()), new SttBackend(new PocketsphinxEngine())]) {
       agent.addBackend(backend, Date.now());
       logger.info({ model: backend.modelId, capabilities: backend.capabilities }, "speech engine served");

@@ -259,7 +259,7 @@ export async function resolveAndCheckNodeUrl(
   raw: string,
   allowed: NetworkAllowlist,
   lookup: LookupAll = systemLookup,
-): Promise<{ ok: true; url: URL; addresses: string[] } | { ok: false; reason: string }> {
+): Promise<{ ok: true; url: URL; addresses: string[] } | { ok: false; reason: string; unresolved?: true }> {
   const checked = checkNodeUrl(raw, allowed);
   if (!checked.ok) return checked;
   const { url } = checked;
@@ -268,9 +268,10 @@ export async function resolveAndCheckNodeUrl(
   try {
     found = await lookup(url.hostname);
   } catch (err) {
-    return { ok: false, reason: `cannot resolve ${url.hostname}: ${(err as Error).message}` };
+    // Not the policy's refusal: a name that does not resolve now may resolve later.
+    return { ok: false, reason: `cannot resolve ${url.hostname}: ${(err as Error).message}`, unresolved: true };
   }
-  if (found.length === 0) return { ok: false, reason: `${url.hostname} resolves to no address` };
+  if (found.length === 0) return { ok: false, reason: `${url.hostname} resolves to no address`, unresolved: true };
   const addresses = found.map((entry) => entry.address);
   for (const address of addresses) {
     const problem = checkAddress(address, allowed);

@@ -51,7 +51,7 @@ export interface BullMqJobQueueOptions extends JobQueueOptions {
   url: string;
   /** Every key this queue writes starts with it; two clusters on one Redis use two prefixes. */
   prefix?: string;
-  /** How often BullMQ looks for deliveries whose lock lapsed (bullmq-deliveries.ts); 30 s by default. */
+  /** How often BullMQ looks for deliveries whose lock lapsed (bullmq-deliveries.ts); 5 s by default. */
   stalledIntervalMs?: number;
 }
 
@@ -98,7 +98,7 @@ export class BullMqJobQueue implements JobQueue {
     this.#redis = new Redis(options.url, { maxRetriesPerRequest: null });
     this.#redis.on("error", () => undefined);
     this.#records = new RedisJobRecords(this.#redis, prefix);
-    this.#deliveries = new BullMqDeliveries(this.#redis, `${prefix}:bull`, options.stalledIntervalMs ?? 30_000);
+    this.#deliveries = new BullMqDeliveries(this.#redis, `${prefix}:bull`, options.stalledIntervalMs ?? 5_000);
     this.#options = resolveJobQueueOptions(options);
   }
 
@@ -137,7 +137,10 @@ export class BullMqJobQueue implements JobQueue {
     const lockToken = randomUUID();
     for (const kind of await this.#sweepThenKindsByHead(request)) {
       for (;;) {
-        const taken = await this.#deliveries.take(request.pool, kind, lockToken, request.leaseMs + LOCK_GRACE_MS);
+        // Locked for the lease's own length at first: if this coordinator dies before the lease is
+        // recorded, the delivery is free again that soon (the stalled check), not a minute later.
+        // The first renewal (at a third of the lease) extends it past the lease by the grace.
+        const taken = await this.#deliveries.take(request.pool, kind, lockToken, request.leaseMs);
         if (taken === null) break;
         const data = taken.data;
         if (data === null) {

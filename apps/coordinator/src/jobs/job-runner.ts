@@ -112,7 +112,8 @@ export class JobRunner implements Service {
       try {
         planned = await this.#o.plan(job);
       } catch (err) {
-        await queue.fail(job.id, token, messageOf(err), { retryable: false });
+        // A bad input fails at once; anything else (a store closing under it) is worth another attempt.
+        await queue.fail(job.id, token, messageOf(err), { retryable: err instanceof FlotillaError ? err.retryable : true });
         return;
       }
       if ((await queue.start(job.id, token)).status !== "ok") return;

@@ -95,7 +95,11 @@ export class JobService {
     }
   }
 
-  /** The queue's own lifetime, the sweeper's and the runner's, in the order they start. */
+  /**
+   * The queue's own lifetime and the sweeper's, in the order they start. The
+   * runners are workers(): started after what their jobs use (the file store,
+   * the webhooks), so they stop before it.
+   */
   services(log: JobRunnerLog): Service[] {
     let stopSweeper: (() => void) | undefined;
     let unlearn: (() => void) | undefined;
@@ -116,9 +120,12 @@ export class JobService {
           return Promise.resolve();
         },
       },
-      this.runner,
-      this.splits,
     ];
+  }
+
+  /** The text and split runners, in the order they start. */
+  workers(): Service[] {
+    return [this.runner, this.splits];
   }
 
   /** The kinds this coordinator runs now: text jobs, split runs over them, speech jobs while a node has the engine. */

@@ -103,6 +103,8 @@ export class LeaseLoop {
         if (kinds.length === 0) return;
         const lease = await this.#o.queue.lease({ pool, kinds, workerId: this.#o.workerId, leaseMs: this.#o.leaseMs });
         if (lease === null) continue;
+        // Stopped while leasing: the lease is left to expire, and the job runs after the restart.
+        if (this.#stopped) return;
         leasedAny = true;
         this.#run(lease);
       }

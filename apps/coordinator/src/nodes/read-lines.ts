@@ -4,19 +4,27 @@
 // the gateway's CPU profile at every request.
 import { StringDecoder } from "node:string_decoder";
 
+/** The longest line a node may send: a speech result's audio, base64, is the longest there is. */
+const MAX_LINE_CHARS = 128 * 1024 * 1024;
+
 /** Yields each line without its "\n" (and a "\r" before it); the last one even without a newline. */
 export async function* readLines(body: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   const decoder = new StringDecoder("utf8");
   let pending = "";
   for await (const chunk of body) {
+    // Only the new text can hold the next newline: searching all of a long
+    // line again at each chunk (a speech result is one line of megabytes)
+    // would cost its length squared.
+    const searchFrom = pending.length;
     pending += typeof chunk === "string" ? chunk : decoder.write(chunk);
-    let newline = pending.indexOf("\n");
+    let newline = pending.indexOf("\n", searchFrom);
     while (newline >= 0) {
       const end = newline > 0 && pending.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
       yield pending.slice(0, end);
       pending = pending.slice(newline + 1);
       newline = pending.indexOf("\n");
     }
+    if (pending.length > MAX_LINE_CHARS) throw new Error(`a line of over ${MAX_LINE_CHARS} characters, more than any answer holds`);
   }
   pending += decoder.end();
   if (pending !== "") yield pending.endsWith("\r") ? pending.slice(0, -1) : pending;

@@ -4,6 +4,16 @@
 import { FlotillaError } from "@flotilla/protocol";
 import type { JobService } from "../../jobs/job-service.ts";
 
+/**
+ * A job may name a pool that exists: a kind's default pool or a pool some
+ * node is in. Any other name would be a new queue (and a BullMQ worker per
+ * kind on Redis) that every lease loop walks from then on, made by a client.
+ */
+export function checkPool(pool: string, known: ReadonlySet<string>): void {
+  if (known.has(pool)) return;
+  throw new FlotillaError("invalid_request", `pool: no pool '${pool}'; there are ${[...known].sort().join(", ")}`, { param: "pool" });
+}
+
 export async function checkJobLimits(jobs: JobService, owner: string): Promise<void> {
   const { maxQueuedPerKey, maxQueued } = jobs.limits;
   if ((await queuedBy(jobs, owner, maxQueuedPerKey)) >= maxQueuedPerKey) {

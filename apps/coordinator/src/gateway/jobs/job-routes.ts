@@ -25,7 +25,7 @@ import { parseBody } from "../validate.ts";
 import { rejectOtherMethods } from "../method-not-allowed.ts";
 import { validateJobInput } from "./job-inputs.ts";
 import { jobView } from "./job-view.ts";
-import { checkJobLimits } from "./job-limits.ts";
+import { checkJobLimits, checkPool } from "./job-limits.ts";
 
 export interface JobCaller {
   owner: string;
@@ -42,6 +42,8 @@ export interface JobRoutesOptions {
     /** Owes the job's webhook once it ends (jobs/webhooks). */
     watch: (job: Job) => Promise<void>;
   };
+  /** The pools a job may name: the kinds' defaults and the nodes' pools. */
+  pools: () => ReadonlySet<string>;
   /** Kinds some worker runs besides the coordinator's own (media workers). */
   otherServedKinds: () => readonly JobKind[];
   /** How often a held event stream is sent the job while nothing changes: at least once a second. */
@@ -100,6 +102,7 @@ export function registerJobRoutes(app: FastifyInstance, options: JobRoutesOption
   app.post("/v1/jobs", async (request, reply) => {
     const body = parseBody(jobSubmitRequest, request.body);
     const input = validateJobInput(body.kind, body.input);
+    if (body.pool !== undefined) checkPool(body.pool, options.pools());
     if (body.webhook !== undefined) {
       const problem = await options.webhooks.problemWith(body.webhook);
       if (problem !== null) throw new FlotillaError("invalid_request", `webhook: ${problem}`, { param: "webhook" });

@@ -14,12 +14,14 @@ import { parseBody } from "../validate.ts";
 import { rejectOtherMethods } from "../method-not-allowed.ts";
 import { validateJobInput } from "./job-inputs.ts";
 import { queueStatus } from "./queue-status.ts";
-import { checkJobLimits } from "./job-limits.ts";
+import { checkJobLimits, checkPool } from "./job-limits.ts";
 
 export interface SeedRoutesOptions {
   jobs: JobService;
   registry: NodeRegistry;
   ownerOf: (request: FastifyRequest) => string;
+  /** The pools a job may name (job-limits.ts). */
+  pools: () => ReadonlySet<string>;
   nowMs: () => number;
 }
 
@@ -41,6 +43,12 @@ export interface GenerateResponse extends SplitResult {
 
 export function registerSeedRoutes(app: FastifyInstance, options: SeedRoutesOptions): void {
   const { jobs } = options;
+  // Held /generate requests end when the app closes, or its close would wait for every run to finish.
+  const held = new Set<AbortController>();
+  app.addHook("preClose", (done) => {
+    for (const controller of held) controller.abort();
+    done();
+  });
 
   app.post("/generate", async (request, reply): Promise<GenerateResponse> => {
     const body = parseBody(generateRequest, request.body);
@@ -54,6 +62,7 @@ export function registerSeedRoutes(app: FastifyInstance, options: SeedRoutesOpti
         ...(body.max_tokens === undefined ? {} : { max_tokens: body.max_tokens }),
       }),
     );
+    if (body.pool !== undefined) checkPool(body.pool, options.pools());
     const owner = options.ownerOf(request);
     await checkJobLimits(jobs, owner);
     const job = await jobs.queue.enqueue({
@@ -64,13 +73,21 @@ export function registerSeedRoutes(app: FastifyInstance, options: SeedRoutesOpti
       ...(body.priority === undefined ? {} : { priority: body.priority }),
     });
     jobs.pools.add(job.pool);
-    // The run goes on if the client hangs up: it is a job (GET /v1/jobs/{id}).
-    const hungUp = new AbortController();
+    // The run goes on if the client hangs up or the coordinator stops: it is a job (GET /v1/jobs/{id}).
+    const following = new AbortController();
+    held.add(following);
     reply.raw.once("close", () => {
-      if (!reply.raw.writableFinished) hungUp.abort();
+      if (!reply.raw.writableFinished) following.abort();
     });
-    const ended = await waitForEnd(jobs.queue, job.id, hungUp.signal);
-    if (ended === null) throw new FlotillaError("internal_error", `job ${job.id} was not followed to its end`);
+    let ended;
+    try {
+      ended = await waitForEnd(jobs.queue, job.id, following.signal);
+    } finally {
+      held.delete(following);
+    }
+    if (ended === null) {
+      throw new FlotillaError("server_busy", `the coordinator is stopping; the split run goes on as job ${job.id} (GET /v1/jobs/${job.id})`, { retryAfterS: 5 });
+    }
     if (ended.state === "succeeded") return { ...(ended.result as SplitResult), job_id: job.id };
     throw new FlotillaError("backend_error", `the split run ${job.id} ended ${ended.state}: ${ended.error?.message ?? "no reason given"}`);
   });

@@ -55,6 +55,7 @@ export async function planSpeechJob(job: Job & { kind: SpeechJobKind }, files: F
   const file = files.get(input.file_id);
   // The job's key must own it: another key's file is as good as missing.
   if (file === null || file.owner !== (job.owner ?? "open")) throw new FlotillaError("invalid_request", `input.file_id: no file '${input.file_id}'`, { param: "input.file_id" });
+  if (file.bytes === 0) throw new FlotillaError("invalid_request", `input.file_id: file '${input.file_id}' is empty`, { param: "input.file_id" });
   if (file.bytes > MAX_TRANSCRIPTION_BYTES) {
     throw new FlotillaError("invalid_request", `input.file_id: at most ${MAX_TRANSCRIPTION_BYTES / (1024 * 1024)} MiB of audio a job`, { param: "input.file_id" });
   }

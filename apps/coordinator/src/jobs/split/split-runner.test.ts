@@ -128,3 +128,17 @@ test("a run taken up again after its runner stopped finds its chunks and queues 
   assert.equal((done.result as SplitResult).output, "A\nB\nC");
   assert.equal((await queue.list({ parentId: split.id }, { limit: 10 })).jobs.length, 3);
 });
+
+test("a run cancelled while no runner holds it still takes its chunks with it", async (t) => {
+  const { queue, runner, until, nextChunk } = await setUp(t, 60_000);
+  const first = runner();
+  const split = await submitSplit(queue, "a\nb", 1);
+  const chunk = await nextChunk();
+  await first.stop();
+  // The runner that took the run is gone (its lease would expire); a new one follows the queue.
+  runner();
+  await queue.cancel(split.id);
+  await until((job) => job.state === "cancelled", chunk.job.id);
+  const children = await queue.list({ parentId: split.id }, { limit: 10 });
+  await Promise.all(children.jobs.map((c) => until((job) => job.state === "cancelled", c.id)));
+});

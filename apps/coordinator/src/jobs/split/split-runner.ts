@@ -38,18 +38,38 @@ export class SplitRunner implements Service {
   readonly name = "split runner";
   readonly #queue: JobQueue;
   readonly #loop: LeaseLoop;
+  readonly #log: LeaseLoopLog;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(options: SplitRunnerOptions) {
     this.#queue = options.queue;
+    this.#log = options.log;
     this.#loop = new LeaseLoop({ ...options, kinds: () => ["split"], concurrency: options.concurrency ?? 16, work: (lease, signal) => this.#run(lease, signal) });
   }
 
   start(): void {
+    // A run that ends by any path but its own runner (cancelled while no runner held it, dead
+    // after its lease expired too often) takes its unfinished chunks with it.
+    this.#unsubscribe = this.#queue.subscribe((change) => {
+      const { job } = change;
+      if (change.type !== "state" || job.kind !== "split" || !isTerminal(job.state) || job.state === "succeeded") return;
+      this.#cancelChildrenOf(job.id).catch((err: unknown) => this.#log.warn({ err, job: job.id }, "could not cancel a split run's chunks"));
+    });
     this.#loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    await this.#loop.stop();
+  }
+
+  async #cancelChildrenOf(parentId: string): Promise<void> {
+    let cursor: string | null = null;
+    do {
+      const page = await this.#queue.list({ parentId }, { cursor, limit: 500 });
+      for (const child of page.jobs) if (!isTerminal(child.state)) await this.#queue.cancel(child.id);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
   }
 
   async #run(lease: Lease, signal: AbortSignal): Promise<void> {

@@ -15,10 +15,11 @@ import { WebhookService, type WebhookServiceOptions, type JobWebhookEvent } from
 
 const openai = new OpenAI({ apiKey: "not-used" });
 const allowlist = NetworkAllowlist.default();
-const checkUrl = async (url: string) => {
-  const checked = await resolveAndCheckNodeUrl(url, allowlist);
-  return checked.ok ? null : checked.reason;
+const verdictUnder = (list: NetworkAllowlist) => async (url: string) => {
+  const checked = await resolveAndCheckNodeUrl(url, list);
+  return checked.ok ? { ok: true as const } : { ok: false as const, reason: checked.reason, ...(checked.unresolved ? { unresolved: true as const } : {}) };
 };
+const checkUrl = verdictUnder(allowlist);
 const worker = { workerId: "w", leaseMs: 60_000 };
 
 async function setUp(t: TestContext) {
@@ -146,13 +147,24 @@ test("a URL the policy refuses when it is due is given up without a request", as
   t.after(() => receiver.close());
   // This start's allowlist no longer takes loopback.
   const narrow = NetworkAllowlist.fromCidrs(["10.0.0.0/8"]);
-  const webhooks = service({ checkUrl: (url) => resolveAndCheckNodeUrl(url, narrow).then((c) => (c.ok ? null : c.reason)) });
+  const webhooks = service({ checkUrl: verdictUnder(narrow) });
   const job = await submit(receiver.url);
   await webhooks.watch(job);
   await queue.cancel(job.id);
   await settled(job.id, "gave_up");
   assert.match(webhooks.delivery(job.id)?.lastError ?? "", /not allowed: 127\.0\.0\.1 is outside the allowed networks/);
   assert.equal(receiver.received.length, 0);
+});
+
+test("a name that does not resolve when the webhook is due is retried, not given up at once", async (t) => {
+  const { service, submit, succeed, settled } = await setUp(t);
+  const webhooks = service({ checkUrl: () => Promise.resolve({ ok: false, reason: "cannot resolve hooks.lan: EAI_AGAIN", unresolved: true }) });
+  const job = await submit("http://hooks.lan/done");
+  await webhooks.watch(job);
+  await succeed(job);
+  await settled(job.id, "gave_up");
+  assert.equal(webhooks.delivery(job.id)?.attempts, 3, "every attempt of the schedule was made");
+  assert.match(webhooks.delivery(job.id)?.lastError ?? "", /cannot resolve hooks\.lan/);
 });
 
 test("a job without a webhook, or made by the coordinator itself, owes none", async (t) => {

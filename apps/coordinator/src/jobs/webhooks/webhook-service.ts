@@ -32,8 +32,8 @@ export interface WebhookServiceOptions {
   dispatcher: Dispatcher;
   /** The job as clients see it (GET /v1/jobs/:id): the event's `data`. */
   render: (job: Job) => Promise<unknown>;
-  /** Null when the URL may be called now, else why not: the node URL policy. */
-  checkUrl: (url: string) => Promise<string | null>;
+  /** Whether the URL may be called now under the node URL policy; a name that does not resolve is retried, not refused. */
+  checkUrl: (url: string) => Promise<{ ok: true } | { ok: false; reason: string; unresolved?: true }>;
   log: JobRunnerLog;
   schedule?: WebhookSchedule;
   /** How long a receiver has to answer; default 10 s. */
@@ -85,8 +85,9 @@ export class WebhookService implements Service {
   }
 
   /** Null when a webhook URL may be called, else why not: the node URL policy. */
-  problemWith(url: string): Promise<string | null> {
-    return this.#options.checkUrl(url);
+  async problemWith(url: string): Promise<string | null> {
+    const verdict = await this.#options.checkUrl(url);
+    return verdict.ok ? null : verdict.reason;
   }
 
   /** Records that the job's webhook is owed; call once its job is accepted. A repeat changes nothing. */
@@ -163,13 +164,13 @@ export class WebhookService implements Service {
   async #deliver(delivery: WebhookDelivery): Promise<void> {
     if (delivery.eventId === null || delivery.body === null) return;
     // Checked again at each send: the allowlist is this start's, which may be narrower than the one that accepted the URL.
-    const refused = await this.#options.checkUrl(delivery.url);
+    const verdict = await this.#options.checkUrl(delivery.url);
     if (this.#stopping.signal.aborted) return;
-    if (refused !== null) {
-      this.#giveUp(delivery, `the webhook URL is not allowed: ${refused}`);
+    if (!verdict.ok && verdict.unresolved !== true) {
+      this.#giveUp(delivery, `the webhook URL is not allowed: ${verdict.reason}`);
       return;
     }
-    const outcome = await sendWebhook(
+    const outcome = !verdict.ok ? { ok: false as const, error: verdict.reason } : await sendWebhook(
       { url: delivery.url, eventId: delivery.eventId, body: delivery.body, secret: this.secretFor(delivery.owner) },
       { dispatcher: this.#options.dispatcher, timeoutMs: this.#options.timeoutMs ?? 10_000, nowMs: this.#nowMs(), signal: this.#stopping.signal },
     );

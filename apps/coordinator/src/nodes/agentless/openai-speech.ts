@@ -49,7 +49,9 @@ const verboseTranscript = z.object({
 
 export async function transcribeOn(endpoint: NodeEndpoint, base: string, request: TranscriptionRequest, signal: AbortSignal): Promise<TranscriptionResult> {
   const form = new FormData();
-  form.append("file", new Blob([Buffer.from(request.input.audioBase64, "base64")]), "audio");
+  const audio = Buffer.from(request.input.audioBase64, "base64");
+  // Servers (OpenAI's among them) pick the decoder by the file's extension.
+  form.append("file", new Blob([audio]), `audio.${extensionOf(audio)}`);
   form.append("model", request.model);
   form.append("response_format", "verbose_json");
   form.append("timestamp_granularities[]", "segment");
@@ -77,6 +79,15 @@ export async function transcribeOn(endpoint: NodeEndpoint, base: string, request
     segments,
     words: transcript.words?.map((w) => ({ startS: w.start, endS: w.end, word: w.word })) ?? [],
   };
+}
+
+/** The extension for an upload, from its first bytes; wav when nothing matches. */
+function extensionOf(audio: Buffer): string {
+  const head = audio.subarray(0, 4).toString("latin1");
+  if (head === "fLaC") return "flac";
+  if (head === "OggS") return "ogg";
+  if (head.startsWith("ID3") || (audio[0] === 0xff && ((audio[1] ?? 0) & 0xe0) === 0xe0)) return "mp3";
+  return "wav";
 }
 
 /** verbose_json's "english" (or a code) as the ISO-639-1 code. */
