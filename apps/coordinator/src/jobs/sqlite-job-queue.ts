@@ -56,6 +56,9 @@ interface Statements {
   queueSeq: StatementSync;
   counts: StatementSync;
   list: StatementSync;
+  listByOwner: StatementSync;
+  listByOwnerState: StatementSync;
+  listByParent: StatementSync;
 }
 
 function prepare(db: DatabaseSync): Statements {
@@ -81,12 +84,23 @@ function prepare(db: DatabaseSync): Statements {
         AND (priority_rank < $rank OR (priority_rank = $rank AND queue_seq < $queueSeq))`),
     queueSeq: db.prepare("SELECT queue_seq FROM jobs WHERE id = ?"),
     counts: db.prepare("SELECT state, COUNT(*) AS n FROM jobs WHERE pool = ? GROUP BY state"),
-    list: db.prepare(`
-      SELECT seq, job_json FROM jobs
-      WHERE seq > $after AND ($state IS NULL OR state = $state) AND ($pool IS NULL OR pool = $pool) AND ($kind IS NULL OR kind = $kind)
-        AND ($owner IS NULL OR owner = $owner) AND ($parent IS NULL OR parent_id = $parent)
-      ORDER BY seq LIMIT $limit`),
+    // One statement per leading filter: `$owner IS NULL OR owner = $owner`
+    // would keep the planner off the owner's (and the parent's) index, and
+    // the per-key limit asks for one owner's queued jobs at every submit.
+    list: db.prepare(listSql("1 = 1")),
+    listByOwner: db.prepare(listSql("owner = $owner")),
+    listByOwnerState: db.prepare(listSql("owner = $owner AND state = $state")),
+    listByParent: db.prepare(listSql("parent_id = $parent")),
   };
+}
+
+/** A page of jobs in enqueue order, `lead` the filter an index answers; the others as the caller gives them. */
+function listSql(lead: string): string {
+  return `
+      SELECT seq, job_json FROM jobs
+      WHERE ${lead} AND seq > $after AND ($state IS NULL OR state = $state) AND ($pool IS NULL OR pool = $pool) AND ($kind IS NULL OR kind = $kind)
+        AND ($owner IS NULL OR owner = $owner) AND ($parent IS NULL OR parent_id = $parent)
+      ORDER BY seq LIMIT $limit`;
 }
 
 /** Our own JSON, written by this file: read back as it was written. */
@@ -211,7 +225,15 @@ export class SqliteJobQueue implements JobQueue {
   list(filter: JobFilter, page: { cursor?: string | null; limit: number }): Promise<ListPage> {
     return Promise.try(() => {
       const limit = clampLimit(page.limit);
-      const rows = this.#sql.list.all({
+      const statement =
+        filter.parentId !== undefined
+          ? this.#sql.listByParent
+          : filter.owner !== undefined
+            ? filter.state !== undefined
+              ? this.#sql.listByOwnerState
+              : this.#sql.listByOwner
+            : this.#sql.list;
+      const rows = statement.all({
         after: parseListCursor(page.cursor),
         state: filter.state ?? null,
         pool: filter.pool ?? null,
