@@ -40,7 +40,7 @@ export class BlobStore {
    * Streams `source` into a blob. Past `maxBytes` it stops reading, removes
    * what it wrote and throws payload_too_large (the source is left unread).
    */
-  async write(source: Readable | Buffer, maxBytes: number): Promise<WrittenBlob> {
+  async write(source: Readable | Buffer, maxBytes: number, beforeNamed: (sha256: string) => void = () => {}): Promise<WrittenBlob> {
     const temporary = path.join(this.dir, `${TEMPORARY_PREFIX}${randomUUID()}`);
     const handle = await open(temporary, "wx", PRIVATE_FILE_MODE);
     const hash = createHash("sha256");
@@ -63,6 +63,8 @@ export class BlobStore {
     await handle.close();
     const sha256 = hash.digest("hex");
     const target = this.pathOf(sha256);
+    // Told before the blob has its name, so a caller can pin it before a sweep could see it unnamed.
+    beforeNamed(sha256);
     // Renaming over an existing blob of the same content replaces it with the same bytes.
     await rename(temporary, target);
     await syncDirectory(this.dir);

@@ -124,9 +124,19 @@ export class FileStore {
 
   /** Writes the blob and pins it until release(); throws payload_too_large past the limit. */
   async stage(source: Readable | Buffer): Promise<StagedBlob> {
-    const written = await this.#blobs.write(source, this.limits.maxFileBytes);
-    this.#pinned.set(written.sha256, (this.#pinned.get(written.sha256) ?? 0) + 1);
-    return { ...written, staged: true };
+    let pinned: string | undefined;
+    try {
+      // Pinned before its rename: between the rename and a later pin, a sweep (or the release of
+      // another file with the same bytes) would see a blob that no row names and nothing holds.
+      const written = await this.#blobs.write(source, this.limits.maxFileBytes, (sha256) => {
+        pinned = sha256;
+        this.#pinned.set(sha256, (this.#pinned.get(sha256) ?? 0) + 1);
+      });
+      return { ...written, staged: true };
+    } catch (err) {
+      if (pinned !== undefined) this.#unpin(pinned);
+      throw err;
+    }
   }
 
   /** Adds the row naming a staged blob. Synchronous: callable inside a FilesDb transaction. */
@@ -157,13 +167,17 @@ export class FileStore {
 
   /** Unpins a staged blob; one that no row names is removed. */
   release(blob: StagedBlob): void {
-    const held = (this.#pinned.get(blob.sha256) ?? 1) - 1;
+    this.#unpin(blob.sha256);
+  }
+
+  #unpin(sha256: string): void {
+    const held = (this.#pinned.get(sha256) ?? 1) - 1;
     if (held > 0) {
-      this.#pinned.set(blob.sha256, held);
+      this.#pinned.set(sha256, held);
       return;
     }
-    this.#pinned.delete(blob.sha256);
-    if (this.#sql.shaUsed.get(blob.sha256) === undefined) void this.#blobs.remove(blob.sha256).catch(() => {});
+    this.#pinned.delete(sha256);
+    if (this.#sql.shaUsed.get(sha256) === undefined) void this.#blobs.remove(sha256).catch(() => {});
   }
 
   /** The file, or null when there is none (or it has expired: a sweep may not have run yet). */
