@@ -124,3 +124,29 @@ test("a delivery taken by a coordinator that died before recording the lease goe
     await queue.close();
   }
 });
+
+test("jobs stored before the owner and parent indexes existed are indexed once, on the first list", async () => {
+  const prefix = `t-${randomUUID()}`;
+  const writer = new BullMqJobQueue({ url: url(), prefix });
+  const { Redis } = await import("ioredis");
+  const raw = new Redis(url());
+  try {
+    const parent = await writer.enqueue({ kind: "split", input: {}, owner: "key:a" });
+    const child = await writer.enqueue({ kind: "chat", input: {}, owner: "key:a", parentId: parent.id });
+    await writer.enqueue({ kind: "chat", input: {}, owner: "key:b" });
+    // As an older version left Redis: no owner or parent index, no mark.
+    await raw.del(`${prefix}:owner:key:a`, `${prefix}:owner-queued:key:a`, `${prefix}:children:${parent.id}`, `${prefix}:index-version`);
+    const reader = new BullMqJobQueue({ url: url(), prefix });
+    try {
+      assert.deepEqual((await reader.list({ owner: "key:a" }, { limit: 10 })).jobs.map((j) => j.id), [parent.id, child.id]);
+      assert.deepEqual((await reader.list({ owner: "key:a", state: "queued" }, { limit: 10 })).jobs.map((j) => j.id), [parent.id, child.id]);
+      assert.deepEqual((await reader.list({ parentId: parent.id }, { limit: 10 })).jobs.map((j) => j.id), [child.id]);
+      assert.equal(await raw.get(`${prefix}:index-version`), "1");
+    } finally {
+      await reader.close();
+    }
+  } finally {
+    raw.disconnect();
+    await writer.close();
+  }
+});

@@ -64,6 +64,9 @@ const ZREM_IF_SCORE = new RedisScript(`
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('ZREM', KEYS[1], ARGV[1]) end
 return 0`);
 
+/** The owner and parent indexes (redis-job-records.ts) every stored job is in, once this is set. */
+const INDEX_VERSION = "1";
+
 /** Records kept as last written here, so a worker's next call skips the read (their rev still guards the write). */
 const KNOWN_RECORDS = 10_000;
 
@@ -91,6 +94,7 @@ export class BullMqJobQueue implements JobQueue {
   readonly #known = new Map<string, StoredDoc>();
   /** The BullMQ jobs of the leases taken here, by flotilla job id: settling them needs no lookup. */
   readonly #taken = new Map<string, BullJob>();
+  #indexing: Promise<void> | undefined;
 
   constructor(options: BullMqJobQueueOptions) {
     const prefix = options.prefix ?? "flotilla:jobs";
@@ -228,9 +232,19 @@ export class BullMqJobQueue implements JobQueue {
     const limit = clampLimit(page.limit);
     let after = parseListCursor(page.cursor);
     const matched: JobDoc[] = [];
-    // Filters are applied to the records: O(jobs scanned). Indexes per filter come with the HTTP API if lists get slow.
+    await this.#indexed();
+    // The narrowest index that holds every match; the other filters are applied to the records.
+    const keys = this.#records.keys;
+    const index =
+      filter.parentId !== undefined
+        ? keys.children(filter.parentId)
+        : filter.owner !== undefined
+          ? filter.state === "queued"
+            ? keys.ownedQueued(filter.owner)
+            : keys.owned(filter.owner)
+          : keys.all();
     while (matched.length <= limit) {
-      const batch = await this.#redis.zrangebyscore(this.#records.keys.all(), `(${after}`, "+inf", "WITHSCORES", "LIMIT", 0, 200);
+      const batch = await this.#redis.zrangebyscore(index, `(${after}`, "+inf", "WITHSCORES", "LIMIT", 0, 200);
       if (batch.length === 0) break;
       const ids = batch.filter((_, i) => i % 2 === 0);
       // Move on by the index, not by the records read: a missing record must not stall the walk.
@@ -344,6 +358,37 @@ export class BullMqJobQueue implements JobQueue {
   }
 
 
+
+  /**
+   * Jobs stored before the owner and parent indexes existed are put in them
+   * once, on the first list: a walk of every job, then a mark so no
+   * coordinator walks again. New jobs are indexed by COMMIT itself.
+   */
+  #indexed(): Promise<void> {
+    this.#indexing ??= (async () => {
+      const keys = this.#records.keys;
+      if ((await this.#redis.get(keys.indexVersion())) === INDEX_VERSION) return;
+      let after = 0;
+      for (;;) {
+        const batch = await this.#redis.zrangebyscore(keys.all(), `(${after}`, "+inf", "WITHSCORES", "LIMIT", 0, 500);
+        if (batch.length === 0) break;
+        after = Number(batch.at(-1));
+        const pipeline = this.#redis.pipeline();
+        for (const doc of await this.#records.loadMany(batch.filter((_, i) => i % 2 === 0))) {
+          const { owner, parentId, state, id } = doc.job;
+          if (owner !== null) pipeline.zadd(keys.owned(owner), doc.seq, id);
+          if (owner !== null && state === "queued") pipeline.zadd(keys.ownedQueued(owner), doc.seq, id);
+          if (parentId !== null) pipeline.zadd(keys.children(parentId), doc.seq, id);
+        }
+        await pipeline.exec();
+      }
+      await this.#redis.set(keys.indexVersion(), INDEX_VERSION);
+    })().catch((err: unknown) => {
+      this.#indexing = undefined;
+      throw err;
+    });
+    return this.#indexing;
+  }
 
   /** The kinds asked for that have queued jobs in the pool, the one with the best head first. */
   async #kindsByHead(request: LeaseRequest): Promise<LeaseRequest["kinds"]> {

@@ -44,6 +44,21 @@ export class RedisJobKeys {
   all(): string {
     return `${this.#prefix}:all`;
   }
+  /** One owner's jobs by seq, and its queued ones: what the per-key list and limit read. */
+  owned(owner: string): string {
+    return `${this.#prefix}:owner:${owner}`;
+  }
+  ownedQueued(owner: string): string {
+    return `${this.#prefix}:owner-queued:${owner}`;
+  }
+  /** A job's children (a batch's lines, a split run's chunks) by seq. */
+  children(parentId: string): string {
+    return `${this.#prefix}:children:${parentId}`;
+  }
+  /** Which of the indexes above the stored jobs are in: set once they all are. */
+  indexVersion(): string {
+    return `${this.#prefix}:index-version`;
+  }
   state(pool: string, state: JobState): string {
     return `${this.#prefix}:state:${pool}:${state}`;
   }
@@ -106,7 +121,11 @@ return 1`);
 export function indexOperations(keys: RedisJobKeys, before: JobDoc | null, after: JobDoc): string[] {
   const ops: string[] = [];
   const { job } = after;
-  if (before === null) ops.push("zadd", keys.all(), String(after.seq));
+  if (before === null) ops.push("zadd", keys.all(), String(after.seq), ...newJobIndexes(keys, after));
+  if (job.owner !== null) {
+    if (job.state === "queued") ops.push("zadd", keys.ownedQueued(job.owner), String(after.seq));
+    else if (before?.job.state === "queued") ops.push("zrem", keys.ownedQueued(job.owner));
+  }
   if (before?.job.state !== job.state) {
     if (before !== null) ops.push("srem", keys.state(before.job.pool, before.job.state));
     ops.push("sadd", keys.state(job.pool, job.state));
@@ -121,6 +140,14 @@ export function indexOperations(keys: RedisJobKeys, before: JobDoc | null, after
   }
   if (isLeased(job.state) && job.leaseDeadlineMs !== null) ops.push("zadd", keys.leases(), String(job.leaseDeadlineMs));
   else ops.push("zrem", keys.leases());
+  return ops;
+}
+
+/** The owner's and the parent's index entries a new job gets (and a backfill gives an old one). */
+export function newJobIndexes(keys: RedisJobKeys, doc: JobDoc): string[] {
+  const ops: string[] = [];
+  if (doc.job.owner !== null) ops.push("zadd", keys.owned(doc.job.owner), String(doc.seq));
+  if (doc.job.parentId !== null) ops.push("zadd", keys.children(doc.job.parentId), String(doc.seq));
   return ops;
 }
 
