@@ -48,7 +48,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const services = new ServiceGroup();
   let jobs: JobService;
   try {
-    jobs = await openJobs(state, parts, options, () => batches.files);
+    jobs = await openJobs(parts, options, () => batches.files);
   } catch (err) {
     await Promise.allSettled([state.store.close(), state.connections.close()]);
     await state.dataDirLock.release();
@@ -100,7 +100,7 @@ export * from "./config/public.ts";
  * which dispatches as /v1 does. `files` is asked only when a speech job runs,
  * which is after the file store is open.
  */
-function openJobs(state: CoordinatorState, parts: DecisionParts, options: CoordinatorOptions, files: () => FileStore): Promise<JobService> {
+function openJobs(parts: DecisionParts, options: CoordinatorOptions, files: () => FileStore): Promise<JobService> {
   const maxTokensLimit = options.maxTokensLimit ?? DEFAULT_MAX_TOKENS_LIMIT;
   const continueOnFailure = options.routing?.continueOnFailure ?? false;
   return JobService.open(options.jobs ?? {}, {
@@ -111,10 +111,8 @@ function openJobs(state: CoordinatorState, parts: DecisionParts, options: Coordi
       isSpeechJobKind(job.kind)
         ? planSpeechJob({ ...job, kind: job.kind }, files())
         : planTextJob(job, { maxTokensLimit, continueOnFailure, nowMs: Date.now }),
-    speechServed: (kind) => {
-      const capability = kind === "speech" ? "tts" : "stt";
-      return state.registry.statuses(Date.now()).some((node) => node.health !== "down" && node.models.some((model) => model.capabilities.includes(capability)));
-    },
+    // The router's snapshot answers it: the lease loops ask at every pump.
+    speechServed: (kind) => parts.router.serves(kind === "speech" ? "tts" : "stt"),
     log: options.logger,
   });
 }

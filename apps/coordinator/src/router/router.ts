@@ -9,7 +9,7 @@
 // Classifying may ask a model (async); routing a classified request is
 // synchronous, so the busy queue can re-route waiters one after another and
 // each sees the slots the previous one took.
-import { capabilityOf, isEmbedding, isGeneration, type Workload } from "@flotilla/protocol";
+import { capabilityOf, isEmbedding, isGeneration, type Capability, type Workload } from "@flotilla/protocol";
 import type { NodeRegistry } from "../nodes/node-registry.ts";
 import { classifierInputOf, heuristicClassifier, type Classification, type Classifier } from "./classify.ts";
 import { explainRoute } from "./explain.ts";
@@ -156,6 +156,11 @@ export class Router {
       else this.#inFlight.set(node, left);
       this.#o.onRelease?.();
     };
+  }
+
+  /** Whether some node that takes work now (ready or suspect, not drained) serves a model that can do `capability`. */
+  serves(capability: Capability): boolean {
+    return this.#current().byCapability[capability].auto.byNode.size > 0;
   }
 
   /** Requests this coordinator has in flight on `node`. */
