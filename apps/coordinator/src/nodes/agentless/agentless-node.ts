@@ -30,7 +30,7 @@ import { ollamaDialect } from "./ollama-dialect.ts";
 import { SseDecoder } from "./sse.ts";
 import { refusedHealthCheck } from "./health-problem.ts";
 import { selectServedModels } from "./served-models.ts";
-import { errorMessageOf, readText, send, type NodeEndpoint } from "./node-http.ts";
+import { errorMessageOf, readText, readWhole, send, type NodeEndpoint } from "./node-http.ts";
 import { unreachable } from "../unreachable.ts";
 import { ToolCallAssembly } from "./tool-call-assembly.ts";
 import { speakOn, transcribeOn } from "./openai-speech.ts";
@@ -201,13 +201,7 @@ export class AgentlessNode implements InferenceNode {
     }
     const { url, body } = this.#dialect.embeddings(this.spec.url, request);
     const answer = await send(this.#endpoint, "POST", url, body, signal, true);
-    let json;
-    try {
-      json = parseJson(await readText(answer.body, MAX_EMBEDDINGS_BODY_BYTES));
-    } catch (err) {
-      if (signal.aborted) throw err;
-      throw unreachable(this.name, err);
-    }
+    const json = parseJson((await readWhole(this.#endpoint, answer, MAX_EMBEDDINGS_BODY_BYTES, signal)).toString("utf8"));
     const parsed = json.ok ? this.#dialect.parseEmbeddings(json.value) : json;
     if (!parsed.ok) throw new FlotillaError("backend_error", `node ${this.name} failed: ${parsed.error}`);
     if (parsed.value.vectors.length !== request.input.items.length) {

@@ -104,13 +104,26 @@ function mediaTypeOf(header: string | string[] | undefined): string {
   return (value ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 }
 
+/**
+ * A whole answer's body, up to `maxBytes`: a read that fails is the node
+ * being unreachable, unless the caller aborted (its reason is thrown as it is).
+ */
+export async function readWhole(endpoint: NodeEndpoint, answer: Answer, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
+  try {
+    return await readBytes(answer.body, maxBytes);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw unreachable(endpoint.name, err);
+  }
+}
+
 /** Reads a body up to `maxBytes`; a longer one is cut there and the rest dropped. */
 export async function readText(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<string> {
   return (await readBytes(body, maxBytes)).toString("utf8");
 }
 
 /** The same, as bytes: read `maxBytes + 1` to tell a body at the bound from one past it. */
-export async function readBytes(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<Buffer> {
+async function readBytes(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {

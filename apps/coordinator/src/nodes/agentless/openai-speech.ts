@@ -16,8 +16,7 @@ import {
 } from "@flotilla/protocol";
 import { firstIssue, parseJson } from "./dialect.ts";
 import { openaiUrl } from "./openai-dialect.ts";
-import { readBytes, readText, send, type NodeEndpoint } from "./node-http.ts";
-import { unreachable } from "../unreachable.ts";
+import { readWhole, send, type NodeEndpoint } from "./node-http.ts";
 
 /** The most audio one answer may carry: ten minutes of 24 kHz pcm is 29 MB. */
 const MAX_AUDIO_BYTES = 64 * 1024 * 1024;
@@ -27,13 +26,7 @@ export async function speakOn(endpoint: NodeEndpoint, base: string, request: Spe
   const { text, voice, format, speed } = request.input;
   const body = { model: request.model, input: text, voice, response_format: format, speed };
   const answer = await send(endpoint, "POST", openaiUrl(base, "audio/speech"), body, signal, true);
-  let audio: Buffer;
-  try {
-    audio = await readBytes(answer.body, MAX_AUDIO_BYTES + 1);
-  } catch (err) {
-    if (signal.aborted) throw err;
-    throw unreachable(endpoint.name, err);
-  }
+  const audio = await readWhole(endpoint, answer, MAX_AUDIO_BYTES + 1, signal);
   if (audio.length > MAX_AUDIO_BYTES) throw new FlotillaError("backend_error", `node ${endpoint.name} sent more than ${MAX_AUDIO_BYTES} bytes of audio`);
   if (audio.length === 0) throw new FlotillaError("backend_error", `node ${endpoint.name} sent no audio`);
   return { format, audioBase64: audio.toString("base64"), sampleRate: format === "pcm" ? PCM_SAMPLE_RATE : 0, durationS: durationOf(audio, format) };
@@ -58,14 +51,7 @@ export async function transcribeOn(endpoint: NodeEndpoint, base: string, request
   form.append("timestamp_granularities[]", "word");
   if (request.input.language !== undefined) form.append("language", request.input.language);
   const answer = await send(endpoint, "POST", openaiUrl(base, "audio/transcriptions"), form, signal, true);
-  let text: string;
-  try {
-    text = await readText(answer.body, MAX_TRANSCRIPT_BYTES);
-  } catch (err) {
-    if (signal.aborted) throw err;
-    throw unreachable(endpoint.name, err);
-  }
-  const json = parseJson(text);
+  const json = parseJson((await readWhole(endpoint, answer, MAX_TRANSCRIPT_BYTES, signal)).toString("utf8"));
   const parsed = json.ok ? verboseTranscript.safeParse(json.value) : undefined;
   if (parsed === undefined || !parsed.success) {
     throw new FlotillaError("backend_error", `node ${endpoint.name} sent a transcript that is not verbose_json: ${parsed === undefined ? "not JSON" : firstIssue(parsed.error.issues)}`);
