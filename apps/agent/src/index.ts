@@ -18,7 +18,7 @@ export { HeartbeatLoop } from "./cluster/heartbeat-loop.ts";
 export { detectHardware, type DetectOptions } from "./hardware/detect.ts";
 export { MdnsAgent, findCoordinator, CoordinatorNotFound, type FoundCoordinator } from "./discovery/mdns-agent.ts";
 export { HardwareWatch } from "./hardware/hardware-watch.ts";
-export { TtsBackend, SttBackend } from "./speech/speech-backend.ts";
+export { ttsBackend, sttBackend } from "./speech/speech-backend.ts";
 export { EspeakNgEngine } from "./speech/espeak-ng-engine.ts";
 export { PocketsphinxEngine } from "./speech/pocketsphinx-engine.ts";
 export { missingSpeechPackages } from "./speech/speech-packages.ts";

@@ -18,50 +18,30 @@ import type { SttEngine, TtsEngine } from "./speech-engine.ts";
 /** Speech engines are programs on the CPU: two at once keep a small machine responsive. */
 const DEFAULT_PARALLEL = 2;
 
-export class TtsBackend implements InferenceBackend {
-  readonly modelId: string;
+type Serve = (workload: Workload, signal: AbortSignal) => Promise<WorkloadResult> | null;
+
+class SpeechBackend implements InferenceBackend {
   /** The most characters one request may have: what a speech model's "context" is. */
   readonly contextSize = MAX_SPEECH_CHARS;
-  readonly parallelSequences: number;
-  readonly capabilities: readonly Capability[] = ["tts"];
-  readonly #engine: TtsEngine;
-
-  constructor(engine: TtsEngine, parallel = DEFAULT_PARALLEL) {
-    this.#engine = engine;
-    this.modelId = engine.id;
-    this.parallelSequences = parallel;
-  }
-
-  async run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
-    if (workload.input.kind !== "speech") throw notCapable(this.modelId, workload);
-    const { text, voice, speed, format } = workload.input;
-    const made = await this.#engine.synthesize({ text, voice, speed, format }, options.signal);
-    return { kind: "speech", format: made.format, audioBase64: made.audio.toString("base64"), sampleRate: made.sampleRate, durationS: made.durationS };
-  }
-
-  dispose(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-export class SttBackend implements InferenceBackend {
   readonly modelId: string;
-  readonly contextSize = MAX_SPEECH_CHARS;
+  readonly capabilities: readonly Capability[];
   readonly parallelSequences: number;
-  readonly capabilities: readonly Capability[] = ["stt"];
-  readonly #engine: SttEngine;
+  /** The engine's answer, or null for a workload of another kind. */
+  readonly #serve: Serve;
 
-  constructor(engine: SttEngine, parallel = DEFAULT_PARALLEL) {
-    this.#engine = engine;
-    this.modelId = engine.id;
+  constructor(modelId: string, capability: Capability, parallel: number, serve: Serve) {
+    this.modelId = modelId;
+    this.capabilities = [capability];
     this.parallelSequences = parallel;
+    this.#serve = serve;
   }
 
   async run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
-    if (workload.input.kind !== "transcription") throw notCapable(this.modelId, workload);
-    const { audioBase64, language } = workload.input;
-    const transcript = await this.#engine.transcribe({ audio: Buffer.from(audioBase64, "base64"), ...(language === undefined ? {} : { language }) }, options.signal);
-    return { kind: "transcription", ...transcript };
+    const served = this.#serve(workload, options.signal);
+    if (served === null) {
+      throw new FlotillaError("model_not_capable", `"${this.modelId}" is a speech engine and does not serve ${workload.input.kind}`, { param: "model" });
+    }
+    return served;
   }
 
   dispose(): Promise<void> {
@@ -69,6 +49,25 @@ export class SttBackend implements InferenceBackend {
   }
 }
 
-function notCapable(modelId: string, workload: Workload): FlotillaError {
-  return new FlotillaError("model_not_capable", `"${modelId}" is a speech engine and does not serve ${workload.input.kind}`, { param: "model" });
+export function ttsBackend(engine: TtsEngine, parallel = DEFAULT_PARALLEL): InferenceBackend {
+  return new SpeechBackend(engine.id, "tts", parallel, (workload, signal) => {
+    if (workload.input.kind !== "speech") return null;
+    const { text, voice, speed, format } = workload.input;
+    return engine.synthesize({ text, voice, speed, format }, signal).then((made) => ({
+      kind: "speech",
+      format: made.format,
+      audioBase64: made.audio.toString("base64"),
+      sampleRate: made.sampleRate,
+      durationS: made.durationS,
+    }));
+  });
+}
+
+export function sttBackend(engine: SttEngine, parallel = DEFAULT_PARALLEL): InferenceBackend {
+  return new SpeechBackend(engine.id, "stt", parallel, (workload, signal) => {
+    if (workload.input.kind !== "transcription") return null;
+    const { audioBase64, language } = workload.input;
+    const audio = Buffer.from(audioBase64, "base64");
+    return engine.transcribe({ audio, ...(language === undefined ? {} : { language }) }, signal).then((transcript) => ({ kind: "transcription", ...transcript }));
+  });
 }

@@ -1,7 +1,7 @@
 // Loading the configured models into an agent: shared by `up` and `agent`.
 import path from "node:path";
 import { pino, type Logger } from "pino";
-import { Agent, EspeakNgEngine, loadLlamaCpp, missingSpeechPackages, parseModelSpec, PocketsphinxEngine, resolveModel, SttBackend, TtsBackend } from "@flotilla/agent";
+import { Agent, EspeakNgEngine, loadLlamaCpp, missingSpeechPackages, parseModelSpec, PocketsphinxEngine, resolveModel, sttBackend, ttsBackend } from "@flotilla/agent";
 import type { UpConfig } from "../config/up-config.ts";
 import { progressPrinter } from "../progress.ts";
 
@@ -13,7 +13,7 @@ export async function createAgentWithModels(config: UpConfig, env: NodeJS.Proces
     // Programs from Debian's packages (docs/adr/0039): without them the node would advertise what it cannot do.
     const missing = missingSpeechPackages();
     if (missing.length > 0) throw new Error(`--speech needs the Debian packages ${missing.join(", ")}: apt-get install ${missing.join(" ")}`);
-    for (const backend of [new TtsBackend(new EspeakNgEngine()), new SttBackend(new PocketsphinxEngine())]) {
+    for (const backend of [ttsBackend(new EspeakNgEngine()), sttBackend(new PocketsphinxEngine())]) {
       agent.addBackend(backend, Date.now());
       logger.info({ model: backend.modelId, capabilities: backend.capabilities }, "speech engine served");
     }
