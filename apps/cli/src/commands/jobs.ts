@@ -6,11 +6,11 @@
 import { readFile } from "node:fs/promises";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { z } from "zod";
-import { JOB_KINDS, JOB_PRIORITIES, JOB_STATES, jobList, jobObject, type JobKind, type JobObject, type JobPriority, type JobState } from "@flotilla/protocol";
+import { JOB_KINDS, JOB_PRIORITIES, JOB_STATES, jobList, jobObject, type JobKind, type JobObject, type JobState } from "@flotilla/protocol";
 import { CliError, type ClientTarget } from "../client.ts";
 import { JobClient } from "../job-client.ts";
 import { answerText, details, LIST_HEADER, listRow, status, terminalJson } from "../job-display.ts";
-import { submitBody, UsageError } from "../job-submit-body.ts";
+import { submitBody, UsageError, type SubmitFlags } from "../job-submit-body.ts";
 import { JobBoard } from "../job-board.ts";
 import { parsePositiveInt } from "../option-parsers.ts";
 import { printable } from "../printable.ts";
@@ -32,18 +32,10 @@ interface KeyFlags extends ClientFlags {
   apiKey?: string;
 }
 
-interface SubmitOptions extends KeyFlags {
-  kind: JobKind;
-  model?: string;
-  prompt?: string;
-  maxTokens?: number;
-  pool?: string;
-  priority?: JobPriority;
+/** The body's flags (job-submit-body.ts), with where the input comes from and what to print. */
+interface SubmitOptions extends KeyFlags, Omit<SubmitFlags, "inputJson" | "inputSource"> {
   input?: string;
   inputFile?: string;
-  idempotencyKey?: string;
-  maxAttempts?: number;
-  webhook?: string;
   wait?: boolean;
   json?: boolean;
 }
@@ -101,19 +93,7 @@ export function defineJobsCommands(jobs: Command, context: JobsCommandContext): 
         if (flags.input !== undefined && flags.inputFile !== undefined) throw new UsageError("--input and --input-file do not go together");
         if (flags.json === true && flags.wait !== true) throw new UsageError("--json goes with --wait (without it, submit prints the job's id)");
         const inputJson = flags.inputFile === undefined ? flags.input : await readInputFile(flags.inputFile);
-        return submitBody({
-          kind: flags.kind,
-          model: flags.model,
-          prompt: flags.prompt,
-          maxTokens: flags.maxTokens,
-          pool: flags.pool,
-          priority: flags.priority,
-          inputJson,
-          inputSource: flags.inputFile === undefined ? "--input" : `--input-file ${flags.inputFile}`,
-          idempotencyKey: flags.idempotencyKey,
-          maxAttempts: flags.maxAttempts,
-          webhook: flags.webhook,
-        });
+        return submitBody({ ...flags, inputJson, inputSource: flags.inputFile === undefined ? "--input" : `--input-file ${flags.inputFile}` });
       });
       const client = clientOf(flags);
       const { data: job } = await client.request("POST", "/v1/jobs", jobObject, body);
