@@ -4,13 +4,14 @@
 import { z } from "zod";
 import { hardwareInfo } from "./hardware.ts";
 import { CAPABILITIES } from "./workload.ts";
+import { nodeName, poolName } from "./names.ts";
+import { assignmentReport, templateName } from "./assignment.ts";
 
-export const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-export const nodeName = z.string().regex(NODE_NAME, "1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+export { NODE_NAME, nodeName, poolName } from "./names.ts";
+
 // The allowed values in the message: zod's own for a union is "Invalid input".
 export const tier = z.union([z.literal(0), z.literal(1), z.literal(2)], { error: "must be 0, 1 or 2 (0 fast/small, 1 medium, 2 powerful)" });
 export type Tier = z.infer<typeof tier>;
-export const poolName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "1-32 lower-case letters, digits, '_' or '-'");
 
 const count = z.int().min(0).max(1_000_000);
 const bytes = z.number().int().min(0).max(2 ** 60);
@@ -93,6 +94,10 @@ export const agentLoad = z
     rssBytes: bytes,
     memoryAvailableBytes: bytes,
     agentVersion: z.string().max(64),
+    /** The templates this agent's own configuration lists: what a pool may borrow it for (issue 17). */
+    templates: z.array(templateName).max(256).optional(),
+    /** What it runs for the pool it is lent to; null or absent when it is lent to none. */
+    assignment: assignmentReport.nullable().optional(),
   })
   .strict();
 export type AgentLoad = z.infer<typeof agentLoad>;

@@ -13,3 +13,6 @@ export * from "./jobs-api.ts";
 export * from "./job-inputs.ts";
 export * from "./audio.ts";
 export * from "./openai-audio.ts";
+export * from "./names.ts";
+export * from "./assignment.ts";
+export * from "./pools.ts";
