@@ -8,6 +8,7 @@ import {
   FLOTILLA_VERSION,
   FlotillaError,
   type AgentLoad,
+  type AssignmentReport,
   type ModelInfo,
   type RunOptions,
   type Workload,
@@ -24,6 +25,15 @@ export interface QueueOptions {
   maxWaitMs: number;
 }
 
+/** What the agent reports of its roamer assignment (issue 17): the AssignmentKeeper. */
+export interface AssignmentSource {
+  templates(): string[];
+  report(nowMs: number): AssignmentReport | null;
+}
+
+/** How long a removed model's running requests may take to finish before it is unloaded under them. */
+export const DEFAULT_DRAIN_MS = 30_000;
+
 interface Served {
   backend: InferenceBackend;
   slots: SlotPool;
@@ -34,6 +44,9 @@ export class Agent implements WorkloadHost {
   readonly #queue: QueueOptions;
   readonly #served = new Map<string, Served>();
   readonly #cpu = new CpuMeter();
+  /** Removed models still finishing their requests: close() waits for them. */
+  readonly #removing = new Set<Promise<void>>();
+  #assignments: AssignmentSource | undefined;
 
   constructor(queue: QueueOptions) {
     this.#queue = queue;
@@ -45,6 +58,36 @@ export class Agent implements WorkloadHost {
     }
     const slots = new SlotPool({ total: backend.parallelSequences, ...this.#queue });
     this.#served.set(backend.modelId, { backend, slots, loadedAtMs: nowMs });
+  }
+
+  /**
+   * Stops serving `modelId`: a new request gets model_not_found at once and
+   * one waiting for a slot a retryable server_busy (the coordinator tries
+   * another node); the running ones may finish within `drainMs`, then the
+   * model is unloaded. False when it was not served.
+   */
+  async removeBackend(modelId: string, drainMs = DEFAULT_DRAIN_MS): Promise<boolean> {
+    const served = this.#served.get(modelId);
+    if (!served) return false;
+    this.#served.delete(modelId);
+    served.slots.close(new FlotillaError("server_busy", `"${modelId}" is being unloaded from this node`, { retryAfterS: 1 }));
+    const removal = drainThenDispose(served, drainMs);
+    this.#removing.add(removal);
+    try {
+      await removal;
+    } finally {
+      this.#removing.delete(removal);
+    }
+    return true;
+  }
+
+  serves(modelId: string): boolean {
+    return this.#served.has(modelId);
+  }
+
+  /** Its templates and assignment go out in every load report from now on. */
+  attachAssignments(source: AssignmentSource): void {
+    this.#assignments = source;
   }
 
   load(): AgentLoad {
@@ -64,6 +107,7 @@ export class Agent implements WorkloadHost {
       rssBytes: process.memoryUsage.rss(),
       memoryAvailableBytes: freemem(),
       agentVersion: FLOTILLA_VERSION,
+      ...(this.#assignments ? { templates: this.#assignments.templates(), assignment: this.#assignments.report(Date.now()) } : {}),
     };
   }
 
@@ -90,6 +134,19 @@ export class Agent implements WorkloadHost {
   async close(): Promise<void> {
     const backends = [...this.#served.values()].map((s) => s.backend);
     this.#served.clear();
-    await Promise.all(backends.map((b) => b.dispose()));
+    await Promise.all([...backends.map((b) => b.dispose()), ...this.#removing]);
   }
+}
+
+async function drainThenDispose(served: Served, drainMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, drainMs);
+  });
+  try {
+    await Promise.race([served.slots.idle(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+  await served.backend.dispose();
 }

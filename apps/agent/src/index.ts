@@ -1,4 +1,4 @@
-export { Agent, type QueueOptions } from "./agent.ts";
+export { Agent, DEFAULT_DRAIN_MS, type AssignmentSource, type QueueOptions } from "./agent.ts";
 export type { InferenceBackend } from "./backends/backend.ts";
 export type { GpuChoice } from "./backends/llama-cpp.ts";
 import type * as LlamaCpp from "./backends/llama-cpp.ts";
@@ -9,7 +9,14 @@ import type * as LlamaCpp from "./backends/llama-cpp.ts";
 export function loadLlamaCpp(): Promise<typeof LlamaCpp> {
   return import("./backends/llama-cpp.ts");
 }
-export { parseModelSpec, type ModelSpec, type ModelSource } from "./models/model-spec.ts";
+export { SharedLlamaRuntime } from "./backends/shared-llama-runtime.ts";
+export { AssignmentKeeper, type AssignmentKeeperOptions, type DriverFactory } from "./workloads/assignment-keeper.ts";
+export { templateDrivers, type TemplateDriverOptions } from "./workloads/template-drivers.ts";
+export { LlamaDriver, type LlamaDriverOptions } from "./workloads/llama-driver.ts";
+export { ProcessDriver, type ProcessDriverOptions } from "./workloads/process-driver.ts";
+export type { WorkloadDriver, WorkloadDriverKind, WorkloadLog } from "./workloads/workload-driver.ts";
+export { workloadTemplates, type LlamaTemplate, type ProcessTemplate, type WorkloadTemplate, type WorkloadTemplates } from "./workloads/template-config.ts";
+export { parseModelSpec, parseModelSource, type ModelSpec, type ModelSource } from "./models/model-spec.ts";
 export { resolveModel, type DownloadProgress, type ResolveOptions } from "./models/resolve-model.ts";
 export { buildAgentServer } from "./server/agent-server.ts";
 export { loadCredentials, saveCredentials, type SavedCredentials } from "./cluster/credentials.ts";

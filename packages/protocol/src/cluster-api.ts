@@ -13,6 +13,7 @@ import { z } from "zod";
 import { nodeName, poolName, servedModel, tier } from "./cluster.ts";
 import { hardwareInfo } from "./hardware.ts";
 import { nodeState } from "./node-state.ts";
+import { assignmentReport, templateName } from "./assignment.ts";
 
 const count = z.int().min(0);
 /** A measured duration: fractional, never negative. */
@@ -75,6 +76,9 @@ export const nodeStatus = z.object({
   error: z.string().optional(),
   /** What the coordinator did not believe of the node's report (models not allowed, slots capped), one line each. */
   limits: z.array(z.string()).max(512).optional(),
+  /** Agents: the templates their own configuration lists, and what they run for a pool they are lent to (docs/adr/0040). */
+  templates: z.array(templateName).optional(),
+  assignment: assignmentReport.nullable().optional(),
 });
 export type NodeStatus = z.infer<typeof nodeStatus>;
 

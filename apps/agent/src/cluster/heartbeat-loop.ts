@@ -1,6 +1,9 @@
 // Heartbeats every interval, for as long as the agent runs. A coordinator
 // that is down or restarting is simply tried again at the next beat: its
 // store remembers the node, so the first beat it hears makes the node ready.
+// A change the coordinator should hear of at once (a roamer's workload now
+// running) asks for a beat soon: sent now, or right after the one on its
+// way, never two at once.
 import type { Service } from "@flotilla/lifecycle";
 import type { Heartbeat } from "@flotilla/protocol";
 import { CoordinatorRefused, sendHeartbeat } from "./coordinator-client.ts";
@@ -23,6 +26,10 @@ export class HeartbeatLoop implements Service {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #lastOk: boolean | undefined;
+  #started = false;
+  #inFlight = false;
+  /** A beat was asked for while one was on its way: send another when it is back. */
+  #again = false;
 
   constructor(options: HeartbeatLoopOptions) {
     this.#o = options;
@@ -30,6 +37,18 @@ export class HeartbeatLoop implements Service {
   }
 
   start(): void {
+    this.#started = true;
+    void this.#tick();
+  }
+
+  /** Sends a heartbeat now instead of at the next interval; coalesced with one already on its way. */
+  beatSoon(): void {
+    if (!this.#started || this.#stopped) return;
+    if (this.#inFlight) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#timer);
     void this.#tick();
   }
 
@@ -45,6 +64,8 @@ export class HeartbeatLoop implements Service {
   }
 
   async #tick(): Promise<void> {
+    this.#inFlight = true;
+    this.#again = false;
     let ok = true;
     let error: Error | undefined;
     try {
@@ -58,6 +79,9 @@ export class HeartbeatLoop implements Service {
     }
     if (ok !== this.#lastOk) this.#o.onChange(ok, error);
     this.#lastOk = ok;
-    if (!this.#stopped) this.#timer = setTimeout(() => void this.#tick(), this.#intervalMs);
+    this.#inFlight = false;
+    if (this.#stopped) return;
+    // What changed while the last beat was on its way goes out now, not an interval later.
+    this.#timer = setTimeout(() => void this.#tick(), this.#again ? 0 : this.#intervalMs);
   }
 }

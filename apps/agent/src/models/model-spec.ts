@@ -12,6 +12,7 @@ export interface ModelSpec {
 }
 
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const MODEL_ID_RULE = "1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
 const HF_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function parseModelSpec(spec: string): ModelSpec {
@@ -20,15 +21,18 @@ export function parseModelSpec(spec: string): ModelSpec {
   const name = eq > 0 ? spec.slice(0, eq) : undefined;
   const ref = eq > 0 ? spec.slice(eq + 1) : spec;
   if (ref === "") throw new Error(`model "${spec}": missing a path or hf: reference`);
-  const source = parseSource(ref);
+  const source = parseModelSource(ref);
   const id = name ?? defaultId(source);
-  if (!MODEL_ID.test(id)) {
-    throw new Error(`model name "${id}" must be 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit`);
-  }
+  if (!isModelId(id)) throw new Error(`model name "${id}" must be ${MODEL_ID_RULE}`);
   return { id, source };
 }
 
-function parseSource(ref: string): ModelSource {
+export function isModelId(id: string): boolean {
+  return MODEL_ID.test(id);
+}
+
+/** A REF alone (a path or hf:owner/repo/file.gguf[@revision]), as a template's `source` gives it. */
+export function parseModelSource(ref: string): ModelSource {
   if (!ref.startsWith("hf:")) return { kind: "file", path: ref };
   const [rest = "", revision = "main"] = ref.slice(3).split("@", 2);
   const parts = rest.split("/");

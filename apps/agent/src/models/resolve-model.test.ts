@@ -93,3 +93,36 @@ test("a missing local file is named in the error", async () => {
     /model file not found or not readable: \/nope\/x\.gguf/,
   );
 });
+
+test("aborted mid-download, it rejects with the signal's reason and leaves no partial file", async () => {
+  // The hub sends half the file, then holds the connection open.
+  const stalled = createServer((req, res) => {
+    if (req.url?.startsWith("/o/r/resolve/main/")) {
+      res.writeHead(302, { location: "/cdn/blob", "x-linked-etag": `"${goodSha}"` }).end();
+    } else {
+      res.writeHead(200, { "content-length": payload.length });
+      res.write(payload.subarray(0, payload.length / 2));
+    }
+  });
+  stalled.listen(0, "127.0.0.1");
+  await once(stalled, "listening");
+  const address = stalled.address();
+  assert.ok(address && typeof address === "object");
+  await withCache(async (cacheDir) => {
+    const controller = new AbortController();
+    const reason = new Error("released");
+    await assert.rejects(
+      resolveModel(source, {
+        cacheDir,
+        hfEndpoint: `http://127.0.0.1:${address.port}`,
+        hfToken: undefined,
+        signal: controller.signal,
+        onProgress: () => controller.abort(reason),
+      }),
+      (err) => err === reason,
+    );
+    assert.deepEqual(await readdir(path.join(cacheDir, "hf/o/r/main/sub")), []);
+  });
+  stalled.closeAllConnections();
+  stalled.close();
+});

@@ -16,6 +16,8 @@ export interface ResolveOptions {
   /** `HF_TOKEN`, for gated repositories. Sent to the endpoint only, never logged. */
   hfToken: string | undefined;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Ends a download (its partial file is removed); the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface DownloadProgress {
@@ -50,12 +52,13 @@ async function download(url: string, target: string, file: string, options: Reso
   const headers: Record<string, string> = options.hfToken ? { authorization: `Bearer ${options.hfToken}` } : {};
   // The hub answers an LFS file with a redirect to its CDN; the sha256 is on
   // that first answer (X-Linked-Etag), so follow the redirect by hand.
-  let response = await fetchExplained(url, file, { headers, redirect: "manual" });
+  const signal = options.signal;
+  let response = await fetchExplained(url, file, { headers, redirect: "manual", ...(signal ? { signal } : {}) });
   let expected = sha256From(response.headers);
   const location = response.headers.get("location");
   if (response.status >= 300 && response.status < 400 && location) {
     await response.body?.cancel();
-    response = await fetchExplained(new URL(location, url).href, file, { redirect: "follow" });
+    response = await fetchExplained(new URL(location, url).href, file, { redirect: "follow", ...(signal ? { signal } : {}) });
     expected ??= sha256From(response.headers);
   }
   if (!response.ok || !response.body) {
@@ -81,7 +84,8 @@ async function download(url: string, target: string, file: string, options: Reso
     },
   });
   try {
-    await pipeline(Readable.fromWeb(response.body), tap, createWriteStream(partial, { mode: 0o644 })).catch((err: unknown) => {
+    await pipeline(Readable.fromWeb(response.body), tap, createWriteStream(partial, { mode: 0o644 }), signal ? { signal } : {}).catch((err: unknown) => {
+      signal?.throwIfAborted();
       throw new Error(`download of ${file} from ${url} broke off after ${receivedBytes} bytes: ${causeOf(err)}`, { cause: err });
     });
     const actual = hash.digest("hex");
@@ -101,6 +105,7 @@ async function fetchExplained(url: string, file: string, init: RequestInit): Pro
   try {
     return await fetch(url, init);
   } catch (err) {
+    init.signal?.throwIfAborted();
     throw new Error(`download of ${file} from ${url} failed: ${causeOf(err)}`, { cause: err });
   }
 }

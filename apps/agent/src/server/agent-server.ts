@@ -4,6 +4,7 @@
 // connection cancels the work.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import {
+  assignmentRequest,
   chunkEvent,
   failedEvent,
   tooManyBodies,
@@ -14,6 +15,7 @@ import {
   toOpenAIErrorBody,
   workload,
   type AgentEvent,
+  type AssignmentResponse,
   type WorkloadHost,
 } from "@flotilla/protocol";
 import { bearerToken, hashSecret } from "@flotilla/security";
@@ -24,6 +26,7 @@ import { releaseMemoryOfClosedConnections } from "@flotilla/security/release-mem
 import { budgetBodies } from "@flotilla/security/body-budget";
 import { NdjsonWriter } from "./ndjson-writer.ts";
 import { guardAuthFailures } from "./auth-failure-hooks.ts";
+import type { AssignmentKeeper } from "../workloads/assignment-keeper.ts";
 
 export interface AgentServerOptions {
   host: WorkloadHost;
@@ -36,6 +39,8 @@ export interface AgentServerOptions {
   authFailureLimit?: Partial<FailureLimit>;
   /** The failure limiter's clock; default Date.now. */
   nowMs?: () => number;
+  /** What a coordinator may lend this agent for (issue 17); absent: the assignment routes answer 404. */
+  assignments?: Pick<AssignmentKeeper, "assign" | "release" | "report">;
 }
 
 export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
@@ -84,6 +89,32 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
       const info = options.host.modelInfo?.(request.params.id);
       if (info === undefined) throw new FlotillaError("model_not_found", `this node does not serve "${request.params.id}"`, { param: "model" });
       return info;
+    });
+
+    const keeper = () => {
+      if (!options.assignments) throw new FlotillaError("not_found", "this agent takes no assignments");
+      return options.assignments;
+    };
+    api.get("/agent/v1/assignment", (): AssignmentResponse => ({ assignment: keeper().report() }));
+    // Provision a template this agent's configuration lists, by name; the same id again is the same assignment.
+    api.put("/agent/v1/assignment", (request, reply) => {
+      const assignments = keeper();
+      const parsed = assignmentRequest.safeParse(request.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const param = formatParam(issue?.path ?? []);
+        throw new FlotillaError("invalid_request", `${param || "body"}: ${issue?.message ?? "invalid"}`, { param: param || null });
+      }
+      const body: AssignmentResponse = { assignment: assignments.assign(parsed.data) };
+      return reply.code(202).send(body);
+    });
+    // Answers once the release has begun (stopping); the heartbeats say when it is gone.
+    api.delete("/agent/v1/assignment", (request, reply) => {
+      const assignments = keeper();
+      if (assignments.report() === null) return reply.code(200).send({ assignment: null } satisfies AssignmentResponse);
+      const released = assignments.release();
+      released.catch((err: unknown) => request.log.error({ err }, "assignment release failed"));
+      return reply.code(202).send({ assignment: assignments.report() } satisfies AssignmentResponse);
     });
 
     api.post("/agent/v1/run", async (request, reply) => {

@@ -65,3 +65,21 @@ test("releasing twice frees only one slot", async () => {
   release();
   assert.equal(pool.status().busy, 1);
 });
+
+test("closed, it fails the waiting and every later request, and says when the last slot is given back", async () => {
+  const pool = new SlotPool({ total: 1, maxQueued: 4, maxWaitMs: 10_000 });
+  const release = await pool.acquire(never);
+  const waiting = pool.acquire(never);
+  let idle = false;
+  const drained = pool.idle().then(() => (idle = true));
+  const gone = new FlotillaError("server_busy", "unloading");
+  pool.close(gone);
+  await assert.rejects(waiting, (err) => err === gone);
+  await assert.rejects(pool.acquire(never), (err) => err === gone);
+  assert.deepEqual(pool.status(), { total: 1, busy: 1, queued: 0 });
+  assert.equal(idle, false);
+  release();
+  await drained;
+  assert.equal(idle, true);
+  await pool.idle();
+});

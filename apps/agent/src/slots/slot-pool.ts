@@ -21,6 +21,9 @@ export class SlotPool {
   readonly #options: SlotPoolOptions;
   #busy = 0;
   readonly #waiters: Waiter[] = [];
+  /** Set once the model is being removed: every acquire fails with it. */
+  #closed: Error | undefined;
+  #onIdle: (() => void)[] = [];
 
   constructor(options: SlotPoolOptions) {
     if (!Number.isInteger(options.total) || options.total < 1) throw new RangeError("slots must be a positive integer");
@@ -34,6 +37,7 @@ export class SlotPool {
   /** Resolves with a release function once a slot is held. */
   acquire(signal: AbortSignal): Promise<ReleaseSlot> {
     signal.throwIfAborted();
+    if (this.#closed) return Promise.reject(this.#closed);
     if (this.#busy < this.#options.total) {
       this.#busy++;
       return Promise.resolve(this.#releaser());
@@ -68,6 +72,21 @@ export class SlotPool {
     });
   }
 
+  /**
+   * Admits nothing more: the waiting requests and every later one fail with
+   * `error`; those holding a slot keep it until they release it.
+   */
+  close(error: Error): void {
+    this.#closed ??= error;
+    for (const waiter of [...this.#waiters]) waiter.fail(error);
+  }
+
+  /** Resolves once no slot is held (at once when none is). */
+  idle(): Promise<void> {
+    if (this.#busy === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#onIdle.push(resolve));
+  }
+
   #releaser(): ReleaseSlot {
     let released = false;
     return () => {
@@ -77,6 +96,11 @@ export class SlotPool {
       // Hand the slot straight to the oldest waiter: `busy` stays the same.
       if (next) next.grant();
       else this.#busy--;
+      if (this.#busy === 0) {
+        const waiting = this.#onIdle;
+        this.#onIdle = [];
+        for (const resolve of waiting) resolve();
+      }
     };
   }
 }

@@ -28,7 +28,7 @@ import { hashSecret } from "@flotilla/security";
 import { warnIfExposedDirectory } from "@flotilla/security/private-files";
 import { httpLimitsOf, type UpConfig } from "../config/up-config.ts";
 import { CliError } from "../client.ts";
-import { createAgentWithModels, stderrLogger } from "./serve-models.ts";
+import { assignmentKeeperFor, createAgentWithModels, llamaRuntimeFor, stderrLogger } from "./serve-models.ts";
 import { onShutdown } from "./up.ts";
 import { announcesOnLan, mdnsTransport } from "./mdns-transport.ts";
 import { takeJoinToken, withoutTokenValues } from "./join-token-source.ts";
@@ -60,7 +60,10 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   // It keeps the node's credential: say so when others can look in.
   await warnIfExposedDirectory(config.dataDir, (message) => logger.warn(message));
-  const agent = await createAgentWithModels(config, env, logger);
+  const llama = llamaRuntimeFor(config, logger);
+  const agent = await createAgentWithModels(config, env, logger, llama);
+  // Built before the first load report (the join's), so that it lists the templates.
+  const assignments = assignmentKeeperFor(config, env, logger, agent, llama);
   const detect = () => detectHardware({ modelDir: path.join(config.dataDir, "models") });
   const hardware: HardwareInfo = await detect();
 
@@ -72,6 +75,7 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
     coordinatorCredentialHash: () => credentials?.coordinatorCredentialHash ?? null,
     logger,
     ...httpLimitsOf(config),
+    assignments,
   });
   const address = await server.listen({ host: config.host, port: config.port });
   const port = Number(new URL(address).port);
@@ -88,6 +92,8 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
   const services = new ServiceGroup();
   await services.start([
     alreadyOpen("models", () => agent.close()),
+    // Stopped before the models: a llama template's model is released (drained) first, its program stopped.
+    alreadyOpen("assignment", () => assignments.close()),
     alreadyOpen("agent API", () => server.close()),
     ...(mdns ? [mdns] : []),
   ]);
@@ -181,11 +187,14 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
       if (!ok) watch.forget();
     },
   });
+  // The coordinator hears of a workload's new state at once, not an interval later.
+  assignments.onChange(() => loop.beatSoon());
   await services.start([watch, loop]);
   onShutdown(logger, closeAll);
   process.stderr.write(
     `flotilla agent ${config.nodeName} is up at ${address}, advertised as ${agentUrl}\n` +
-      `member of ${coordinatorUrl} as node ${credentials.nodeId}; hardware: ${hardware.hardwareType}, ${hardware.cpu.logicalCores} threads\n`,
+      `member of ${coordinatorUrl} as node ${credentials.nodeId}; hardware: ${hardware.hardwareType}, ${hardware.cpu.logicalCores} threads\n` +
+      (assignments.templates().length > 0 ? `templates it may be lent for: ${assignments.templates().join(", ")}\n` : ""),
   );
 }
 

@@ -1,11 +1,36 @@
 // Loading the configured models into an agent: shared by `up` and `agent`.
 import path from "node:path";
 import { pino, type Logger } from "pino";
-import { Agent, EspeakNgEngine, loadLlamaCpp, missingSpeechPackages, parseModelSpec, PocketsphinxEngine, resolveModel, sttBackend, ttsBackend } from "@flotilla/agent";
+import {
+  Agent,
+  AssignmentKeeper,
+  EspeakNgEngine,
+  loadLlamaCpp,
+  missingSpeechPackages,
+  parseModelSpec,
+  PocketsphinxEngine,
+  resolveModel,
+  SharedLlamaRuntime,
+  sttBackend,
+  templateDrivers,
+  ttsBackend,
+} from "@flotilla/agent";
 import type { UpConfig } from "../config/up-config.ts";
 import { progressPrinter } from "../progress.ts";
 
-export async function createAgentWithModels(config: UpConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<Agent> {
+/** The agent's one llama.cpp runtime, started by its first model: a --model flag, or a llama template when one is assigned. */
+export function llamaRuntimeFor(config: UpConfig, logger: Logger): SharedLlamaRuntime {
+  return new SharedLlamaRuntime({ gpu: config.gpu, threads: config.threads }, (llama) =>
+    logger.info({ gpu: llama.gpu, threads: config.threads }, "llama.cpp ready"),
+  );
+}
+
+export async function createAgentWithModels(
+  config: UpConfig,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  llama: SharedLlamaRuntime = llamaRuntimeFor(config, logger),
+): Promise<Agent> {
   // Parse every --model first: a typo fails before anything slow starts.
   const specs = config.models.map(parseModelSpec);
   const agent = new Agent({ maxQueued: config.maxQueued, maxWaitMs: config.queueWaitMs });
@@ -19,9 +44,8 @@ export async function createAgentWithModels(config: UpConfig, env: NodeJS.Proces
     }
   }
   if (specs.length === 0) return agent;
-  const { startLlamaRuntime, loadLlamaModel } = await loadLlamaCpp();
-  const llama = await startLlamaRuntime({ gpu: config.gpu, threads: config.threads });
-  logger.info({ gpu: llama.gpu, threads: config.threads }, "llama.cpp ready");
+  const { loadLlamaModel } = await loadLlamaCpp();
+  const runtime = await llama.get();
   for (const spec of specs) {
     const file = await resolveModel(spec.source, {
       cacheDir: path.join(config.dataDir, "models"),
@@ -29,7 +53,7 @@ export async function createAgentWithModels(config: UpConfig, env: NodeJS.Proces
       hfToken: env.HF_TOKEN,
       onProgress: progressPrinter(),
     });
-    const backend = await loadLlamaModel(llama, {
+    const backend = await loadLlamaModel(runtime, {
       modelId: spec.id,
       path: file,
       parallelSequences: config.slots,
@@ -40,6 +64,28 @@ export async function createAgentWithModels(config: UpConfig, env: NodeJS.Proces
     logger.info({ model: spec.id, file, slots: config.slots, contextSize: backend.contextSize }, "model loaded");
   }
   return agent;
+}
+
+/**
+ * What a coordinator may lend this agent for: the templates of its config
+ * file, run on this agent (its models, its llama.cpp runtime, its PATH). Its
+ * templates and assignment go out in the agent's load reports from here on.
+ */
+export function assignmentKeeperFor(config: UpConfig, env: NodeJS.ProcessEnv, logger: Logger, agent: Agent, llama: SharedLlamaRuntime): AssignmentKeeper {
+  const keeper = new AssignmentKeeper({
+    templates: config.templates,
+    log: logger,
+    createDriver: templateDrivers({
+      agent,
+      llama,
+      modelDefaults: { slots: config.slots, contextSize: config.contextSize },
+      models: { cacheDir: path.join(config.dataDir, "models"), hfEndpoint: config.hfEndpoint, hfToken: env.HF_TOKEN },
+      path: env.PATH,
+      log: logger,
+    }),
+  });
+  agent.attachAssignments(keeper);
+  return keeper;
 }
 
 /** Logs go to stderr: stdout is kept for values a script reads. */

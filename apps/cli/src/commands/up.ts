@@ -24,6 +24,7 @@ export async function runUp(config: UpConfig, env: NodeJS.ProcessEnv): Promise<v
   const logger = stderrLogger(config, "up");
   // Before the models load: a mistake in the file is reported at once.
   const cluster = await loadCluster(config, env);
+  warnOfTemplates(config, logger);
   const services = new ServiceGroup();
   const agent = await createAgentWithModels(config, env, logger);
   // First, so that it stops last: the coordinator may run requests on it until it has closed.
@@ -49,11 +50,18 @@ export async function runUp(config: UpConfig, env: NodeJS.ProcessEnv): Promise<v
 export async function runCoordinator(config: UpConfig, env: NodeJS.ProcessEnv): Promise<void> {
   const logger = stderrLogger(config, "coordinator");
   const services = new ServiceGroup();
+  warnOfTemplates(config, logger);
   const { address } = await startCoordinator(config, await loadCluster(config, env), env, logger, services);
   onShutdown(logger, () => services.stop());
   const lines = banner(address, config, env);
   lines.push("no local models: machines join with `flotilla agent --join URL --token-file FILE`, FILE holding a token from `flotilla token create`");
   process.stderr.write(`${lines.join("\n")}\n`);
+}
+
+/** Templates are run by roamers (`flotilla agent --pool roamer`); listed here they would silently do nothing. */
+function warnOfTemplates(config: UpConfig, logger: ReturnType<typeof stderrLogger>): void {
+  const names = Object.keys(config.templates);
+  if (names.length > 0) logger.warn({ templates: names }, "templates in this config file are ignored: only `flotilla agent` provisions templates, as a roamer (docs/adr/0040)");
 }
 
 interface Started {
@@ -90,6 +98,7 @@ async function startCoordinator(
     allowedNetworks: cluster?.allowedNetworks ?? config.allowedNetworks,
     clusterNodes: cluster?.nodes,
     agents: cluster?.agents,
+    ...(cluster ? { pools: { pools: cluster.pools, templates: cluster.templates, roamers: cluster.roamers } } : {}),
     // `cluster add` may name only the variables the file's nodes may.
     ...(cluster ? { apiKeyEnvPrefixes: cluster.apiKeyEnvPrefixes } : {}),
     // The busy queue: --max-queued and --queue-wait-ms bound it, unless the
@@ -135,6 +144,9 @@ export function onShutdown(logger: ReturnType<typeof stderrLogger>, close: () =>
       },
     );
   };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  // `on`, not `once`: node-llama-cpp, imported later (a template provisioned
+  // after start), brings signal-exit, which re-raises a signal once no other
+  // listener is left, killing the process halfway through this shutdown.
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
 }

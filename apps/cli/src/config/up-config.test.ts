@@ -106,3 +106,58 @@ test("the HTTP limits have generous defaults, come from the file or the environm
   await assert.rejects(resolveUpConfig({}, undefined, { FLOTILLA_MAX_CONNECTIONS_PER_IP: "0" }), /maxConnectionsPerIp: .*\(from environment\)/);
   await assert.rejects(resolveUpConfig({}, undefined, { FLOTILLA_MAX_BODY_BYTES_IN_FLIGHT: "2048" }), /maxBodyBytesInFlight: must be at least bodyLimitBytes/);
 });
+
+test("templates come from the config file only, each checked field by field", async () => {
+  assert.deepEqual((await resolveUpConfig({}, undefined, {})).templates, {});
+  const text = [
+    "templates:",
+    "  tiny-chat:",
+    "    driver: llama",
+    "    model: tiny",
+    "    source: hf:ggml-org/models/tinyllamas/stories260K.gguf",
+    "    slots: 2",
+    "  echo:",
+    "    driver: process",
+    "    command: [/usr/bin/python3, -m, http.server, '9100']",
+    "    env: { LANG: C.UTF-8 }",
+    "    health: http://127.0.0.1:9100/",
+    "",
+  ].join("\n");
+  await withFile(text, async (file) => {
+    const { templates } = await resolveUpConfig({}, file, {});
+    assert.deepEqual(templates["tiny-chat"], { driver: "llama", model: "tiny", source: "hf:ggml-org/models/tinyllamas/stories260K.gguf", slots: 2 });
+    assert.deepEqual(templates.echo, {
+      driver: "process",
+      command: ["/usr/bin/python3", "-m", "http.server", "9100"],
+      env: { LANG: "C.UTF-8" },
+      health: "http://127.0.0.1:9100/",
+      startTimeoutMs: 60_000,
+      restarts: 3,
+      restartWindowMs: 600_000,
+      stopGraceMs: 10_000,
+    });
+  });
+});
+
+test("a bad template names its field and line", async () => {
+  const bad = async (lines: string[], expected: RegExp) =>
+    withFile(["templates:", ...lines, ""].join("\n"), async (file) => {
+      await assert.rejects(resolveUpConfig({}, file, {}), (err: Error) => {
+        assert.match(err.message, expected);
+        assert.match(err.message, new RegExp(`\\(from ${file}:\\d+\\)`));
+        return true;
+      });
+    });
+  await bad(["  a:", "    driver: docker", "    image: x"], /templates\.a\.driver: /);
+  await bad(["  a:", "    driver: process", "    command: [python3]", "    health: http://127.0.0.1:1/"], /templates\.a\.command\[0\]: the program must be an absolute path/);
+  await bad(["  a:", "    driver: process", "    command: []", "    health: http://127.0.0.1:1/"], /templates\.a\.command: must name at least the program/);
+  await bad(["  a:", "    driver: process", "    command: [/bin/true]", "    health: http://example.com/"], /templates\.a\.health: must be a loopback URL/);
+  await bad(["  a:", "    driver: process", "    command: [/bin/true]", "    health: http://[::1]:1/", "    shell: true"], /templates\.a\.shell: not a setting here/);
+  await bad(["  a:", "    driver: llama", "    model: tiny", "    source: hf:nope"], /templates\.a\.source: "hf:nope" is not a Hugging Face reference/);
+  await bad(["  a:", "    driver: llama", "    model: tiny", "    source: /m.gguf", "    slots: 0"], /templates\.a\.slots: /);
+  await bad(["  Bad Name:", "    driver: llama", "    model: tiny", "    source: /m.gguf"], /templates\.Bad Name: /);
+});
+
+test("templates are not taken from the environment", async () => {
+  assert.deepEqual((await resolveUpConfig({}, undefined, { FLOTILLA_TEMPLATES: "{\"a\":{}}" })).templates, {});
+});

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { DEFAULT_MAX_TOKENS_LIMIT, nodeName, poolName, tier } from "@flotilla/protocol";
 import { DEFAULT_FAILURE_LIMIT, type FailureLimit } from "@flotilla/security/failure-limiter";
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "@flotilla/security/http-limits";
+import { workloadTemplates } from "@flotilla/agent/templates";
 import { DEFAULT_ALLOWED_NETWORKS, loadClusterFile, loadConfigFile, validate, type LoadedFile } from "@flotilla/coordinator/config";
 import { DURATION_HINT, durationMs } from "../option-parsers.ts";
 
@@ -66,6 +67,12 @@ export const upConfigSchema = z.object({
   mdnsInterface: z.union([z.literal(""), z.ipv4(), z.ipv6()]),
   /** The mDNS UDP port: 5353 on a real LAN; tests use a private one. */
   mdnsPort: int(1, 65_535),
+  /**
+   * What a coordinator may lend this agent for (issue 17): template name →
+   * what to run. Config file only: a template is its owner's decision, never
+   * a flag a service manager or a coordinator could pass.
+   */
+  templates: workloadTemplates,
 }).strict().refine((c) => c.headersTimeoutMs <= c.bodyTimeoutMs, {
   // Node refuses a head timeout longer than the whole request's.
   path: ["headersTimeoutMs"],
@@ -77,6 +84,7 @@ export const upConfigSchema = z.object({
 });
 
 export type UpConfig = z.infer<typeof upConfigSchema>;
+export type { WorkloadTemplate, WorkloadTemplates } from "@flotilla/agent/templates";
 
 export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
   return {
@@ -109,6 +117,7 @@ export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
     discovery: "mdns",
     mdnsInterface: "",
     mdnsPort: 5353,
+    templates: {},
   };
 }
 

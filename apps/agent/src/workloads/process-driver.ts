@@ -1,0 +1,216 @@
+// A process template: a program the agent starts (its argv, never through a
+// shell) and supervises. It is healthy once its health URL answers 2xx; if it
+// exits on its own later it is started again, within its restart budget,
+// and past that the workload has failed. It runs in a process group of its
+// own, so that stopping it stops what it started too.
+//
+// Its environment is PATH and what the template lists, nothing else: the
+// agent's own variables (HF_TOKEN, a join token) are not its business. Its
+// output goes to the agent's log at debug level and nowhere else.
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { setTimeout as delay } from "node:timers/promises";
+import { askHealth, waitUntilHealthy, type HealthAnswer } from "./health-check.ts";
+import { mayRestart, restartsInWindow } from "./restart-budget.ts";
+import type { ProcessTemplate } from "./template-config.ts";
+import { messageOf, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
+
+export interface ProcessDriverOptions {
+  /** The template's name, for the logs. */
+  name: string;
+  template: ProcessTemplate;
+  /** The agent's PATH: the one variable of its environment the program gets. */
+  path: string | undefined;
+  log: WorkloadLog;
+  /** The restart budget's clock; default Date.now. */
+  nowMs?: () => number;
+}
+
+/** new → starting → serving ⇄ (restarted) → failed; stop() from any of them → stopped. */
+type Phase = "new" | "starting" | "serving" | "failed" | "stopped";
+
+/** A line of output longer than this is cut in the log. */
+const MAX_LOGGED_LINE = 2_000;
+
+export class ProcessDriver implements WorkloadDriver {
+  readonly kind = "process";
+  readonly #o: ProcessDriverOptions;
+  readonly #nowMs: () => number;
+  #phase: Phase = "new";
+  #child: ChildProcess | undefined;
+  /** Aborted when the program exits before it was healthy: provisioning stops waiting. */
+  #startup: AbortController | undefined;
+  #restartedAtMs: number[] = [];
+  #failure: string | undefined;
+  #stopping: Promise<void> | undefined;
+  readonly #failureListeners: ((message: string) => void)[] = [];
+  readonly #restartListeners: ((pid: number | undefined) => void)[] = [];
+
+  constructor(options: ProcessDriverOptions) {
+    this.#o = options;
+    this.#nowMs = options.nowMs ?? Date.now;
+  }
+
+  /** The running program's process id (the leader of its group). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Called each time the program was started again after it exited on its own. */
+  onRestart(listener: (pid: number | undefined) => void): void {
+    this.#restartListeners.push(listener);
+  }
+
+  onFailure(listener: (message: string) => void): void {
+    this.#failureListeners.push(listener);
+  }
+
+  async provision(signal: AbortSignal, onProgress: (fraction: number, message: string) => void): Promise<void> {
+    if (this.#phase !== "new") throw new Error("a driver provisions once: make another for another run");
+    signal.throwIfAborted();
+    const { template } = this.#o;
+    this.#phase = "starting";
+    this.#startup = new AbortController();
+    onProgress(0, `starting ${template.command[0] ?? "the program"}`);
+    this.#spawn();
+    try {
+      await waitUntilHealthy(template.health, { timeoutMs: template.startTimeoutMs, signal, gaveUp: this.#startup.signal });
+      if (this.#phase !== "starting") throw new Error("stopped while provisioning");
+    } catch (err) {
+      await this.stop();
+      throw err;
+    } finally {
+      this.#startup = undefined;
+    }
+    this.#phase = "serving";
+    onProgress(1, `healthy at ${template.health}`);
+  }
+
+  health(): Promise<HealthAnswer> {
+    switch (this.#phase) {
+      case "serving":
+        return askHealth(this.#o.template.health);
+      case "failed":
+        return Promise.resolve({ ok: false, message: this.#failure ?? "failed" });
+      case "stopped":
+        return Promise.resolve({ ok: false, message: this.#failure ?? "stopped" });
+      case "new":
+      case "starting":
+        return Promise.resolve({ ok: false, message: "not provisioned" });
+    }
+  }
+
+  /** SIGTERM to its process group, SIGKILL after stopGraceMs. Safe at any time, and more than once. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#terminate();
+    return this.#stopping;
+  }
+
+  /** A program leaves nothing behind here once it is stopped (what it writes itself is its own, like a cache). */
+  cleanup(): Promise<void> {
+    return this.stop();
+  }
+
+  #spawn(): void {
+    const { template, name, log } = this.#o;
+    const [program = "", ...args] = template.command;
+    const child = spawn(program, args, {
+      env: { ...(this.#o.path === undefined ? {} : { PATH: this.#o.path }), ...template.env },
+      ...(template.cwd === undefined ? {} : { cwd: template.cwd }),
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so that a stop reaches what it started.
+      detached: true,
+    });
+    this.#child = child;
+    let ended = false;
+    const end = (how: string) => {
+      if (ended) return;
+      ended = true;
+      this.#exited(child, how);
+    };
+    child.once("exit", (code, signal) => end(code !== null ? `exited with code ${code}` : `was killed by ${signal ?? "a signal"}`));
+    child.once("error", (err) => end(`could not be started: ${err.message}`));
+    for (const stream of ["stdout", "stderr"] as const) {
+      createInterface({ input: child[stream], crlfDelay: Infinity }).on("line", (line) =>
+        log.debug({ template: name, pid: child.pid, stream, line: line.slice(0, MAX_LOGGED_LINE) }, "workload output"),
+      );
+    }
+    log.info({ template: name, pid: child.pid, program }, "workload program started");
+  }
+
+  #exited(child: ChildProcess, how: string): void {
+    if (child !== this.#child) return;
+    this.#child = undefined;
+    const { template, name, log } = this.#o;
+    const program = template.command[0] ?? "the program";
+    switch (this.#phase) {
+      case "starting":
+        this.#startup?.abort(new Error(`${program} ${how} before it answered ${template.health}`));
+        return;
+      case "serving": {
+        const nowMs = this.#nowMs();
+        const budget = { restarts: template.restarts, windowMs: template.restartWindowMs };
+        if (mayRestart(this.#restartedAtMs, nowMs, budget)) {
+          this.#restartedAtMs = [...restartsInWindow(this.#restartedAtMs, nowMs, budget), nowMs];
+          log.warn({ template: name, how, restart: this.#restartedAtMs.length, of: template.restarts }, "workload program exited; starting it again");
+          this.#spawn();
+          // (Read through the getter: the compiler cannot see that #spawn set #child.)
+          for (const listener of this.#restartListeners) listener(this.pid);
+          return;
+        }
+        this.#phase = "failed";
+        this.#failure = `${program} ${how}, after ${template.restarts} restart(s) within ${template.restartWindowMs / 1000} s, its budget`;
+        log.warn({ template: name, how }, "workload program failed past its restart budget");
+        for (const listener of this.#failureListeners) {
+          try {
+            listener(this.#failure);
+          } catch (err) {
+            log.warn({ template: name, err: messageOf(err) }, "a workload failure listener threw");
+          }
+        }
+        return;
+      }
+      case "new":
+      case "failed":
+      case "stopped":
+        return;
+    }
+  }
+
+  async #terminate(): Promise<void> {
+    this.#phase = "stopped";
+    this.#startup?.abort(new Error("stopped while provisioning"));
+    const child = this.#child;
+    const pid = child?.pid;
+    if (child === undefined || pid === undefined) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, "exit");
+      signalGroup(pid, "SIGTERM");
+      const graceOver = new AbortController();
+      const stopped = await Promise.race([
+        exited.then(() => true),
+        delay(this.#o.template.stopGraceMs, false, { signal: graceOver.signal }).catch(() => false),
+      ]);
+      graceOver.abort();
+      if (!stopped) {
+        this.#o.log.warn({ template: this.#o.name, pid, graceMs: this.#o.template.stopGraceMs }, "workload program ignored SIGTERM; killing it");
+        signalGroup(pid, "SIGKILL");
+        await exited;
+      }
+    }
+    // What it started and left running goes with it.
+    signalGroup(pid, "SIGKILL");
+    this.#child = undefined;
+    this.#o.log.info({ template: this.#o.name, pid }, "workload program stopped");
+  }
+}
+
+function signalGroup(leader: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-leader, signal);
+  } catch (err) {
+    // ESRCH: nothing of that group is left.
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+  }
+}

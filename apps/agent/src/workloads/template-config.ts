@@ -1,0 +1,74 @@
+// The templates an agent's owner lists in its configuration file: the only
+// workloads a coordinator can ask it to run (by name, docs/adr/0040). The
+// schema lives with the agent, which runs them; `flotilla agent`'s config
+// file takes it under `templates`. Exported on its own (@flotilla/agent/templates)
+// so that reading a config file does not load the agent's server or llama.cpp.
+import path from "node:path";
+import { z } from "zod";
+import { templateName } from "@flotilla/protocol";
+import { isModelId, MODEL_ID_RULE, parseModelSource } from "../models/model-spec.ts";
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LOOPBACK_HOSTS = new Set(["localhost", "[::1]"]);
+
+
+/** A model served by the agent's own llama.cpp, as `--model` serves one. */
+export const llamaTemplate = z.strictObject({
+  driver: z.literal("llama"),
+  /** The id it is served as. */
+  model: z.string().refine(isModelId, `must be ${MODEL_ID_RULE}`),
+  /** A GGUF path, or hf:owner/repo/file.gguf[@revision] (downloaded into the data directory's models/ once). */
+  source: z.string().min(1).superRefine((ref, ctx) => {
+    try {
+      parseModelSource(ref);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+    }
+  }),
+  /** Parallel sequences; default the agent's --slots. */
+  slots: z.int().min(1).max(256).optional(),
+  /** Tokens per sequence; default the agent's --context-size. */
+  contextSize: z.int().min(64).max(1_048_576).optional(),
+});
+export type LlamaTemplate = z.infer<typeof llamaTemplate>;
+
+/** A program the agent starts and supervises: argv (never a shell), checked through an HTTP health URL on this machine. */
+export const processTemplate = z.strictObject({
+  driver: z.literal("process"),
+  command: z
+    .array(z.string().min(1))
+    .min(1, "must name at least the program")
+    .superRefine((argv, ctx) => {
+      const program = argv[0];
+      if (program !== undefined && !path.isAbsolute(program)) ctx.addIssue({ code: "custom", path: [0], message: "the program must be an absolute path" });
+    }),
+  /** Its whole environment besides PATH: nothing else of the agent's (its credentials, HF_TOKEN) is passed on. */
+  env: z.record(z.string().regex(ENV_NAME, "an environment variable's name: letters, digits and '_'"), z.string()).optional(),
+  cwd: z.string().refine((p) => path.isAbsolute(p), "must be an absolute path").optional(),
+  /** Answers 2xx once the program serves; on loopback, as the program is this machine's own. */
+  health: z.url({ protocol: /^https?$/ }).refine(isLoopbackUrl, "must be a loopback URL (127.0.0.0/8, [::1] or localhost)"),
+  startTimeoutMs: z.int().min(100).max(3_600_000).default(60_000),
+  /** Restarts after it exits on its own, within restartWindowMs; one more exit fails the workload. */
+  restarts: z.int().min(0).max(100).default(3),
+  restartWindowMs: z.int().min(1_000).max(86_400_000).default(600_000),
+  /** Between SIGTERM and SIGKILL when it is stopped. */
+  stopGraceMs: z.int().min(0).max(600_000).default(10_000),
+});
+export type ProcessTemplate = z.infer<typeof processTemplate>;
+
+export const workloadTemplate = z.discriminatedUnion("driver", [llamaTemplate, processTemplate]);
+export type WorkloadTemplate = z.infer<typeof workloadTemplate>;
+
+/** The most a heartbeat lists (agentLoad.templates). */
+export const MAX_TEMPLATES = 256;
+
+/** `templates:` of the config file: name → template. */
+export const workloadTemplates = z
+  .record(templateName, workloadTemplate)
+  .refine((templates) => Object.keys(templates).length <= MAX_TEMPLATES, `at most ${MAX_TEMPLATES} templates`);
+export type WorkloadTemplates = z.infer<typeof workloadTemplates>;
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
