@@ -30,6 +30,8 @@ export interface CoordinatorOptions {
   discovered?: () => DiscoveredAgent[];
   /** The cluster file's agents section: which models and how many slots joined agents may claim. */
   agents?: ClusterFile["agents"];
+  /** The cluster file's pools, templates and roamer settings (docs/adr/0040); none: one pool of everything. */
+  pools?: Partial<Pick<ClusterFile, "pools" | "templates" | "roamers">>;
   /** The cluster file's routing section. */
   routing?: Partial<ClusterFile["routing"]>;
   /** FLOTILLA_METRICS_KEY, when the environment sets it: a key that may read /metrics and nothing else. */

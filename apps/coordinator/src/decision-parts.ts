@@ -19,6 +19,7 @@ import type { GenerationDispatcher } from "./dispatch/types.ts";
 import { GatewayMetrics, type NodeMetricsView } from "./metrics/gateway-metrics.ts";
 import type { CoordinatorOptions } from "./coordinator-options.ts";
 import { BoundLater } from "./bound-later.ts";
+import type { PoolBook } from "./pools/pool-book.ts";
 
 export interface DecisionParts {
   circuits: CircuitBook;
@@ -31,7 +32,7 @@ export interface DecisionParts {
 
 type Routing = NonNullable<CoordinatorOptions["routing"]>;
 
-export function buildDecisionParts(registry: NodeRegistry, routing: Routing): DecisionParts {
+export function buildDecisionParts(registry: NodeRegistry, routing: Routing, pools: PoolBook): DecisionParts {
   const laterMetrics = new BoundLater<GatewayMetrics>("the metrics");
   const laterDispatcher = new BoundLater<GenerationDispatcher>("the dispatcher");
   const circuits = new CircuitBook({ ...DEFAULT_CIRCUIT_POLICY, ...routing.circuit });
@@ -43,6 +44,7 @@ export function buildDecisionParts(registry: NodeRegistry, routing: Routing): De
     ...(routing.defaultModel === undefined ? {} : { defaultModel: routing.defaultModel }),
     preferLocal: routing.preferLocal ?? false,
     circuits,
+    pools,
     onRelease: () => queue.offer(),
   });
   const metrics = new GatewayMetrics({ nodes: () => nodeMetricsViews(registry, circuits, router), queueDepth: () => queue.depth });

@@ -41,6 +41,9 @@ test("an empty file is a valid cluster with every default", async () => {
     allowedNetworks: [...DEFAULT_ALLOWED_NETWORKS],
     apiKeyEnvPrefixes: ["FLOTILLA_NODE_KEY_"],
     nodes: [],
+    pools: {},
+    templates: {},
+    roamers: { autoscale: true, intervalMs: 2000, cooldownMs: 30000, maxPerPool: 8 },
   });
 });
 

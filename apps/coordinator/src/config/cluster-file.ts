@@ -7,6 +7,7 @@ import { nodeName, poolName, tier } from "@flotilla/protocol";
 import { ConfigError, loadConfigFile, validate, type LoadedFile } from "./load-config-file.ts";
 import { DEFAULT_ALLOWED_NETWORKS, NetworkAllowlist, checkNodeUrl, cidrProblem } from "./url-policy.ts";
 import { DEFAULT_API_KEY_ENV_PREFIXES, apiKeyEnvPrefix, apiKeyEnvProblem } from "./api-key-env.ts";
+import { checkPools, poolsSection, roamerSettings, templatesSection } from "./cluster-file-pools.ts";
 
 const cidr = z.string().superRefine((text, ctx) => {
   const problem = cidrProblem(text);
@@ -130,9 +131,14 @@ export const clusterFile = z
     nodes: section(z.array(clusterFileNode).default([])),
     /** What joined agents may claim (nodes/agent/load-limits.ts). */
     agents: section(agentsSection.optional()),
+    /** Pools with the kinds of work they take, the templates roamers are lent with, and the autoscaler (docs/adr/0040). */
+    pools: section(poolsSection),
+    templates: section(templatesSection),
+    roamers: section(roamerSettings.prefault({})),
   })
   .strict()
   .superRefine((file, ctx) => {
+    checkPools(file, (path, message) => ctx.addIssue({ code: "custom", path, message }));
     const agentNamed = new Map<string, number>();
     file.agents?.nodes.forEach((agent, i) => {
       const first = agentNamed.get(agent.name);

@@ -39,6 +39,8 @@ export class BusyQueue {
   readonly #nowMs: () => number;
   readonly #lanes = new Map<Priority, Waiter[]>(PRIORITIES.map((p) => [p, []]));
   #depth = 0;
+  /** Waiters held to each pool: its waiting synchronous requests, which the autoscaler counts as demand. */
+  readonly #byPool = new Map<string, number>();
   #recheck: NodeJS.Timeout | undefined;
   #offering = false;
   readonly #onExit: (waitedMs: number, exit: QueueExit) => void;
@@ -58,12 +60,17 @@ export class BusyQueue {
     return this.#depth;
   }
 
+  /** Requests waiting that are held to `pool`. */
+  depthOf(pool: string): number {
+    return this.#byPool.get(pool) ?? 0;
+  }
+
   /**
    * Waits until `tryNow()` returns true (it has taken its slot). Rejects with
    * a 503 server_busy when the queue is full or the wait outlasts maxWaitMs,
    * and with the signal's reason when it aborts.
    */
-  wait(priority: Priority, signal: AbortSignal, tryNow: () => boolean): Promise<QueueWait> {
+  wait(priority: Priority, signal: AbortSignal, tryNow: () => boolean, pool?: string): Promise<QueueWait> {
     if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
     if (this.#depth >= this.#policy.maxDepth) {
       this.#onExit(0, "overflow");
@@ -93,6 +100,7 @@ export class BusyQueue {
           const at = lane.indexOf(waiter);
           if (at >= 0) lane.splice(at, 1);
           this.#depth--;
+          if (pool !== undefined) this.#count(pool, -1);
           if (this.#depth === 0) this.#stopRecheck();
           const waitedMs = this.#nowMs() - enqueuedAtMs;
           this.#onExit(waitedMs, exit);
@@ -102,6 +110,7 @@ export class BusyQueue {
       };
       lane.push(waiter);
       this.#depth++;
+      if (pool !== undefined) this.#count(pool, 1);
       this.#startRecheck();
     });
   }
@@ -119,6 +128,12 @@ export class BusyQueue {
     } finally {
       this.#offering = false;
     }
+  }
+
+  #count(pool: string, by: number): void {
+    const n = (this.#byPool.get(pool) ?? 0) + by;
+    if (n <= 0) this.#byPool.delete(pool);
+    else this.#byPool.set(pool, n);
   }
 
   /** Rejects every waiter (the coordinator is closing). */

@@ -201,7 +201,7 @@ export class Dispatcher implements GenerationDispatcher {
   async #take(request: RouteRequest, req: DispatchRequest, lastFailure: FlotillaError | undefined): Promise<Taken> {
     const { router, queue } = this.#p;
     const refuse = (decision: UnavailableRoute): FlotillaError =>
-      lastFailure ?? unroutable(req.workload.model, decision);
+      lastFailure ?? unroutable(req.workload.model, decision, request.pool);
     const take = (decision: ChosenRoute): Taken => ({ decision, release: router.dispatched(decision.node, req.hints.session) });
 
     const decision = router.route(request);
@@ -215,7 +215,7 @@ export class Dispatcher implements GenerationDispatcher {
       if (now.kind === "unavailable") outcome = now;
       else if (!now.full) outcome = take(now);
       return outcome !== undefined;
-    });
+    }, request.pool);
     // wait() resolves only once the callback said yes, so outcome is set; the check is for the compiler.
     if (outcome === undefined) throw new FlotillaError("server_busy", "the busy queue let the request go without a node", { retryAfterS: 1 });
     if ("release" in outcome) return outcome;

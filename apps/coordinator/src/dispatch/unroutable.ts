@@ -4,7 +4,12 @@ import { FlotillaError } from "@flotilla/protocol";
 import type { UnavailableRoute } from "../router/decision.ts";
 import { routeReason } from "../router/explain-text.ts";
 
-export function unroutable(model: string, decision: UnavailableRoute): FlotillaError {
+export function unroutable(model: string, decision: UnavailableRoute, pool?: string): FlotillaError {
+  // Held to a declared pool whose nodes do not serve the model (yet): a
+  // roamer may be lent to it, so this is "not now", not "no such model".
+  if (pool !== undefined && decision.why === "unknown-model") {
+    return new FlotillaError("no_backend", `no node of pool '${pool}' serves \`${model}\` now`, { retryAfterS: 1 });
+  }
   switch (decision.why) {
     case "tier-unavailable":
     case "no-healthy-node":

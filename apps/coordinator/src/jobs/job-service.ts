@@ -43,6 +43,8 @@ export interface JobServiceDeps {
   plan: PlanJob;
   /** Whether some node serves the engine a speech job kind needs, now. */
   speechServed: (kind: SpeechJobKind) => boolean;
+  /** The declared pool that takes a kind of work, when one does (pools/pool-book.ts); else the kind's DEFAULT_POOL. */
+  declaredPoolOf?: (kind: JobKind) => string | undefined;
   log: JobRunnerLog;
 }
 
@@ -54,9 +56,11 @@ export class JobService {
   readonly #runsNow: () => readonly JobKind[];
   readonly limits: { maxQueuedPerKey: number; maxQueued: number };
   readonly leaseMs: number;
+  readonly #declaredPoolOf: (kind: JobKind) => string | undefined;
 
-  private constructor(queue: JobQueue, runner: JobRunner, splits: SplitRunner, pools: KnownPools, config: JobsConfig, leaseMs: number, runsNow: () => readonly JobKind[]) {
+  private constructor(queue: JobQueue, runner: JobRunner, splits: SplitRunner, pools: KnownPools, config: JobsConfig, leaseMs: number, runsNow: () => readonly JobKind[], declaredPoolOf: (kind: JobKind) => string | undefined) {
     this.#runsNow = runsNow;
+    this.#declaredPoolOf = declaredPoolOf;
     this.queue = queue;
     this.runner = runner;
     this.splits = splits;
@@ -88,7 +92,12 @@ export class JobService {
         log: deps.log,
       });
       const splits = new SplitRunner({ queue, pools: () => pools.list(), workerId, leaseMs, log: deps.log });
-      return new JobService(queue, runner, splits, pools, config, leaseMs, runsNow);
+      const declaredPoolOf = deps.declaredPoolOf ?? (() => undefined);
+      for (const kind of TEXT_JOB_KINDS) {
+        const pool = declaredPoolOf(kind);
+        if (pool !== undefined) pools.add(pool);
+      }
+      return new JobService(queue, runner, splits, pools, config, leaseMs, runsNow, declaredPoolOf);
     } catch (err) {
       await queue.close();
       throw err;
@@ -126,6 +135,11 @@ export class JobService {
   /** The text and split runners, in the order they start. */
   workers(): Service[] {
     return [this.runner, this.splits];
+  }
+
+  /** The pool a job of this kind goes to when it names none: the declared pool of its kind, else its default. */
+  defaultPool(kind: JobKind): string {
+    return this.#declaredPoolOf(kind) ?? DEFAULT_POOL[kind];
   }
 
   /** The kinds this coordinator runs now: text jobs, split runs over them, speech jobs while a node has the engine. */

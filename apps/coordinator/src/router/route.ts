@@ -49,6 +49,8 @@ export interface RouteRequest {
   model: string | undefined;
   /** What the node's model must be able to do; default chat. */
   capability?: Capability;
+  /** The pool whose nodes may take it (router.ts chose the snapshot by it); undefined: any. */
+  pool?: string;
   /** Estimated (tokens.ts). */
   promptTokens: number;
   maxTokens: number | undefined;

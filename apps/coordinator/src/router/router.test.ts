@@ -181,3 +181,39 @@ test("open circuits reach the decision as codes with the time left, and are word
     ],
   );
 });
+
+test("with declared pools, a request goes only to its pool's nodes; a roamer joins them once lent", async () => {
+  const { PoolBook } = await import("../pools/pool-book.ts");
+  const { clusterPool } = await import("../config/cluster-file-pools.ts");
+  const registry = new NodeRegistry();
+  registry.add(new StaticNode("brain-1", { tier: 0, pool: "brain", slots: 1 }));
+  registry.add(new StaticNode("other", { tier: 0, pool: "default" }));
+  registry.add(new StaticNode("roamer-1", { tier: 0, pool: "roamer" }));
+  const pools = new PoolBook({ pools: { brain: clusterPool.parse({ kinds: ["chat"] }) }, templates: {} });
+  const router = new Router(registry, { nowMs: () => 0, pools });
+  router.dispatched("brain-1", undefined);
+
+  const held = await router.decide(ask("hi"), {});
+  assert.equal(view(held).node, "brain-1", "chat is the brain pool's: the free node of another pool is not taken");
+  assert.equal(held.kind === "chosen" && held.full, true, "and the pool's only node is full: the request would wait");
+
+  pools.lend("roamer-1", "brain");
+  const lent = await router.decide(ask("hi"), {});
+  assert.equal(view(lent).node, "roamer-1", "the lent roamer, free, is seen at once (the pools' version changed)");
+
+  pools.unlend("roamer-1");
+  const embedding = await router.decide(embed(["x"]), {});
+  assert.notEqual(view(embedding).node, "roamer-1", "work no pool declares goes anywhere but to an idle roamer");
+});
+
+test("a refusal is decided on the nodes as they are now: a node back up is taken at once, not after the snapshot's age", async () => {
+  let now = 0;
+  const registry = new NodeRegistry();
+  const a = new StaticNode("a", { tier: 0, health: "down" });
+  registry.add(a);
+  const router = new Router(registry, { nowMs: () => now, snapshotMaxAgeMs: 1_000 });
+  assert.equal(view(await router.decide(ask("hi"), {})).node, null);
+  a.spec = { tier: 0 };
+  now = 10;
+  assert.equal(view(await router.decide(ask("hi"), {})).node, "a", "within the max age, but the refusal would be stale");
+});

@@ -9,7 +9,7 @@
 // Classifying may ask a model (async); routing a classified request is
 // synchronous, so the busy queue can re-route waiters one after another and
 // each sees the slots the previous one took.
-import { capabilityOf, isEmbedding, isGeneration, type Capability, type Workload } from "@flotilla/protocol";
+import { capabilityOf, isEmbedding, isGeneration, type Capability, type NodeStatus, type Workload } from "@flotilla/protocol";
 import type { NodeRegistry } from "../nodes/node-registry.ts";
 import { classifierInputOf, heuristicClassifier, type Classification, type Classifier } from "./classify.ts";
 import { explainRoute } from "./explain.ts";
@@ -32,6 +32,22 @@ export interface RouterOptions extends SnapshotOptions {
   onRelease?: () => void;
   /** The random source of every decision (sampling, tie-breaks); default Math.random. Tests pass a seeded one. */
   random?: () => number;
+  /** Which nodes take which pool's work; none: every node takes every request. */
+  pools?: RouterPools;
+}
+
+/**
+ * What the router reads of the pools (pools/pool-book.ts's PoolBook is one,
+ * structurally), declared here so that the router does not depend on the
+ * pools, which read the router's figures (docs/adr/0015, docs/adr/0040).
+ */
+export interface RouterPools {
+  /** Changes whenever which node takes which pool's work changes (a roamer lent or back). */
+  readonly version: number;
+  /** The pool a request is held to: the pool it names if that one is declared, else the declared pool of its kind; undefined: any. */
+  target(named: string | undefined, kind: Workload["input"]["kind"]): string | undefined;
+  /** Whether `node` takes work for `pool` (undefined: work held to no pool). */
+  admits(node: NodeStatus, pool: string | undefined): boolean;
 }
 
 /**
@@ -71,6 +87,15 @@ export interface RouterCircuitView {
 export interface RouteHints {
   forceTier?: ForcedTier;
   session?: string;
+  /** A job's pool: its nodes serve it when the pool is declared. */
+  pool?: string;
+}
+
+interface PoolSnapshot {
+  snapshot: ClusterSnapshot;
+  atMs: number;
+  version: number;
+  poolsVersion: number;
 }
 
 const DEFAULT_SNAPSHOT_MAX_AGE_MS = 250;
@@ -80,9 +105,8 @@ export class Router {
   readonly #registry: NodeRegistry;
   readonly #o: RouterOptions;
   readonly #classifier: Classifier;
-  #snapshot: ClusterSnapshot | undefined;
-  #snapshotAtMs = 0;
-  #snapshotVersion = -1;
+  /** By target pool ("" for requests held to none): a few entries, one per declared pool. */
+  readonly #snapshots = new Map<string, PoolSnapshot>();
   readonly #inFlight = new Map<string, number>();
   /** Map iteration order is insertion order: re-inserting on use makes it an LRU. */
   readonly #sessions = new Map<string, string>();
@@ -126,9 +150,11 @@ export class Router {
       promptTokens = Math.max(...workload.input.items.map((item) => (typeof item === "string" ? estimateTokens(item) : item.length)));
       maxTokens = 0;
     }
+    const pool = this.#o.pools?.target(hints.pool, workload.input.kind);
     return {
       model: workload.model,
       capability,
+      ...(pool === undefined ? {} : { pool }),
       promptTokens,
       maxTokens,
       classification,
@@ -160,7 +186,7 @@ export class Router {
 
   /** Whether some node that takes work now (ready or suspect, not drained) serves a model that can do `capability`. */
   serves(capability: Capability): boolean {
-    return this.#current().byCapability[capability].auto.byNode.size > 0;
+    return this.#current(undefined).byCapability[capability].auto.byNode.size > 0;
   }
 
   /** Requests this coordinator has in flight on `node`. */
@@ -169,7 +195,7 @@ export class Router {
   }
 
   #run(request: RouteRequest, decide: typeof route): RouteDecision {
-    const snapshot = this.#current();
+    let snapshot = this.#current(request.pool);
     const options = {
       preferLocal: this.#o.preferLocal ?? false,
       affinity: (session: string) => this.#sessions.get(session),
@@ -177,7 +203,15 @@ export class Router {
       ejected: this.#ejected(),
     };
     const random = this.#o.random ?? Math.random;
-    const decision = decide(request, snapshot, options, random);
+    let decision = decide(request, snapshot, options, random);
+    if (decision.kind === "unavailable" && !this.#isFresh(request.pool)) {
+      // A refusal is decided on the nodes as they are now, not as they were up
+      // to snapshotMaxAgeMs ago: a node that status already shows ready (it
+      // just came back) must not be "no such model" meanwhile. Refusals are
+      // rare, so rebuilding for them costs little.
+      snapshot = this.#current(request.pool, 0);
+      decision = decide(request, snapshot, options, random);
+    }
     if (decision.kind === "chosen" || decision.why !== "context-too-long") return decision;
     // The prompt size is an estimate (tokens.ts) and may overshoot: rather
     // than refuse on a guess, route as if it fitted and let the node, which
@@ -208,15 +242,23 @@ export class Router {
     return ejected;
   }
 
-  #current(): ClusterSnapshot {
+  /** The snapshot of the nodes that take `pool`'s work (undefined: work held to no pool). */
+  #current(pool: string | undefined, maxAgeMs = this.#o.snapshotMaxAgeMs ?? DEFAULT_SNAPSHOT_MAX_AGE_MS): ClusterSnapshot {
     const now = this.#o.nowMs();
-    const maxAge = this.#o.snapshotMaxAgeMs ?? DEFAULT_SNAPSHOT_MAX_AGE_MS;
-    if (!this.#snapshot || this.#snapshotVersion !== this.#registry.version || now - this.#snapshotAtMs >= maxAge) {
-      this.#snapshot = buildSnapshot(this.#registry.statuses(now), this.#o);
-      this.#snapshotAtMs = now;
-      this.#snapshotVersion = this.#registry.version;
-    }
-    return this.#snapshot;
+    const maxAge = maxAgeMs;
+    const pools = this.#o.pools;
+    const poolsVersion = pools?.version ?? 0;
+    const cached = this.#snapshots.get(pool ?? "");
+    if (cached && cached.version === this.#registry.version && cached.poolsVersion === poolsVersion && now - cached.atMs < maxAge) return cached.snapshot;
+    const statuses = this.#registry.statuses(now);
+    const snapshot = buildSnapshot(pools ? statuses.filter((node) => pools.admits(node, pool)) : statuses, this.#o);
+    this.#snapshots.set(pool ?? "", { snapshot, atMs: now, version: this.#registry.version, poolsVersion });
+    return snapshot;
+  }
+
+  /** Whether the pool's snapshot was built at this very moment. */
+  #isFresh(pool: string | undefined): boolean {
+    return this.#snapshots.get(pool ?? "")?.atMs === this.#o.nowMs();
   }
 
   #remember(session: string, node: string): void {

@@ -16,6 +16,7 @@ export interface NodeSpec {
   firstTokenMs?: number | null;
   totalMs?: number | null;
   capabilities?: ServedModel["capabilities"];
+  pool?: string;
 }
 
 export function testNode(name: string, spec: NodeSpec = {}): NodeStatus {
@@ -27,7 +28,7 @@ export function testNode(name: string, spec: NodeSpec = {}): NodeStatus {
     health: spec.health ?? "ready",
     drained: spec.drained ?? false,
     tier: spec.tier ?? 0,
-    pool: "default",
+    pool: spec.pool ?? "default",
     url: null,
     models: spec.models ?? [
       { id: spec.model ?? "m", contextSize: spec.context ?? 4096, loadedAtMs: 0, slots: { total: spec.slots ?? 4, busy, queued }, capabilities: spec.capabilities ?? ["chat"] },

@@ -115,7 +115,7 @@ export function registerJobRoutes(app: FastifyInstance, options: JobRoutesOption
     const job = await queue.enqueue({
       kind: body.kind,
       input,
-      ...(body.pool === undefined ? {} : { pool: body.pool }),
+      pool: body.pool ?? jobs.defaultPool(body.kind),
       ...(body.priority === undefined ? {} : { priority: body.priority }),
       ...(body.max_attempts === undefined ? {} : { maxAttempts: body.max_attempts }),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),

@@ -69,7 +69,7 @@ export function registerSeedRoutes(app: FastifyInstance, options: SeedRoutesOpti
       kind: "split",
       input,
       owner,
-      ...(body.pool === undefined ? {} : { pool: body.pool }),
+      pool: body.pool ?? jobs.defaultPool("split"),
       ...(body.priority === undefined ? {} : { priority: body.priority }),
     });
     jobs.pools.add(job.pool);
