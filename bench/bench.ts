@@ -14,6 +14,7 @@ import { heartbeatScale } from "./heartbeat-scale.ts";
 import { jobQueue } from "./job-queue.ts";
 import { jobCancel } from "./job-cancel.ts";
 import { speech } from "./speech.ts";
+import { roamers } from "./roamers.ts";
 import { jobCrash } from "./job-crash.ts";
 import { realInference } from "./real-inference.ts";
 import { routingCost } from "./routing-cost.ts";
@@ -35,7 +36,7 @@ if (mode !== "smoke" && mode !== "quick" && mode !== "full") {
 }
 const selected: Mode = mode;
 
-const suites: Array<(mode: Mode) => Promise<BenchResult[]>> = [footprint, gateway, routingCost, heartbeatScale, realInference, failover, jobQueue, jobCancel, jobCrash, speech];
+const suites: Array<(mode: Mode) => Promise<BenchResult[]>> = [footprint, gateway, routingCost, heartbeatScale, realInference, failover, jobQueue, jobCancel, jobCrash, speech, roamers];
 const suiteName = (suite: { name: string }) => suite.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const only = values.only?.split(",").map((s) => s.trim()).filter((s) => s !== "");
 const unknown = only?.filter((name) => !suites.some((s) => suiteName(s) === name)) ?? [];

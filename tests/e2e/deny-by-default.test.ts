@@ -92,6 +92,10 @@ const COORDINATOR_POLICIES: Readonly<Record<string, Policy>> = {
   "/cluster/nodes": ADMIN,
   "/cluster/nodes/:name": ADMIN,
   "/cluster/nodes/:name/drain": ADMIN,
+  "/cluster/pools": ADMIN,
+  "/cluster/roamers": ADMIN,
+  "/cluster/roamers/:name/assign": ADMIN,
+  "/cluster/roamers/:name/release": ADMIN,
   "/cluster/nodes/:name/undrain": ADMIN,
   "/cluster/nodes/:name/test": ADMIN,
   "/cluster/tokens": ADMIN,
@@ -122,6 +126,8 @@ const AGENT_POLICIES: Readonly<Record<string, Policy>> = {
   "/agent/v1/status": ["coordinator"],
   "/agent/v1/run": ["coordinator"],
   "/agent/v1/models/:id/info": ["coordinator"],
+  // A roamer's assignment (issue 17): only its coordinator lends it.
+  "/agent/v1/assignment": ["coordinator"],
 };
 
 function agentPolicy(route: RouteEntry): Policy | undefined {

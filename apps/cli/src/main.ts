@@ -14,6 +14,7 @@ import { printable } from "./printable.ts";
 import { collect, parseDurationMs, parsePositiveInt } from "./option-parsers.ts";
 import type { ChatFlags } from "./commands/chat.ts";
 import { defineJobsCommands } from "./commands/jobs.ts";
+import { defineRoamerCommands } from "./commands/roamers.ts";
 
 const env = process.env;
 
@@ -211,6 +212,7 @@ withClientFlags(keys.command("revoke").description("revoke a key by its id").arg
   .action((id: string, flags: ClientFlags) => revokeKey(targetOf(flags), env, id));
 
 defineJobsCommands(program.command("jobs"), { withClientFlags, targetOf, env });
+defineRoamerCommands(program, { withClientFlags, targetOf, env });
 
 try {
   await program.parseAsync(process.argv);

@@ -4,7 +4,7 @@
 // OpenAI gateway (gateway/) and the cluster API (api/), which itself uses the
 // gateway's translation and validation (docs/adr/0015).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
-import { clientErrorBody, FlotillaError, tooManyBodies } from "@flotilla/protocol";
+import { clientErrorBody, FlotillaError, ROAMER_POOL, tooManyBodies } from "@flotilla/protocol";
 import type { NodeRegistry } from "./nodes/node-registry.ts";
 import type { ApiKeys } from "./auth/api-keys.ts";
 import { bearerToken, secretsEqual } from "@flotilla/security";
@@ -19,6 +19,9 @@ import { registerClusterRoutes, type DispatchState } from "./api/cluster-routes.
 import { registerMembershipRoutes } from "./api/membership-routes.ts";
 import { registerNodeTestRoutes } from "./api/node-test-routes.ts";
 import { registerRouteExplainRoutes } from "./api/route-explain-routes.ts";
+import { registerPoolRoutes } from "./api/pool-routes.ts";
+import type { RoamerController } from "./pools/roamer-controller.ts";
+import type { PoolBook } from "./pools/pool-book.ts";
 import type { Router } from "./router/router.ts";
 import type { GenerationDispatcher } from "./dispatch/types.ts";
 import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
@@ -52,6 +55,9 @@ export interface GatewayOptions {
   membership: Membership;
   agentless: AgentlessNodes;
   jobs: JobService;
+  /** Declared pools (a job's default pool is its kind's) and the roamers lent to them (docs/adr/0040). */
+  pools: PoolBook;
+  roamers: RoamerController;
   /** OpenAI's Files and Batch APIs (docs/adr/0037). */
   batches: OpenAIBatches;
   /** Jobs' webhooks and the secrets that verify them (docs/adr/0036). */
@@ -145,8 +151,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return Promise.reject(unauthorized(token));
   };
 
-  // The pools a job may name: each kind's default and every node's.
-  const poolsKnown = (): ReadonlySet<string> => new Set([...Object.values(DEFAULT_POOL), ...options.registry.statuses(nowMs()).map((node) => node.pool)]);
+  // The pools a job may name: each kind's default, the declared ones and every node's.
+  const poolsKnown = (): ReadonlySet<string> =>
+    new Set([...Object.values(DEFAULT_POOL), ...options.pools.declared(), ...options.registry.statuses(nowMs()).map((node) => node.pool).filter((pool) => pool !== ROAMER_POOL)]);
 
   // Who owns what a request makes: a conversation, a job (docs/adr/0026).
   const callerOfRequest = (request: FastifyRequest) =>
@@ -208,6 +215,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, agentless: options.agentless, owners: options.owners, apiKeys: options.apiKeys, discovered: options.discovered, dispatch: options.dispatchState, nowMs });
     registerNodeTestRoutes(cluster, options.registry, nowMs);
     registerRouteExplainRoutes(cluster, options.router);
+    registerPoolRoutes(cluster, options.roamers);
     done();
   });
 

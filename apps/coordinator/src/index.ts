@@ -26,6 +26,9 @@ import { fileLimitsFromEnv } from "./jobs/files/file-limits.ts";
 import { WebhookService } from "./jobs/webhooks/webhook-service.ts";
 import { jobView } from "./gateway/jobs/job-view.ts";
 import { loadOrCreateSecretFile } from "./auth/secret-file.ts";
+import { PoolBook } from "./pools/pool-book.ts";
+import { RoamerController } from "./pools/roamer-controller.ts";
+import { roamerSettings } from "./config/cluster-file-pools.ts";
 
 export type { CoordinatorOptions } from "./coordinator-options.ts";
 export { NodeRegistry } from "./nodes/node-registry.ts";
@@ -44,11 +47,12 @@ export interface Coordinator {
 
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const state = await prepareState(options);
-  const parts = buildDecisionParts(state.registry, options.routing ?? {});
+  const pools = new PoolBook({ pools: options.pools?.pools ?? {}, templates: options.pools?.templates ?? {} });
+  const parts = buildDecisionParts(state.registry, options.routing ?? {}, pools);
   const services = new ServiceGroup();
   let jobs: JobService;
   try {
-    jobs = await openJobs(parts, options, () => batches.files);
+    jobs = await openJobs(parts, pools, options, () => batches.files);
   } catch (err) {
     await Promise.allSettled([state.store.close(), state.connections.close()]);
     await state.dataDirLock.release();
@@ -66,8 +70,10 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     await state.dataDirLock.release();
     throw err;
   }
+  const roamers = roamerController(state, parts, pools, jobs, options);
+  parts.metrics.pools.readFrom(roamers);
   // Not listening yet: the caller chooses the address (tests use inject()).
-  const app = gatewayOf(state, parts, { jobs, batches, webhooks }, options);
+  const app = gatewayOf(state, parts, { jobs, batches, webhooks, pools, roamers }, options);
   // In the order each may use the ones before it; stopped in reverse.
   await services.start([
     // First, so that it is released last, once nothing writes any more.
@@ -85,6 +91,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     ...batches.services(),
     // After the file store and the webhooks their jobs use, so the runners stop first.
     ...jobs.workers(),
+    // Reads the queue and the busy queue, asks agents over the node connections.
+    roamers,
     alreadyOpen("HTTP app", () => app.close()),
     // Last, so that it stops first: the requests waiting in it are turned
     // away at once, rather than holding app.close() for up to maxWaitMs.
@@ -100,7 +108,7 @@ export * from "./config/public.ts";
  * which dispatches as /v1 does. `files` is asked only when a speech job runs,
  * which is after the file store is open.
  */
-function openJobs(parts: DecisionParts, options: CoordinatorOptions, files: () => FileStore): Promise<JobService> {
+function openJobs(parts: DecisionParts, pools: PoolBook, options: CoordinatorOptions, files: () => FileStore): Promise<JobService> {
   const maxTokensLimit = options.maxTokensLimit ?? DEFAULT_MAX_TOKENS_LIMIT;
   const continueOnFailure = options.routing?.continueOnFailure ?? false;
   return JobService.open(options.jobs ?? {}, {
@@ -113,6 +121,23 @@ function openJobs(parts: DecisionParts, options: CoordinatorOptions, files: () =
         : planTextJob(job, { maxTokensLimit, continueOnFailure, nowMs: Date.now }),
     // The router's snapshot answers it: the lease loops ask at every pump.
     speechServed: (kind) => parts.router.serves(kind === "speech" ? "tts" : "stt"),
+    declaredPoolOf: (kind) => pools.poolForKind(kind),
+    log: options.logger,
+  });
+}
+
+/** The roamers (docs/adr/0040): lent where a declared pool's jobs and waiting requests pile up. */
+function roamerController(state: CoordinatorState, parts: DecisionParts, pools: PoolBook, jobs: JobService, options: CoordinatorOptions): RoamerController {
+  return new RoamerController({
+    nodes: () => state.registry.statuses(Date.now()),
+    book: pools,
+    agents: state.membership,
+    demand: async (pool) => {
+      const counts = await jobs.queue.counts(pool);
+      return { queuedJobs: counts.queued, runningJobs: counts.leased + counts.running, waitingRequests: parts.queue.depthOf(pool) };
+    },
+    inFlight: (node) => parts.router.inFlight(node),
+    settings: options.pools?.roamers ?? roamerSettings.parse({}),
     log: options.logger,
   });
 }
@@ -161,7 +186,7 @@ function jobMetricsService(jobs: JobService, parts: DecisionParts): Service {
 function gatewayOf(
   state: CoordinatorState,
   parts: DecisionParts,
-  { jobs, batches, webhooks }: { jobs: JobService; batches: OpenAIBatches; webhooks: WebhookService },
+  { jobs, batches, webhooks, pools, roamers }: { jobs: JobService; batches: OpenAIBatches; webhooks: WebhookService; pools: PoolBook; roamers: RoamerController },
   options: CoordinatorOptions,
 ): FastifyInstance {
   const { registry, membership, agentless, local } = state;
@@ -171,6 +196,8 @@ function gatewayOf(
     membership,
     agentless,
     jobs,
+    pools,
+    roamers,
     batches,
     webhooks,
     owners: { local, agent: membership, openai: agentless, ollama: agentless },

@@ -48,6 +48,8 @@ export const roamerView = z.object({
   lentForMs: count.nullable(),
   /** What went wrong last (a refused template, a failed provisioning), kept until the next assignment. */
   lastError: z.string().nullable(),
+  /** Its last states, oldest first, each with when it entered it (epoch ms): the roamer seen moving. */
+  history: z.array(z.object({ state: roamerState, atMs: count })),
 });
 export type RoamerView = z.infer<typeof roamerView>;
 

@@ -16,6 +16,8 @@ export interface CoordinatorSetup {
   /** Names the admin key, so a leaked process is recognisable. */
   label: string;
   env?: Record<string, string>;
+  /** More flags for `flotilla coordinator`. */
+  args?: string[];
 }
 
 export async function startCoordinator(setup: CoordinatorSetup): Promise<{ coordinator: FlotillaProcess; adminKey: string }> {
@@ -28,7 +30,7 @@ export async function startCoordinator(setup: CoordinatorSetup): Promise<{ coord
     port,
     dataDir: path.join(setup.dir, "coordinator"),
     env: { FLOTILLA_ADMIN_KEY: adminKey, ...setup.env },
-    args: ["--heartbeat-interval-ms", String(setup.heartbeatIntervalMs), "--cluster-file", clusterFile],
+    args: ["--heartbeat-interval-ms", String(setup.heartbeatIntervalMs), "--cluster-file", clusterFile, ...(setup.args ?? [])],
   });
   return { coordinator, adminKey };
 }

@@ -12,6 +12,7 @@ const OPTIONAL_BODY_POSTS: ReadonlySet<string> = new Set([
   "/cluster/tokens",
   "/v1/jobs/:id/cancel",
   "/v1/batches/:id/cancel",
+  "/cluster/roamers/:name/release",
 ]);
 
 /** `routeUrl`: the route's pattern (`/cluster/nodes/:name`), not the request's path. */

@@ -13,6 +13,7 @@ import { NODE_STATES, type NodeState } from "@flotilla/protocol";
 import type { DispatchObserver, QueueExit, RequestOutcome } from "../dispatch/observer.ts";
 import type { CircuitState } from "../dispatch/circuit-breaker.ts";
 import { JobMetrics } from "./job-metrics.ts";
+import { PoolMetrics } from "./pool-metrics.ts";
 
 /** One node as /metrics shows it; built by the caller from the registry at scrape time. */
 export interface NodeMetricsView {
@@ -61,6 +62,8 @@ export class GatewayMetrics implements DispatchObserver {
   readonly #queueExits: Counter<"exit">;
   /** The job queue's series (issue 12), on this registry so that one /metrics shows both. */
   readonly jobs: JobMetrics;
+  /** Pools and roamers (issue 17), on this registry too. */
+  readonly pools: PoolMetrics;
 
   constructor(sources: MetricsSources) {
     const registers = [this.#registry];
@@ -68,6 +71,7 @@ export class GatewayMetrics implements DispatchObserver {
     // as flotilla_process_* and flotilla_nodejs_*.
     collectDefaultMetrics({ register: this.#registry, prefix: PREFIX });
     this.jobs = new JobMetrics(this.#registry);
+    this.pools = new PoolMetrics(this.#registry);
 
     this.#requests = new Counter({
       name: `${PREFIX}requests_total`,

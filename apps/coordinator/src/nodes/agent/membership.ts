@@ -8,6 +8,8 @@ import {
   FlotillaError,
   hardwareInfo,
   type AgentLoad,
+  type AssignmentReport,
+  type AssignmentRequest,
   PROTOCOL_VERSION,
   type Heartbeat,
   type HeartbeatResponse,
@@ -161,6 +163,13 @@ export class Membership {
     const load = this.#believed(node, beat.load);
     await this.#storeModels(nodeName, load.models);
     return { heartbeatIntervalMs: this.#o.policy.heartbeatIntervalMs };
+  }
+
+  /** Asks a joined agent to provision an assignment, or (null) to clean up; its report back (remote-node.ts). */
+  assignment(name: string, change: AssignmentRequest | null, signal: AbortSignal): Promise<AssignmentReport | null> {
+    const node = this.#nodes.get(name);
+    if (!node) return Promise.reject(unknownNode(name));
+    return node.assignment(change, signal);
   }
 
   async setDrained(name: string, drained: boolean): Promise<void> {

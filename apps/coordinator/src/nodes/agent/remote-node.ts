@@ -5,6 +5,9 @@
 import { request, type Dispatcher } from "undici";
 import {
   agentEvent,
+  assignmentResponse,
+  type AssignmentReport,
+  type AssignmentRequest,
   FlotillaError,
   modelInfo,
   type ModelInfo,
@@ -81,6 +84,8 @@ export class RemoteNode implements InferenceNode {
       lastSeenAgoMs: this.#lastSeenMs === null ? null : nowMs - this.#lastSeenMs,
       latency: this.#latency.snapshot(),
       ...(this.#limits.length > 0 ? { limits: [...this.#limits] } : {}),
+      ...(this.#load?.templates === undefined ? {} : { templates: [...this.#load.templates] }),
+      ...(this.#load?.assignment === undefined ? {} : { assignment: this.#load.assignment }),
     };
   }
 
@@ -110,6 +115,39 @@ export class RemoteNode implements InferenceNode {
     const parsed = modelInfo.safeParse(await response.body.json());
     if (!parsed.success) throw new FlotillaError("backend_error", `node ${this.name} sent malformed model info`);
     return parsed.data;
+  }
+
+  /**
+   * Asks the agent to provision a template for a pool (PUT), or to stop and
+   * clean up what it runs (DELETE): its answer is its report. A refusal (a
+   * template its configuration does not list, another assignment) is a
+   * FlotillaError with the agent's own message; an agent that cannot be
+   * reached is `unreachable`.
+   */
+  async assignment(change: AssignmentRequest | null, signal: AbortSignal): Promise<AssignmentReport | null> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(new URL("/agent/v1/assignment", this.record.url), {
+        method: change === null ? "DELETE" : "PUT",
+        dispatcher: this.#dispatcher,
+        headers: { authorization: `Bearer ${this.#credential}`, ...(change === null ? {} : { "content-type": "application/json" }) },
+        ...(change === null ? {} : { body: JSON.stringify(change) }),
+        signal,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw unreachable(this.name, err);
+    }
+    const text = await response.body.text();
+    if (response.statusCode >= 400 && response.statusCode < 500) {
+      // The agent's refusal, quoted (bounded): it names a template from this coordinator's own file, no secret.
+      const message = messageOf(text) ?? `HTTP ${response.statusCode}`;
+      throw new FlotillaError(response.statusCode === 409 ? "conflict" : "rejected_by_node", `node ${this.name} refused: ${message.slice(0, 500)}`, { status: response.statusCode });
+    }
+    if (response.statusCode !== 200 && response.statusCode !== 202) throw new FlotillaError("backend_error", `node ${this.name} answered HTTP ${response.statusCode}`);
+    const parsed = assignmentResponse.safeParse(safeJson(text));
+    if (!parsed.success) throw new FlotillaError("backend_error", `node ${this.name} sent a malformed assignment report`);
+    return parsed.data.assignment;
   }
 
   /** Timed from here, so the figure includes the network and the agent's queue: what a client waits. */
@@ -168,6 +206,13 @@ export class RemoteNode implements InferenceNode {
     if (result) return result;
     throw new FlotillaError("backend_error", `node ${this.name} ended its answer without a result`);
   }
+}
+
+function messageOf(text: string): string | undefined {
+  const body = safeJson(text);
+  if (typeof body !== "object" || body === null || !("error" in body)) return undefined;
+  const error = body.error;
+  return typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" ? error.message : undefined;
 }
 
 function safeJson(line: string): unknown {
