@@ -128,6 +128,7 @@ const AGENT_POLICIES: Readonly<Record<string, Policy>> = {
   "/agent/v1/models/:id/info": ["coordinator"],
   // A roamer's assignment (issue 17): only its coordinator lends it.
   "/agent/v1/assignment": ["coordinator"],
+  "/agent/v1/models/:id/load": ["coordinator"],
 };
 
 function agentPolicy(route: RouteEntry): Policy | undefined {

@@ -140,6 +140,26 @@ describe("a roamer lent to the brain pool", () => {
     await waitForClusterStatus(url, adminKey, "the roamer serving nothing again", (status) => status.nodes.some((n) => n.name === "roamer-1" && n.models.length === 0));
   });
 
+  test("the CLI lends and takes back a roamer, and shows it in roamers list and pools", async () => {
+    const env = { FLOTILLA_ADMIN_KEY: adminKey, FLOTILLA_URL: url };
+    const usage = await runCli(["roamers", "assign", "roamer-1"], env);
+    assert.notEqual(usage.code, 0, "neither --pool nor --template");
+    const assigned = await runCli(["roamers", "assign", "roamer-1", "--pool", "brain", "--minutes", "5"], env);
+    assert.equal(assigned.code, 0, assigned.stderr);
+    assert.match(assigned.stdout, /roamer-1 ASSIGNED: lent to brain with brain-llama \(5 min\)/);
+    await waitForRoamer("RUNNING", (view) => view.state === "RUNNING");
+    const list = await runCli(["roamers", "list"], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^roamer-1\s+RUNNING\s+\S+\s+brain\s+brain-llama\s+operator\s+\S+\s+5 min\s+ready\s+brain-llama$/m);
+    const pools = await runCli(["pools", "--json"], env);
+    const brain = (JSON.parse(pools.stdout) as { pools: { name: string; roamers: string[]; workers: { ready: number } }[] }).pools.find((p) => p.name === "brain");
+    assert.deepEqual({ roamers: brain?.roamers, ready: brain?.workers.ready }, { roamers: ["roamer-1"], ready: 2 });
+    const released = await runCli(["roamers", "release", "roamer-1"], env);
+    assert.equal(released.code, 0, released.stderr);
+    assert.match(released.stdout, /roamer-1 CLEANUP/);
+    await waitForRoamer("back to IDLE", (view) => view.state === "IDLE");
+  });
+
   test("when the pool's jobs pile up the autoscaler lends it; it takes jobs, and goes back once the pool is idle", async () => {
     const startedAt = Date.now();
     const jobs = await Promise.all(Array.from({ length: 60 }, (_, i) => submit(`Once upon a time, story ${i},`)));

@@ -1,7 +1,11 @@
-// The agent's serving core: it owns the loaded backends and admits each
-// request through the model's SlotPool. `flotilla up` hands this object to
-// the coordinator directly (no HTTP hop); `flotilla agent` serves it over
-// HTTP to a coordinator elsewhere.
+// The agent's serving core: it owns the served models (served/served-model.ts)
+// and admits each request through the model's SlotPool. `flotilla up` hands
+// this object to the coordinator directly (no HTTP hop); `flotilla agent`
+// serves it over HTTP to a coordinator elsewhere.
+//
+// Models given a keep-alive (--keep-alive) are unloaded when idle for it and
+// loaded again on demand; before loading one, idle models are unloaded, least
+// recently used first, while free memory is short of its file's size.
 import { freemem } from "node:os";
 import {
   capabilityOf,
@@ -16,13 +20,22 @@ import {
   type WorkloadResult,
 } from "@flotilla/protocol";
 import type { InferenceBackend } from "./backends/backend.ts";
-import { SlotPool } from "./slots/slot-pool.ts";
 import { CpuMeter } from "./load/cpu-meter.ts";
+import { ServedModel, type Reload } from "./served/served-model.ts";
 
 export interface QueueOptions {
   /** Requests that may wait for a slot, per model. */
   maxQueued: number;
   maxWaitMs: number;
+}
+
+export interface AgentOptions {
+  /** Clock of keep-alives; default Date.now. */
+  nowMs?: () => number;
+  /** Free memory now; default os.freemem. */
+  freeMemoryBytes?: () => number;
+  /** How often idle models are looked for; default 1 s. */
+  idleCheckMs?: number;
 }
 
 /** What the agent reports of its roamer assignment (issue 17): the AssignmentKeeper. */
@@ -34,30 +47,39 @@ export interface AssignmentSource {
 /** How long a removed model's running requests may take to finish before it is unloaded under them. */
 export const DEFAULT_DRAIN_MS = 30_000;
 
-interface Served {
-  backend: InferenceBackend;
-  slots: SlotPool;
-  loadedAtMs: number;
-}
+/** Loading a model takes about its file's size in memory, and a margin for its context. */
+const MEMORY_MARGIN = 1.2;
 
 export class Agent implements WorkloadHost {
   readonly #queue: QueueOptions;
-  readonly #served = new Map<string, Served>();
+  readonly #served = new Map<string, ServedModel>();
   readonly #cpu = new CpuMeter();
+  readonly #nowMs: () => number;
+  readonly #freeMemory: () => number;
+  readonly #idleCheckMs: number;
+  #idleTimer: NodeJS.Timeout | undefined;
   /** Removed models still finishing their requests: close() waits for them. */
   readonly #removing = new Set<Promise<void>>();
   #assignments: AssignmentSource | undefined;
+  readonly #listeners: (() => void)[] = [];
 
-  constructor(queue: QueueOptions) {
+  constructor(queue: QueueOptions, options: AgentOptions = {}) {
     this.#queue = queue;
+    this.#nowMs = options.nowMs ?? Date.now;
+    this.#freeMemory = options.freeMemoryBytes ?? freemem;
+    this.#idleCheckMs = options.idleCheckMs ?? 1_000;
   }
 
-  addBackend(backend: InferenceBackend, nowMs: number): void {
+  /** Serves a loaded backend; with `reload`, it is unloaded after its keep-alive and loaded again on demand. */
+  addBackend(backend: InferenceBackend, nowMs: number, reload?: Reload): void {
     if (this.#served.has(backend.modelId)) {
       throw new Error(`two models are both named "${backend.modelId}"; name one with --model NAME=PATH`);
     }
-    const slots = new SlotPool({ total: backend.parallelSequences, ...this.#queue });
-    this.#served.set(backend.modelId, { backend, slots, loadedAtMs: nowMs });
+    this.#served.set(backend.modelId, new ServedModel(backend, this.#queue, nowMs, reload));
+    if (reload !== undefined && this.#idleTimer === undefined) {
+      this.#idleTimer = setInterval(() => void this.unloadIdle(), this.#idleCheckMs);
+      this.#idleTimer.unref();
+    }
   }
 
   /**
@@ -85,60 +107,90 @@ export class Agent implements WorkloadHost {
     return this.#served.has(modelId);
   }
 
+  /** Called when a model is unloaded for being idle or loaded again: the heartbeat goes out at once (HeartbeatLoop.beatSoon). */
+  onModelsChanged(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
   /** Its templates and assignment go out in every load report from now on. */
   attachAssignments(source: AssignmentSource): void {
     this.#assignments = source;
   }
 
   load(): AgentLoad {
-    const models = [...this.#served.values()].map(({ backend, slots, loadedAtMs }) => ({
-      id: backend.modelId,
-      contextSize: backend.contextSize,
-      loadedAtMs,
-      slots: slots.status(),
-      capabilities: [...backend.capabilities],
-      ...(backend.facts === undefined ? {} : { details: backend.facts.details() }),
-    }));
+    const models = [...this.#served.values()].map((served) => served.report());
     return {
       models,
       // Every request holds a slot or waits for one.
       inFlight: models.reduce((n, m) => n + m.slots.busy + m.slots.queued, 0),
       cpuPercent: this.#cpu.percentSinceLastCall(),
       rssBytes: process.memoryUsage.rss(),
-      memoryAvailableBytes: freemem(),
+      memoryAvailableBytes: this.#freeMemory(),
       agentVersion: FLOTILLA_VERSION,
-      ...(this.#assignments ? { templates: this.#assignments.templates(), assignment: this.#assignments.report(Date.now()) } : {}),
+      ...(this.#assignments ? { templates: this.#assignments.templates(), assignment: this.#assignments.report(this.#nowMs()) } : {}),
     };
   }
 
   modelInfo(modelId: string): ModelInfo | undefined {
-    const backend = this.#served.get(modelId)?.backend;
-    return backend?.facts?.info({ contextSize: backend.contextSize });
+    return this.#served.get(modelId)?.info();
   }
 
   async run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
     const served = this.#served.get(workload.model);
     if (!served) throw new FlotillaError("model_not_found", `this node does not serve "${workload.model}"`, { param: "model" });
     const needed = capabilityOf(workload);
-    if (!served.backend.capabilities.includes(needed)) {
+    if (!served.capabilities.includes(needed)) {
       throw new FlotillaError("model_not_capable", `"${workload.model}" does not serve ${needed} requests`, { param: "model" });
     }
-    const release = await served.slots.acquire(options.signal);
-    try {
-      return await served.backend.run(workload, options);
-    } finally {
-      release();
+    if (served.state === "unloaded") this.loadModel(workload.model);
+    return served.run(workload, options, this.#nowMs);
+  }
+
+  /** Loads an unloaded model (making room first); false when it has no such model or it is loaded or loading. */
+  loadModel(modelId: string): boolean {
+    const served = this.#served.get(modelId);
+    if (served?.state !== "unloaded") return false;
+    void this.#makeRoomFor(served)
+      .then(() => {
+        served.startLoading(this.#nowMs);
+        return served.loaded();
+      })
+      .then(() => this.#changed());
+    return true;
+  }
+
+  /** Unloads every model idle for its keep-alive; the timer calls it, tests too. */
+  async unloadIdle(): Promise<string[]> {
+    const now = this.#nowMs();
+    const idle = [...this.#served.values()].filter((served) => served.idleAt(now));
+    await Promise.all(idle.map((served) => served.unload()));
+    if (idle.length > 0) this.#changed();
+    return idle.map((served) => served.id);
+  }
+
+  /** Unloads idle reloadable models, least recently used first, while free memory is short of what `model` needs. */
+  async #makeRoomFor(model: ServedModel): Promise<void> {
+    const needed = model.sizeBytes * MEMORY_MARGIN;
+    const candidates = [...this.#served.values()].filter((served) => served !== model && served.evictable).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+    for (const served of candidates) {
+      if (this.#freeMemory() >= needed) return;
+      await served.unload();
     }
+  }
+
+  #changed(): void {
+    for (const listener of this.#listeners) listener();
   }
 
   async close(): Promise<void> {
-    const backends = [...this.#served.values()].map((s) => s.backend);
+    clearInterval(this.#idleTimer);
+    const served = [...this.#served.values()];
     this.#served.clear();
-    await Promise.all([...backends.map((b) => b.dispose()), ...this.#removing]);
+    await Promise.all([...served.map((s) => s.dispose()), ...this.#removing]);
   }
 }
 
-async function drainThenDispose(served: Served, drainMs: number): Promise<void> {
+async function drainThenDispose(served: ServedModel, drainMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, drainMs);
@@ -148,5 +200,5 @@ async function drainThenDispose(served: Served, drainMs: number): Promise<void> 
   } finally {
     clearTimeout(timer);
   }
-  await served.backend.dispose();
+  await served.dispose();
 }

@@ -69,6 +69,7 @@ function withModelOptions(command: Command): Command {
     .option("--model <[name=]path|hf:owner/repo/file.gguf>", "a GGUF model to serve (repeatable)", collect)
     .option("--threads <n>", "llama.cpp threads per model (default: cores - 1)")
     .option("--slots <n>", "requests a model serves in parallel (default 4)")
+    .option("--keep-alive <duration>", "unload a model after this long with no request, and load it again when one comes: 5m, 1h (default forever; env FLOTILLA_KEEP_ALIVE)")
     .option("--ctx-size <tokens>", "context per request, capped at the model's (default 4096)")
     .option("--max-queued <n>", "requests that may wait for a slot, per model (default 64)")
     .option("--queue-wait-ms <ms>", "how long a request may wait for a slot (default 30000)")
@@ -105,6 +106,7 @@ async function serveConfig(flags: Flags, defaultPort: number): Promise<UpConfig>
     queue: flags.queue,
     jobConcurrency: flags.jobConcurrency,
     speech: flags.speech,
+    keepAlive: flags.keepAlive,
   };
   return resolveUpConfig(fromFlags, typeof flags.config === "string" ? flags.config : undefined, env, { port: defaultPort });
 }

@@ -81,6 +81,13 @@ export const servedModel = z
     capabilities: z.array(z.enum(CAPABILITIES)).min(1).max(16).default(["chat"]),
     /** The model file, where the node knows it (agents do; agentless servers may not). */
     details: modelDetails.optional(),
+    /**
+     * Loaded (absent: loaded, as older agents and agentless servers report),
+     * or unloaded after its idle keep-alive, or loading again because a
+     * request asked for it: the router sends work only to loaded models and
+     * has the others loaded while a request waits (issue 17).
+     */
+    state: z.enum(["loaded", "loading", "unloaded"]).optional(),
   })
   .strict();
 export type ServedModel = z.infer<typeof servedModel>;

@@ -24,6 +24,8 @@ export interface WorkloadHost {
   run(workload: Workload, options: RunOptions): Promise<WorkloadResult>;
   /** A served model's larger facts (Ollama's /api/show); undefined when the model is not served here. */
   modelInfo?(modelId: string): ModelInfo | undefined;
+  /** Loads a model it keeps unloaded (servedModel.state "unloaded"); false when it has no such model. */
+  loadModel?(modelId: string): boolean;
 }
 
 /** Requests a node can run at once: its models' slots together. */
@@ -38,4 +40,10 @@ export interface InferenceNode {
   run(workload: Workload, options: RunOptions): Promise<WorkloadResult>;
   /** What the node can tell of a model beyond its status (Ollama's /api/show); absent where the node cannot say. */
   modelInfo?(modelId: string, signal: AbortSignal): Promise<ModelInfo | undefined>;
+  /**
+   * Asks the node to load a model it keeps unloaded (an agent's idle unload):
+   * fire and forget, the next reports say when it is loaded. Absent where a
+   * node loads nothing on demand (agentless servers load as they please).
+   */
+  loadModel?(modelId: string): void;
 }

@@ -2,13 +2,12 @@
 // template runs a real program (../workloads/fixtures/health-server.mjs).
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, InjectOptions } from "fastify";
 import { pino } from "pino";
 import { assignmentResponse, type AssignmentReport } from "@flotilla/protocol";
 import { hashSecret } from "@flotilla/security";
+import { freePort } from "@flotilla/testkit";
 import { Agent } from "../agent.ts";
 import { AssignmentKeeper } from "../workloads/assignment-keeper.ts";
 import { ProcessDriver } from "../workloads/process-driver.ts";
@@ -17,16 +16,6 @@ import { buildAgentServer } from "./agent-server.ts";
 const FIXTURE = fileURLToPath(new URL("../workloads/fixtures/health-server.mjs", import.meta.url));
 const CREDENTIAL = "coordinator-credential";
 const logger = pino({ level: "silent" });
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  assert.ok(address && typeof address === "object");
-  server.close();
-  await once(server, "close");
-  return address.port;
-}
 
 const port = await freePort();
 const keeper = new AssignmentKeeper({

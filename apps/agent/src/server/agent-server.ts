@@ -91,6 +91,15 @@ export function buildAgentServer(options: AgentServerOptions): FastifyInstance {
       return info;
     });
 
+    // The coordinator has a request waiting for a model this agent unloaded when idle: load it (issue 17).
+    api.post<{ Params: { id: string } }>("/agent/v1/models/:id/load", (request, reply) => {
+      const { id } = request.params;
+      const status = options.host.load().models.find((model) => model.id === id);
+      if (status === undefined) throw new FlotillaError("model_not_found", `this node does not serve "${id}"`, { param: "model" });
+      const started = options.host.loadModel?.(id) ?? false;
+      return reply.code(202).send({ model: id, state: started ? "loading" : (status.state ?? "loaded") });
+    });
+
     const keeper = () => {
       if (!options.assignments) throw new FlotillaError("not_found", "this agent takes no assignments");
       return options.assignments;

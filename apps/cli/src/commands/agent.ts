@@ -189,6 +189,7 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
   });
   // The coordinator hears of a workload's new state at once, not an interval later.
   assignments.onChange(() => loop.beatSoon());
+  agent.onModelsChanged(() => loop.beatSoon());
   await services.start([watch, loop]);
   onShutdown(logger, closeAll);
   process.stderr.write(

@@ -53,15 +53,29 @@ export async function createAgentWithModels(
       hfToken: env.HF_TOKEN,
       onProgress: progressPrinter(),
     });
-    const backend = await loadLlamaModel(runtime, {
-      modelId: spec.id,
-      path: file,
-      parallelSequences: config.slots,
-      contextSize: config.contextSize,
-      threads: config.threads,
-    });
-    agent.addBackend(backend, Date.now());
-    logger.info({ model: spec.id, file, slots: config.slots, contextSize: backend.contextSize }, "model loaded");
+    const load = () =>
+      loadLlamaModel(runtime, {
+        modelId: spec.id,
+        path: file,
+        parallelSequences: config.slots,
+        contextSize: config.contextSize,
+        threads: config.threads,
+      });
+    const backend = await load();
+    // --keep-alive: unloaded when idle that long, loaded again when a request asks (issue 17).
+    const reload =
+      config.keepAlive === "forever"
+        ? undefined
+        : {
+            keepAliveMs: config.keepAlive,
+            load: async () => {
+              const loaded = await load();
+              logger.info({ model: spec.id }, "model loaded again on demand");
+              return loaded;
+            },
+          };
+    agent.addBackend(backend, Date.now(), reload);
+    logger.info({ model: spec.id, file, slots: config.slots, contextSize: backend.contextSize, keepAlive: config.keepAlive }, "model loaded");
   }
   return agent;
 }

@@ -60,6 +60,8 @@ export const upConfigSchema = z.object({
   /** Text jobs this coordinator runs at once. */
   jobConcurrency: int(1, 1024),
   /** Serve the built-in speech engines (espeak-ng, pocketsphinx) as models, as found on this machine. */
+  /** How long a --model model stays loaded with no request before it is unloaded (and loaded again on demand); "forever": never unloaded. */
+  keepAlive: z.union([z.literal("forever"), duration(1_000, 30 * 86_400_000)]),
   speech: z.preprocess((v) => (v === "true" || v === "1" ? true : v === "false" || v === "0" ? false : v), z.boolean()),
   /** mdns: announce and browse on the LAN; explicit: only --join URLs and the cluster file. */
   discovery: z.enum(["mdns", "explicit"]),
@@ -113,6 +115,7 @@ export function defaultUpConfig(env: NodeJS.ProcessEnv): UpConfig {
     allowedNetworks: [...DEFAULT_ALLOWED_NETWORKS],
     queue: "embedded",
     jobConcurrency: 4,
+    keepAlive: "forever",
     speech: false,
     discovery: "mdns",
     mdnsInterface: "",
@@ -163,6 +166,7 @@ const ENV: Record<string, keyof UpConfig> = {
   FLOTILLA_DISCOVERY: "discovery",
   FLOTILLA_QUEUE: "queue",
   FLOTILLA_SPEECH: "speech",
+  FLOTILLA_KEEP_ALIVE: "keepAlive",
   FLOTILLA_MDNS_INTERFACE: "mdnsInterface",
   FLOTILLA_MDNS_PORT: "mdnsPort",
   FLOTILLA_MAX_CONNECTIONS_PER_IP: "maxConnectionsPerIp",

@@ -209,6 +209,10 @@ export class Dispatcher implements GenerationDispatcher {
     if (!decision.full || lastFailure !== undefined || queue.disabled) return take(decision);
     // Every node that can take it is full (a retry does not queue: it would
     // wait behind requests that never failed, and the client already waited).
+    // A node that has the model but unloaded it when idle loads it meanwhile:
+    // the first one, so that a burst does not load it everywhere at once.
+    const unloaded = router.unloaded(request)[0];
+    if (unloaded !== undefined) this.#p.registry.get(unloaded.node)?.loadModel?.(unloaded.model);
     let outcome: Taken | UnavailableRoute | undefined;
     await queue.wait(req.priority, req.signal, () => {
       const now = router.route(request);

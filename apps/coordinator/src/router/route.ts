@@ -85,6 +85,9 @@ export interface RouteOptions {
 export const COMPLETION_RESERVE_TOKENS = 16;
 export const DEFAULT_SCAN_LIMIT = 8;
 
+/** The score factor of a model not loaded: below any loaded one's, which is at least weight / (1 + its queue). */
+const UNLOADED_SCORE = 1e-6;
+
 const ORDER: Record<ComplexityClass, readonly Tier[]> = {
   SIMPLE: [0, 1, 2],
   MEDIUM: [1, 2, 0],
@@ -281,11 +284,12 @@ function unfitForSession(p: Placement, request: RouteRequest, ctx: Context): Nod
 
 function rate(p: Placement, ctx: Context): Rated {
   const outstanding = ctx.outstanding?.(p.name) ?? p.outstanding;
-  return { p, outstanding, score: p.weight / (1 + outstanding / p.slots) };
+  // A model not loaded is the last choice: any loaded one, however busy, goes first.
+  return { p, outstanding, score: (p.weight / (1 + outstanding / p.slots)) * (p.loaded ? 1 : UNLOADED_SCORE) };
 }
 
 function hasFreeSlot(r: Rated): boolean {
-  return r.outstanding < r.p.slots;
+  return r.p.loaded && r.outstanding < r.p.slots;
 }
 
 function isFull(r: Rated): boolean {

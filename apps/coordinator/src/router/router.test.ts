@@ -217,3 +217,19 @@ test("a refusal is decided on the nodes as they are now: a node back up is taken
   now = 10;
   assert.equal(view(await router.decide(ask("hi"), {})).node, "a", "within the max age, but the refusal would be stale");
 });
+
+test("a model its agent unloaded when idle counts as full, is the last choice, and is named for loading", async () => {
+  const registry = new NodeRegistry();
+  const unloadedModel = (id: string) => [{ id, contextSize: 4096, loadedAtMs: 0, slots: { total: 4, busy: 0, queued: 0 }, capabilities: ["chat" as const], state: "unloaded" as const }];
+  registry.add(new StaticNode("cold", { tier: 0, models: unloadedModel("m") }));
+  const router = new Router(registry, { nowMs: () => 0 });
+  const only = await router.decide(ask("hi"), {});
+  assert.equal(view(only).node, "cold");
+  assert.equal(only.kind === "chosen" && only.full, true, "a request waits rather than being sent to a model that is not loaded");
+  assert.deepEqual(router.unloaded(await router.plan(ask("hi"), {})), [{ node: "cold", model: "m" }]);
+
+  registry.add(new StaticNode("warm", { tier: 0, slots: 1 }));
+  router.dispatched("warm", undefined);
+  const both = await router.decide(ask("hi"), {});
+  assert.equal(view(both).node, "warm", "a loaded node, even full, goes before one that must load first");
+});

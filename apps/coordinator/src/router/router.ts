@@ -189,6 +189,17 @@ export class Router {
     return this.#current(undefined).byCapability[capability].auto.byNode.size > 0;
   }
 
+  /**
+   * The nodes that would take this request once they load its model (their
+   * agent unloaded it when idle), loaded ones aside: what the dispatcher has
+   * loaded while the request waits for a slot.
+   */
+  unloaded(request: RouteRequest): { node: string; model: string }[] {
+    const { group } = resolveModel(this.#current(request.pool), request.model, request.capability ?? "chat");
+    if (!group) return [];
+    return [...group.byNode.values()].filter((p) => !p.loaded).map((p) => ({ node: p.name, model: p.model }));
+  }
+
   /** Requests this coordinator has in flight on `node`. */
   inFlight(node: string): number {
     return this.#inFlight.get(node) ?? 0;

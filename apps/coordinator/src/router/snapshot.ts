@@ -70,6 +70,12 @@ export interface Placement {
    * requests back: such a node is never "full", its server queues.
    */
   readonly capacityKnown: boolean;
+  /**
+   * False for a model its agent unloaded when idle, or is loading again
+   * (servedModel.state): it takes no request until it reports loaded, so it
+   * counts as full, and the dispatcher has it loaded while a request waits.
+   */
+  readonly loaded: boolean;
 }
 
 export interface TierIndex {
@@ -215,6 +221,7 @@ function placementOf(node: SnapshotNode, served: ServedModel): Placement {
     slots: Math.max(1, served.slots.total),
     outstanding: served.slots.busy + served.slots.queued,
     capacityKnown: node.status.kind === "agent" || node.status.kind === "local",
+    loaded: served.state === undefined || served.state === "loaded",
   };
 }
 

@@ -150,6 +150,20 @@ export class RemoteNode implements InferenceNode {
     return parsed.data.assignment;
   }
 
+  /** Asks the agent to load a model it unloaded when idle; its next heartbeat says when it is loaded. */
+  loadModel(modelId: string): void {
+    void request(new URL(`/agent/v1/models/${encodeURIComponent(modelId)}/load`, this.record.url), {
+      method: "POST",
+      dispatcher: this.#dispatcher,
+      headers: { authorization: `Bearer ${this.#credential}` },
+      signal: AbortSignal.timeout(10_000),
+    }).then(
+      (response) => response.body.dump(),
+      // Best effort: a request that reaches the agent loads the model anyway.
+      () => {},
+    );
+  }
+
   /** Timed from here, so the figure includes the network and the agent's queue: what a client waits. */
   run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
     return timeWorkload(this.#latency, workload, options, (timed) => this.#run(workload, timed));

@@ -54,6 +54,10 @@ export class LocalNode implements InferenceNode {
     return Promise.resolve(this.#host.modelInfo?.(modelId));
   }
 
+  loadModel(modelId: string): void {
+    this.#host.loadModel?.(modelId);
+  }
+
   run(workload: Workload, options: RunOptions): Promise<WorkloadResult> {
     // No network in between, but the slot queue and the model are: timed like a remote agent.
     return timeWorkload(this.#latency, workload, options, (timed) => this.#host.run(workload, timed));
