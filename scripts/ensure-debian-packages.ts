@@ -14,6 +14,9 @@ export const TEST_PACKAGES: Readonly<Record<string, string>> = {
   sox: "audio conversion",
   "libsox-fmt-mp3": "mp3 from sox",
   "opus-tools": "opus (opusenc)",
+  podman: "the container driver's tests (a real podman with a storage of their own)",
+  runc: "podman's OCI runtime in those tests",
+  "busybox-static": "the test image's one program (busybox httpd)",
 };
 
 function missing(packages: readonly string[]): string[] {

@@ -10,7 +10,9 @@ import { isModelId, MODEL_ID_RULE, parseModelSource } from "../models/model-spec
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LOOPBACK_HOSTS = new Set(["localhost", "[::1]"]);
-
+/** Arguments a template passes to a program: each a whole argument, never split or given to a shell. */
+const argv = z.array(z.string().min(1).max(4_096)).max(256);
+const envRecord = z.record(z.string().regex(ENV_NAME, "an environment variable's name: letters, digits and '_'"), z.string());
 
 /** A model served by the agent's own llama.cpp, as `--model` serves one. */
 export const llamaTemplate = z.strictObject({
@@ -43,7 +45,7 @@ export const processTemplate = z.strictObject({
       if (program !== undefined && !path.isAbsolute(program)) ctx.addIssue({ code: "custom", path: [0], message: "the program must be an absolute path" });
     }),
   /** Its whole environment besides PATH: nothing else of the agent's (its credentials, HF_TOKEN) is passed on. */
-  env: z.record(z.string().regex(ENV_NAME, "an environment variable's name: letters, digits and '_'"), z.string()).optional(),
+  env: envRecord.optional(),
   cwd: z.string().refine((p) => path.isAbsolute(p), "must be an absolute path").optional(),
   /** Answers 2xx once the program serves; on loopback, as the program is this machine's own. */
   health: z.url({ protocol: /^https?$/ }).refine(isLoopbackUrl, "must be a loopback URL (127.0.0.0/8, [::1] or localhost)"),
@@ -56,7 +58,60 @@ export const processTemplate = z.strictObject({
 });
 export type ProcessTemplate = z.infer<typeof processTemplate>;
 
-export const workloadTemplate = z.discriminatedUnion("driver", [llamaTemplate, processTemplate]);
+/**
+ * An image this agent runs with docker or podman (their CLI, docs/adr/0041), on the host's network so
+ * that it serves on this machine's loopback. The image stays in the engine's store as the cache; the
+ * container is removed on cleanup.
+ */
+export const containerTemplate = z.strictObject({
+  driver: z.literal("container"),
+  /** The engine's CLI: podman or docker. */
+  engine: z.string().refine((p) => path.isAbsolute(p), "must be an absolute path (the engine's CLI, e.g. /usr/bin/podman)").default("/usr/bin/podman"),
+  /** Global flags before the subcommand (podman's --runtime, --root, docker's --context). */
+  engineArgs: argv.optional(),
+  /** Added to the engine's environment (PATH, HOME and XDG_RUNTIME_DIR), e.g. podman's CONTAINERS_CONF. */
+  engineEnv: envRecord.optional(),
+  /** A reference: [registry[:port]/]name[:tag][@digest]. Never starts with '-', so it cannot be read as a flag. */
+  image: z.string().max(512).regex(/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/, "must be an image reference, e.g. registry.lan:5000/comfyui:1"),
+  /** The container's argv (after the image); default the image's own command. */
+  command: argv.optional(),
+  /** The container's whole environment besides the image's own (passed as -e NAME=VALUE). */
+  env: envRecord.optional(),
+  /** Answers 2xx once the container serves; on loopback, as the container shares the host's network. */
+  health: z.url({ protocol: /^https?$/ }).refine(isLoopbackUrl, "must be a loopback URL (127.0.0.0/8, [::1] or localhost)"),
+  /** "missing": pulled from its registry when it is not in the engine's store; "never": it must be there. */
+  pull: z.enum(["missing", "never"]).default("missing"),
+  /** How long a pull may take (a model server's image may be gigabytes). */
+  pullTimeoutMs: z.int().min(1_000).max(86_400_000).default(1_800_000),
+  /** From the container's start until its health URL answers. */
+  startTimeoutMs: z.int().min(100).max(3_600_000).default(120_000),
+  /** Between the engine's SIGTERM and SIGKILL when it is stopped (rounded up to whole seconds). */
+  stopGraceMs: z.int().min(0).max(600_000).default(10_000),
+});
+export type ContainerTemplate = z.infer<typeof containerTemplate>;
+
+/**
+ * A job this agent submits to a Nomad agent, from a job file of its own (the coordinator never sends
+ * a job spec, docs/adr/0041): stopped and purged again on cleanup.
+ */
+export const nomadTemplate = z.strictObject({
+  driver: z.literal("nomad"),
+  /** The Nomad agent's HTTP API. */
+  address: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:4646"),
+  /** A JSON job spec in the API's shape ({"Job": {"ID": …}}), sent as it is; as `nomad job run -output` writes it. */
+  job: z.string().refine((p) => path.isAbsolute(p), "must be an absolute path to a JSON job file"),
+  /** The name of the agent's environment variable holding an ACL token (sent as X-Nomad-Token, never logged). */
+  tokenEnv: z.string().regex(ENV_NAME, "an environment variable's name: letters, digits and '_'").optional(),
+  /** Answers 2xx once the job serves; anywhere (the job may run on another node). */
+  health: z.url({ protocol: /^https?$/ }),
+  /** From the submission until an allocation runs and the health URL answers (image pulls included). */
+  startTimeoutMs: z.int().min(100).max(3_600_000).default(300_000),
+  /** How long stopping waits for the job's allocations to stop (Nomad's kill_timeout is the job's). */
+  stopGraceMs: z.int().min(0).max(600_000).default(30_000),
+});
+export type NomadTemplate = z.infer<typeof nomadTemplate>;
+
+export const workloadTemplate = z.discriminatedUnion("driver", [llamaTemplate, processTemplate, containerTemplate, nomadTemplate]);
 export type WorkloadTemplate = z.infer<typeof workloadTemplate>;
 
 /** The most a heartbeat lists (agentLoad.templates). */

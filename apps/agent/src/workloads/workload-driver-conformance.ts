@@ -1,10 +1,13 @@
 // The one conformance suite for workload drivers (issue 17): what the
 // assignment keeper relies on, run against each driver on what it really
-// runs (the test model in llama.cpp, a real program). A new driver (a
-// container, a Nomad job) passes this before the keeper may use it.
+// runs (the test model in llama.cpp, a real program, a real podman
+// container), or, for Nomad, which cannot run here, a named stand-in of its
+// HTTP API whose task is a real program. A new driver passes this before
+// the keeper may use it.
 //
 // "Running" is seen from outside the driver, by the subject: the agent's
-// list of models, the test process's children in /proc. A driver that says
+// list of models, the test process's children in /proc, podman's `ps`, the
+// stand-in's live task processes. A driver that says
 // it stopped while its workload still runs fails here.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
