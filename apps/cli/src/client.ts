@@ -64,7 +64,7 @@ function describeIssue(error: z.ZodError): string {
 
 /** The answer's JSON (its text when it is not JSON; undefined when empty), or a CliError for a failure. */
 async function send(target: ClientTarget, env: NodeJS.ProcessEnv, method: Method, route: string, body: unknown): Promise<unknown> {
-  const key = env.FLOTILLA_ADMIN_KEY || (await localAdminKey(target));
+  const key = await adminKeyFor(target, env);
   const url = new URL(route, target.url);
   let response: Response;
   try {
@@ -99,6 +99,12 @@ async function send(target: ClientTarget, env: NodeJS.ProcessEnv, method: Method
  * only (ADR 0025): to any other URL it is never sent. FLOTILLA_ADMIN_KEY is
  * not bound so: setting it, with a URL, is how a remote coordinator is run.
  */
+/** FLOTILLA_ADMIN_KEY, else the data directory's key, for its own coordinator only. */
+export async function adminKeyFor(target: ClientTarget, env: NodeJS.ProcessEnv): Promise<string> {
+  if (env.FLOTILLA_ADMIN_KEY) return env.FLOTILLA_ADMIN_KEY;
+  return localAdminKey(target);
+}
+
 async function localAdminKey(target: ClientTarget): Promise<string> {
   const key = await readAdminKey(target.dataDir);
   if (!key) throw new CliError(`no admin key: set FLOTILLA_ADMIN_KEY or run on the coordinator's machine (looked in ${target.dataDir})`);

@@ -15,6 +15,7 @@ import { collect, parseDurationMs, parsePositiveInt } from "./option-parsers.ts"
 import type { ChatFlags } from "./commands/chat.ts";
 import { defineJobsCommands } from "./commands/jobs.ts";
 import { defineRoamerCommands } from "./commands/roamers.ts";
+import { defineModelCommands } from "./commands/models.ts";
 
 const env = process.env;
 
@@ -215,6 +216,7 @@ withClientFlags(keys.command("revoke").description("revoke a key by its id").arg
 
 defineJobsCommands(program.command("jobs"), { withClientFlags, targetOf, env });
 defineRoamerCommands(program, { withClientFlags, targetOf, env });
+defineModelCommands(program, { withClientFlags, targetOf, env });
 
 try {
   await program.parseAsync(process.argv);

@@ -20,6 +20,8 @@ import { registerMembershipRoutes } from "./api/membership-routes.ts";
 import { registerNodeTestRoutes } from "./api/node-test-routes.ts";
 import { registerRouteExplainRoutes } from "./api/route-explain-routes.ts";
 import { registerPoolRoutes } from "./api/pool-routes.ts";
+import { LongUploads, registerModelStoreRoutes } from "./api/model-store-routes.ts";
+import type { ModelStore } from "./models/model-store.ts";
 import type { RoamerController } from "./pools/roamer-controller.ts";
 import type { PoolBook } from "./pools/pool-book.ts";
 import type { Router } from "./router/router.ts";
@@ -58,6 +60,8 @@ export interface GatewayOptions {
   /** Declared pools (a job's default pool is its kind's) and the roamers lent to them (docs/adr/0040). */
   pools: PoolBook;
   roamers: RoamerController;
+  /** Model files agents pull when they provision a template (docs/adr/0042). */
+  models: ModelStore;
   /** OpenAI's Files and Batch APIs (docs/adr/0037). */
   batches: OpenAIBatches;
   /** Jobs' webhooks and the secrets that verify them (docs/adr/0036). */
@@ -92,6 +96,9 @@ export interface GatewayOptions {
 
 export function buildGateway(options: GatewayOptions): FastifyInstance {
   const nowMs = options.nowMs ?? Date.now;
+  // A model upload outlasts the whole-request timeout; it is bounded by progress instead (api/model-store-routes.ts).
+  const longUploads = new LongUploads();
+  const answerClientError = answerClientErrors(clientErrorBody);
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
@@ -99,7 +106,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     ...serverTimeoutOptions(options.httpLimits),
-    clientErrorHandler: answerClientErrors(clientErrorBody),
+    clientErrorHandler: (err, socket) => {
+      if (!longUploads.excuses(err, socket)) answerClientError(err, socket);
+    },
   });
   limitConnectionsPerIp(app.server, options.httpLimits.maxConnectionsPerIp, (address) =>
     options.logger.warn({ address, max: options.httpLimits.maxConnectionsPerIp }, "connection refused: too many from this address"),
@@ -151,6 +160,13 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return Promise.reject(unauthorized(token));
   };
 
+  // The model store's downloads: an agent pulls with its node credential (docs/adr/0042).
+  const requireAdminOrNode = (request: FastifyRequest): Promise<void> => {
+    const token = bearerToken(request.headers.authorization);
+    if (token !== undefined && (secretsEqual(token, options.adminKey) || options.membership.nodeFor(token) !== undefined)) return Promise.resolve();
+    return Promise.reject(unauthorized(token));
+  };
+
   // The pools a job may name: each kind's default, the declared ones and every node's.
   const poolsKnown = (): ReadonlySet<string> =>
     new Set([...Object.values(DEFAULT_POOL), ...options.pools.declared(), ...options.registry.statuses(nowMs()).map((node) => node.pool).filter((pool) => pool !== ROAMER_POOL)]);
@@ -166,6 +182,14 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   registerHealthRoutes(app, options.registry, nowMs);
   // Agents' routes check their own credentials (join token, node credential).
   registerMembershipRoutes(app, options.membership);
+  registerModelStoreRoutes(app, {
+    store: options.models,
+    requireAdmin,
+    requireAdminOrNode,
+    uploads: longUploads,
+    uploadIdleMs: options.httpLimits.bodyTimeoutMs,
+    nowMs,
+  });
   registerMetricsRoutes(app, { metrics: options.metrics, adminKey: options.adminKey, metricsKey: options.metricsKey });
   void app.register((v1, _opts, done) => {
     v1.addHook("onRequest", requireClientKey);

@@ -29,6 +29,7 @@ import { loadOrCreateSecretFile } from "./auth/secret-file.ts";
 import { PoolBook } from "./pools/pool-book.ts";
 import { RoamerController } from "./pools/roamer-controller.ts";
 import { roamerSettings } from "./config/cluster-file-pools.ts";
+import { ModelStore } from "./models/model-store.ts";
 
 export type { CoordinatorOptions } from "./coordinator-options.ts";
 export { NodeRegistry } from "./nodes/node-registry.ts";
@@ -61,9 +62,12 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   // Files and batches (docs/adr/0037) and webhooks (docs/adr/0036): over the job queue, so opened after it.
   let webhooks: WebhookService | undefined;
   let batches: OpenAIBatches;
+  // Model files for agents (docs/adr/0042): nothing to close, it holds no open file between requests.
+  let models: ModelStore;
   try {
     webhooks = await openWebhooks(state, jobs, options);
     batches = await OpenAIBatches.open({ dataDir: options.dataDir, queue: jobs.queue, log: options.logger, fileLimits: fileLimitsFromEnv(options.env ?? process.env) });
+    models = await ModelStore.open(path.join(options.dataDir, "model-store"), options.logger);
   } catch (err) {
     // Not started: stop() only closes webhooks.db.
     await Promise.allSettled([webhooks?.stop(), jobs.queue.close(), state.store.close(), state.connections.close()]);
@@ -73,7 +77,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const roamers = roamerController(state, parts, pools, jobs, options);
   parts.metrics.pools.readFrom(roamers);
   // Not listening yet: the caller chooses the address (tests use inject()).
-  const app = gatewayOf(state, parts, { jobs, batches, webhooks, pools, roamers }, options);
+  const app = gatewayOf(state, parts, { jobs, batches, webhooks, pools, roamers, models }, options);
   // In the order each may use the ones before it; stopped in reverse.
   await services.start([
     // First, so that it is released last, once nothing writes any more.
@@ -186,7 +190,7 @@ function jobMetricsService(jobs: JobService, parts: DecisionParts): Service {
 function gatewayOf(
   state: CoordinatorState,
   parts: DecisionParts,
-  { jobs, batches, webhooks, pools, roamers }: { jobs: JobService; batches: OpenAIBatches; webhooks: WebhookService; pools: PoolBook; roamers: RoamerController },
+  { jobs, batches, webhooks, pools, roamers, models }: { jobs: JobService; batches: OpenAIBatches; webhooks: WebhookService; pools: PoolBook; roamers: RoamerController; models: ModelStore },
   options: CoordinatorOptions,
 ): FastifyInstance {
   const { registry, membership, agentless, local } = state;
@@ -198,6 +202,7 @@ function gatewayOf(
     jobs,
     pools,
     roamers,
+    models,
     batches,
     webhooks,
     owners: { local, agent: membership, openai: agentless, ollama: agentless },

@@ -16,3 +16,4 @@ export * from "./openai-audio.ts";
 export * from "./names.ts";
 export * from "./assignment.ts";
 export * from "./pools.ts";
+export * from "./model-store.ts";

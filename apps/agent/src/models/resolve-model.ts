@@ -1,6 +1,8 @@
 // Turns a model source into a local file. Hugging Face references are
 // downloaded once into the cache, verified against the sha256 the hub
-// publishes for LFS files, and moved into place only when they match.
+// publishes for LFS files, and moved into place only when they match; the
+// coordinator's model store is pulled the same way, with resume
+// (store-pull.ts). A path is used where it is: a shared NFS mount needs no copy.
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { access, mkdir, readFile, rename, rm, writeFile, constants } from "node:fs/promises";
@@ -8,6 +10,7 @@ import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ModelSource } from "./model-spec.ts";
+import { pullFromStore, type StoreAccess } from "./store-pull.ts";
 
 export interface ResolveOptions {
   cacheDir: string;
@@ -15,6 +18,11 @@ export interface ResolveOptions {
   hfEndpoint: string;
   /** `HF_TOKEN`, for gated repositories. Sent to the endpoint only, never logged. */
   hfToken: string | undefined;
+  /**
+   * The coordinator's model store, for `store:` sources: asked at each
+   * resolution, since an agent learns its credential only once it has joined.
+   */
+  store?: () => StoreAccess | undefined;
   onProgress?: (progress: DownloadProgress) => void;
   /** Ends a download (its partial file is removed); the promise rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -36,6 +44,14 @@ export async function resolveModel(source: ModelSource, options: ResolveOptions)
       throw new Error(`model file not found or not readable: ${source.path}`);
     }
     return source.path;
+  }
+  if (source.kind === "store" || source.kind === "store-sha256") {
+    return pullFromStore(source, {
+      cacheDir: options.cacheDir,
+      store: options.store,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
   const target = path.join(options.cacheDir, "hf", source.owner, source.repo, source.revision, source.file);
   const checksumFile = `${target}.sha256`;

@@ -7,10 +7,16 @@
 // Its environment is PATH and what the template lists, nothing else: the
 // agent's own variables (HF_TOKEN, a join token) are not its business. Its
 // output goes to the agent's log at debug level and nowhere else.
+//
+// A template with `serve` names the models the program serves on its
+// OpenAI-compatible API: once it is healthy each is served by the agent as
+// its own (backends/openai-upstream.ts), until it is stopped or fails.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
+import type { Agent } from "../agent.ts";
+import { OpenAIUpstreamBackend } from "../backends/openai-upstream.ts";
 import { askHealth, waitUntilHealthy, type HealthAnswer } from "./health-check.ts";
 import { mayRestart, restartsInWindow } from "./restart-budget.ts";
 import type { ProcessTemplate } from "./template-config.ts";
@@ -25,6 +31,10 @@ export interface ProcessDriverOptions {
   log: WorkloadLog;
   /** The restart budget's clock; default Date.now. */
   nowMs?: () => number;
+  /** Where the models of the template's `serve` are served; required when it has one. */
+  agent?: Pick<Agent, "addBackend" | "removeBackend">;
+  /** How long running requests may take to finish once stopped; default the agent's. */
+  drainMs?: number;
 }
 
 /** new → starting → serving ⇄ (restarted) → failed; stop() from any of them → stopped. */
@@ -46,6 +56,8 @@ export class ProcessDriver implements WorkloadDriver {
   #stopping: Promise<void> | undefined;
   readonly #failureListeners: ((message: string) => void)[] = [];
   readonly #restartListeners: ((pid: number | undefined) => void)[] = [];
+  /** The models of `serve` the agent serves now. */
+  #served: string[] = [];
 
   constructor(options: ProcessDriverOptions) {
     this.#o = options;
@@ -70,6 +82,7 @@ export class ProcessDriver implements WorkloadDriver {
     if (this.#phase !== "new") throw new Error("a driver provisions once: make another for another run");
     signal.throwIfAborted();
     const { template } = this.#o;
+    if (template.serve !== undefined && this.#o.agent === undefined) throw new Error("a template that serves models needs the agent to serve them");
     this.#phase = "starting";
     this.#startup = new AbortController();
     onProgress(0, `starting ${template.command[0] ?? "the program"}`);
@@ -84,7 +97,42 @@ export class ProcessDriver implements WorkloadDriver {
       this.#startup = undefined;
     }
     this.#phase = "serving";
-    onProgress(1, `healthy at ${template.health}`);
+    try {
+      this.#serve();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    onProgress(1, this.#served.length === 0 ? `healthy at ${template.health}` : `serving ${this.#served.join(", ")}`);
+  }
+
+  /** Adds a backend for each model of `serve`; if one cannot be added, provision's stop() removes those that were. */
+  #serve(): void {
+    const { serve } = this.#o.template;
+    const agent = this.#o.agent;
+    if (serve === undefined || agent === undefined) return;
+    for (const m of serve.models) {
+      const backend = new OpenAIUpstreamBackend({
+        modelId: m.id,
+        upstreamModel: m.upstreamModel ?? m.id,
+        url: serve.url,
+        contextSize: m.contextSize,
+        slots: m.slots,
+        capabilities: m.capabilities,
+      });
+      agent.addBackend(backend, Date.now());
+      this.#served.push(m.id);
+    }
+    this.#o.log.info({ template: this.#o.name, models: this.#served, url: serve.url }, "workload program's models served");
+  }
+
+  /** Stops serving its models: new requests are refused, running ones get drainMs to finish. */
+  async #unserve(): Promise<void> {
+    const ids = this.#served;
+    this.#served = [];
+    const agent = this.#o.agent;
+    if (agent === undefined || ids.length === 0) return;
+    await Promise.all(ids.map((id) => agent.removeBackend(id, this.#o.drainMs)));
   }
 
   health(): Promise<HealthAnswer> {
@@ -160,6 +208,8 @@ export class ProcessDriver implements WorkloadDriver {
           return;
         }
         this.#phase = "failed";
+        // Nothing answers for its models any more.
+        void this.#unserve();
         this.#failure = `${program} ${how}, after ${template.restarts} restart(s) within ${template.restartWindowMs / 1000} s, its budget`;
         log.warn({ template: name, how }, "workload program failed past its restart budget");
         for (const listener of this.#failureListeners) {
@@ -181,6 +231,8 @@ export class ProcessDriver implements WorkloadDriver {
   async #terminate(): Promise<void> {
     this.#phase = "stopped";
     this.#startup?.abort(new Error("stopped while provisioning"));
+    // Its models first: running requests finish (bounded) while the program still runs.
+    await this.#unserve();
     const child = this.#child;
     const pid = child?.pid;
     if (child === undefined || pid === undefined) return;

@@ -1,4 +1,4 @@
-// The container and nomad entries of an agent's `templates:`: what they
+// The container and nomad entries of an agent's `templates:`, and a process entry's `serve`: what they
 // default to, and what they refuse, with the field named.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -71,4 +71,39 @@ test("`templates:` takes all four kinds side by side", () => {
     echo: { driver: "process", command: ["/usr/bin/python3", "-m", "http.server", "9000"], health: "http://127.0.0.1:9000/" },
   });
   assert.deepEqual(Object.keys(templates).sort(), ["brain", "comfyui", "comfyui-nomad", "echo"]);
+});
+
+const served = {
+  driver: "process",
+  command: ["/usr/local/bin/llama-server", "--port", "9300"],
+  health: "http://127.0.0.1:9300/health",
+  serve: { url: "http://127.0.0.1:9300", models: [{ id: "qwen-small" }] },
+};
+
+test("a process entry's serve takes the defaults: chat, a 4096-token window, one slot", () => {
+  const parsed = workloadTemplate.parse(served);
+  assert.equal(parsed.driver, "process");
+  assert.deepEqual(parsed.driver === "process" ? parsed.serve : undefined, {
+    url: "http://127.0.0.1:9300",
+    models: [{ id: "qwen-small", capabilities: ["chat"], contextSize: 4096, slots: 1 }],
+  });
+  const full = { ...served, serve: { url: "http://localhost:9300/v1", models: [{ id: "qwen-small", capabilities: ["chat", "json"], contextSize: 8192, slots: 4, upstreamModel: "x.gguf" }, { id: "emb", capabilities: ["embed"] }] } };
+  assert.equal(workloadTemplate.parse(full).driver, "process");
+});
+
+test("a process entry's serve is refused, naming the field: a non-loopback URL, a model listed twice, capabilities it cannot serve", () => {
+  const withServe = (serve: object) => ({ ...served, serve: { ...served.serve, ...serve } });
+  assert.deepEqual(refusal(withServe({ url: "http://10.0.0.5:9300" })), { path: "serve.url", message: "must be a loopback URL (127.0.0.0/8, [::1] or localhost)" });
+  assert.deepEqual(refusal(withServe({ models: [{ id: "a" }, { id: "b" }, { id: "a" }] })), { path: "serve.models.2.id", message: '"a" is listed twice' });
+  assert.equal(refusal(withServe({ models: [] })).path, "serve.models");
+  assert.equal(refusal(withServe({ models: [{ id: "a", capabilities: ["chat", "vision"] }] })).path, "serve.models.0.capabilities.1");
+  assert.deepEqual(refusal(withServe({ models: [{ id: "a", capabilities: ["chat", "tts"] }] })), {
+    path: "serve.models.0.capabilities.1",
+    message: '"tts" is not served from a program yet (chat, json, tools and embed are)',
+  });
+  assert.equal(refusal(withServe({ models: [{ id: "a", capabilities: ["chat", "chat"] }] })).path, "serve.models.0.capabilities");
+  assert.equal(refusal(withServe({ models: [{ id: "-bad" }] })).path, "serve.models.0.id");
+  assert.equal(refusal(withServe({ models: [{ id: "a", slots: 0 }] })).path, "serve.models.0.slots");
+  assert.equal(refusal(withServe({ url: "ftp://127.0.0.1/" })).path, "serve.url");
+  assert.equal(refusal(withServe({ token: "x" })).message.includes("token"), true, "an unknown key is refused by name");
 });

@@ -5,7 +5,7 @@
 // so that reading a config file does not load the agent's server or llama.cpp.
 import path from "node:path";
 import { z } from "zod";
-import { templateName } from "@flotilla/protocol";
+import { CAPABILITIES, templateName } from "@flotilla/protocol";
 import { isModelId, MODEL_ID_RULE, parseModelSource } from "../models/model-spec.ts";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -19,7 +19,11 @@ export const llamaTemplate = z.strictObject({
   driver: z.literal("llama"),
   /** The id it is served as. */
   model: z.string().refine(isModelId, `must be ${MODEL_ID_RULE}`),
-  /** A GGUF path, or hf:owner/repo/file.gguf[@revision] (downloaded into the data directory's models/ once). */
+  /**
+   * A GGUF path (an NFS mount too: used where it is), hf:owner/repo/file.gguf[@revision], or
+   * store:NAME / store:sha256:HEX from the coordinator's model store (docs/adr/0042); the last
+   * two are downloaded into the data directory's models/ once, with resume, and verified.
+   */
   source: z.string().min(1).superRefine((ref, ctx) => {
     try {
       parseModelSource(ref);
@@ -33,6 +37,51 @@ export const llamaTemplate = z.strictObject({
   contextSize: z.int().min(64).max(1_048_576).optional(),
 });
 export type LlamaTemplate = z.infer<typeof llamaTemplate>;
+
+/** What a served program's model can be asked for: generation (chat, json, tools) and embeddings; speech is not served this way yet. */
+const SERVABLE = new Set<string>(["chat", "json", "tools", "embed"]);
+
+/** A model the program serves, as the agent serves it (its id, what it does, its window and slots). */
+const servedModel = z.strictObject({
+  /** The id it is served as by this agent. */
+  id: z.string().refine(isModelId, `must be ${MODEL_ID_RULE}`),
+  capabilities: z
+    .array(z.enum(CAPABILITIES))
+    .min(1)
+    .max(CAPABILITIES.length)
+    .default(["chat"])
+    .superRefine((caps, ctx) => {
+      caps.forEach((cap, i) => {
+        if (!SERVABLE.has(cap)) ctx.addIssue({ code: "custom", path: [i], message: `"${cap}" is not served from a program yet (chat, json, tools and embed are)` });
+      });
+      if (new Set(caps).size !== caps.length) ctx.addIssue({ code: "custom", message: "lists a capability twice" });
+    }),
+  /** Tokens per sequence, as the program was started with; reported to the coordinator. */
+  contextSize: z.int().min(64).max(1_048_576).default(4_096),
+  /** Requests the agent lets run on the program at once; more wait in the agent's queue. */
+  slots: z.int().min(1).max(256).default(1),
+  /** The `model` sent to the program; default the id. */
+  upstreamModel: z.string().min(1).max(256).optional(),
+});
+export type ServedProgramModel = z.infer<typeof servedModel>;
+
+/** The program's OpenAI-compatible API, whose models the agent serves as its own once the program is healthy. */
+const serveSection = z.strictObject({
+  /** Its base URL, with or without /v1; on loopback, as the program is this machine's own. */
+  url: z.url({ protocol: /^https?$/ }).refine(isLoopbackUrl, "must be a loopback URL (127.0.0.0/8, [::1] or localhost)"),
+  models: z
+    .array(servedModel)
+    .min(1)
+    .max(64)
+    .superRefine((models, ctx) => {
+      const seen = new Set<string>();
+      models.forEach((m, i) => {
+        if (seen.has(m.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `"${m.id}" is listed twice` });
+        seen.add(m.id);
+      });
+    }),
+});
+export type ServeSection = z.infer<typeof serveSection>;
 
 /** A program the agent starts and supervises: argv (never a shell), checked through an HTTP health URL on this machine. */
 export const processTemplate = z.strictObject({
@@ -55,6 +104,8 @@ export const processTemplate = z.strictObject({
   restartWindowMs: z.int().min(1_000).max(86_400_000).default(600_000),
   /** Between SIGTERM and SIGKILL when it is stopped. */
   stopGraceMs: z.int().min(0).max(600_000).default(10_000),
+  /** Where the program serves an OpenAI-compatible API: its models are served by the agent while it runs. */
+  serve: serveSection.optional(),
 });
 export type ProcessTemplate = z.infer<typeof processTemplate>;
 

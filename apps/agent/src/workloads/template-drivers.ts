@@ -44,7 +44,7 @@ export function templateDrivers(options: TemplateDriverOptions): DriverFactory {
           log: options.log,
         });
       case "process":
-        return new ProcessDriver({ name, template, path: options.path, log: options.log });
+        return new ProcessDriver({ name, template, path: options.path, log: options.log, agent: options.agent });
       case "container":
         return new ContainerDriver({
           name,

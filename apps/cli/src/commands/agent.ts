@@ -63,7 +63,9 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
   const llama = llamaRuntimeFor(config, logger);
   const agent = await createAgentWithModels(config, env, logger, llama);
   // Built before the first load report (the join's), so that it lists the templates.
-  const assignments = assignmentKeeperFor(config, env, logger, agent, llama);
+  // A `store:` template pulls from the coordinator with this node's credential, known once joined.
+  let storeAccess: { url: string; credential: string } | undefined = undefined;
+  const assignments = assignmentKeeperFor(config, env, logger, agent, llama, () => storeAccess);
   const detect = () => detectHardware({ modelDir: path.join(config.dataDir, "models") });
   const hardware: HardwareInfo = await detect();
 
@@ -163,6 +165,7 @@ export async function runAgent(config: UpConfig, flags: AgentFlags, env: NodeJS.
     }
   }
 
+  storeAccess = { url: coordinatorUrl, credential: credentials.nodeCredential };
   const watch = new HardwareWatch(hardware, detect, {
     everyMs: HARDWARE_REFRESH_MS,
     onError: (err) => logger.warn({ err }, "hardware detection failed"),

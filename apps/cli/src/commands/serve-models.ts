@@ -85,7 +85,15 @@ export async function createAgentWithModels(
  * file, run on this agent (its models, its llama.cpp runtime, its PATH). Its
  * templates and assignment go out in the agent's load reports from here on.
  */
-export function assignmentKeeperFor(config: UpConfig, env: NodeJS.ProcessEnv, logger: Logger, agent: Agent, llama: SharedLlamaRuntime): AssignmentKeeper {
+export function assignmentKeeperFor(
+  config: UpConfig,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  agent: Agent,
+  llama: SharedLlamaRuntime,
+  /** The coordinator's model store, for templates whose source is `store:NAME` (docs/adr/0042); known once joined. */
+  store?: () => { url: string; credential: string } | undefined,
+): AssignmentKeeper {
   const keeper = new AssignmentKeeper({
     templates: config.templates,
     log: logger,
@@ -93,7 +101,7 @@ export function assignmentKeeperFor(config: UpConfig, env: NodeJS.ProcessEnv, lo
       agent,
       llama,
       modelDefaults: { slots: config.slots, contextSize: config.contextSize },
-      models: { cacheDir: path.join(config.dataDir, "models"), hfEndpoint: config.hfEndpoint, hfToken: env.HF_TOKEN },
+      models: { cacheDir: path.join(config.dataDir, "models"), hfEndpoint: config.hfEndpoint, hfToken: env.HF_TOKEN, ...(store ? { store } : {}) },
       path: env.PATH,
       log: logger,
     }),
