@@ -15,6 +15,7 @@ import { jobQueue } from "./job-queue.ts";
 import { jobCancel } from "./job-cancel.ts";
 import { speech } from "./speech.ts";
 import { roamers } from "./roamers.ts";
+import { modelStore } from "./model-store.ts";
 import { jobCrash } from "./job-crash.ts";
 import { realInference } from "./real-inference.ts";
 import { routingCost } from "./routing-cost.ts";
@@ -36,7 +37,7 @@ if (mode !== "smoke" && mode !== "quick" && mode !== "full") {
 }
 const selected: Mode = mode;
 
-const suites: Array<(mode: Mode) => Promise<BenchResult[]>> = [footprint, gateway, routingCost, heartbeatScale, realInference, failover, jobQueue, jobCancel, jobCrash, speech, roamers];
+const suites: Array<(mode: Mode) => Promise<BenchResult[]>> = [footprint, gateway, routingCost, heartbeatScale, realInference, failover, jobQueue, jobCancel, jobCrash, speech, roamers, modelStore];
 const suiteName = (suite: { name: string }) => suite.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const only = values.only?.split(",").map((s) => s.trim()).filter((s) => s !== "");
 const unknown = only?.filter((name) => !suites.some((s) => suiteName(s) === name)) ?? [];

@@ -18,8 +18,7 @@
 //    until both roamers are IDLE again. No goal in the issue: for context.
 // The coordinator runs 8 text jobs at once (--job-concurrency), above the
 // three nodes' slots (1 + 2 + 2), so lent roamers can raise throughput.
-// The model pulled from the coordinator's store is not measured: the model
-// store is not built yet.
+// The model pulled from the coordinator's store is measured by model-store.ts.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -146,7 +145,6 @@ export async function roamers(mode: Mode): Promise<BenchResult[]> {
         met: running.max <= 5_000,
       },
       infoRow(SUITE, "RUNNING → IDLE on release (model unloaded, agent reports nothing)", toIdle, ms),
-      { suite: SUITE, name: "IDLE → RUNNING with the model pulled from the coordinator's model store", value: "not measured: the model store is not built yet", range: "", goal: "record MB/s", met: null },
     ];
     const firstMs = backlog.firstRunningMs;
     rows.push(

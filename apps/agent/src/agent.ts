@@ -62,6 +62,8 @@ export class Agent implements WorkloadHost {
   readonly #removing = new Set<Promise<void>>();
   #assignments: AssignmentSource | undefined;
   readonly #listeners: (() => void)[] = [];
+  /** Loads under way (room being made, then the model loading), by model id. */
+  readonly #loads = new Map<string, Promise<void>>();
 
   constructor(queue: QueueOptions, options: AgentOptions = {}) {
     this.#queue = queue;
@@ -142,21 +144,54 @@ export class Agent implements WorkloadHost {
     if (!served.capabilities.includes(needed)) {
       throw new FlotillaError("model_not_capable", `"${workload.model}" does not serve ${needed} requests`, { param: "model" });
     }
+    // Not loaded (idle unload): load it, and wait for it as for a slot, rather than refuse at once.
     if (served.state === "unloaded") this.loadModel(workload.model);
+    // Only when one is under way: otherwise the slot is taken in this same turn, before an idle unload can run.
+    if (this.#loads.has(workload.model)) await this.#waitForLoad(workload.model, options.signal);
     return served.run(workload, options, this.#nowMs);
   }
 
   /** Loads an unloaded model (making room first); false when it has no such model or it is loaded or loading. */
   loadModel(modelId: string): boolean {
     const served = this.#served.get(modelId);
-    if (served?.state !== "unloaded") return false;
-    void this.#makeRoomFor(served)
+    if (served?.state !== "unloaded" || this.#loads.has(modelId)) return false;
+    const load = this.#makeRoomFor(served)
       .then(() => {
         served.startLoading(this.#nowMs);
         return served.loaded();
       })
-      .then(() => this.#changed());
+      .finally(() => {
+        this.#loads.delete(modelId);
+        this.#changed();
+      });
+    this.#loads.set(modelId, load);
     return true;
+  }
+
+  /**
+   * Waits, as a request waits for a slot (up to maxWaitMs, or its signal), for
+   * a model being loaded; a load that takes longer is refused as busy by the
+   * model itself, and the request is retried elsewhere or later.
+   */
+  async #waitForLoad(modelId: string, signal: AbortSignal): Promise<void> {
+    const load = this.#loads.get(modelId);
+    if (load === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      await Promise.race([
+        load,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.#queue.maxWaitMs);
+          onAbort = resolve;
+          signal.addEventListener("abort", onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
+    }
+    signal.throwIfAborted();
   }
 
   /** Unloads every model idle for its keep-alive; the timer calls it, tests too. */

@@ -6,10 +6,11 @@
 //     ▲                                               │ a request, or the coordinator's load
 //     └──────────────── loading ◀─────────────────────┘
 //
-// A model with a request in flight or waiting is never unloaded. While it is
-// not loaded, a request is refused as busy (server_busy with Retry-After),
-// which sends it to another node or, on the coordinator, into the busy queue
-// until the next report says it is loaded. What it reports (its window, its
+// A model with a request in flight or waiting is never unloaded. A request
+// for one that is not loaded waits for the load as for a slot (agent.ts), up
+// to the queue's wait; past it, it is refused as busy (server_busy with
+// Retry-After), which sends it to another node or into the coordinator's
+// busy queue until the next report says it is loaded. What it reports (its window, its
 // capabilities, its file) is kept from when it was last loaded.
 import { FlotillaError, type Capability, type ModelDetails, type ModelInfo, type RunOptions, type ServedModel as ServedModelReport, type Workload, type WorkloadResult } from "@flotilla/protocol";
 import type { InferenceBackend } from "../backends/backend.ts";
