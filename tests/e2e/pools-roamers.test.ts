@@ -151,6 +151,8 @@ describe("a roamer lent to the brain pool", () => {
     const list = await runCli(["roamers", "list"], env);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^roamer-1\s+RUNNING\s+\S+\s+brain\s+brain-llama\s+operator\s+\S+\s+5 min\s+ready\s+brain-llama$/m);
+    const status = await runCli(["cluster", "status"], env);
+    assert.match(status.stdout, /^roamer-1\s+\d\s+roamer→brain\s/m, "cluster status shows where the roamer is lent");
     const pools = await runCli(["pools", "--json"], env);
     const brain = (JSON.parse(pools.stdout) as { pools: { name: string; roamers: string[]; workers: { ready: number } }[] }).pools.find((p) => p.name === "brain");
     assert.deepEqual({ roamers: brain?.roamers, ready: brain?.workers.ready }, { roamers: ["roamer-1"], ready: 2 });

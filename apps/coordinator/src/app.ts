@@ -236,7 +236,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   });
   void app.register((cluster, _opts, done) => {
     cluster.addHook("onRequest", requireAdmin);
-    registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, agentless: options.agentless, owners: options.owners, apiKeys: options.apiKeys, discovered: options.discovered, dispatch: options.dispatchState, nowMs });
+    registerClusterRoutes(cluster, { registry: options.registry, membership: options.membership, agentless: options.agentless, owners: options.owners, apiKeys: options.apiKeys, discovered: options.discovered, dispatch: options.dispatchState, servesPool: (node) => options.pools.effectivePool(node), nowMs });
     registerNodeTestRoutes(cluster, options.registry, nowMs);
     registerRouteExplainRoutes(cluster, options.router);
     registerPoolRoutes(cluster, options.roamers);

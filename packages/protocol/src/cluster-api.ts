@@ -106,6 +106,8 @@ export const presentedNode = nodeStatus.extend({
   circuit: circuitView,
   /** Requests this coordinator has sent the node and not yet seen end. */
   dispatched: count,
+  /** The pool whose work it takes now: its own, or for a roamer the one it is lent to (null: an idle roamer). */
+  servesPool: poolName.nullable().optional(),
 });
 export type PresentedNode = z.infer<typeof presentedNode>;
 

@@ -20,7 +20,8 @@ export async function clusterStatus(target: ClientTarget, env: NodeJS.ProcessEnv
   const rows = status.nodes.map((n) => [
     n.name,
     String(n.tier),
-    n.pool,
+    // A roamer shows where it is lent: roamer→brain, or roamer while idle.
+    n.servesPool !== undefined && n.servesPool !== null && n.servesPool !== n.pool ? `${n.pool}→${n.servesPool}` : n.pool,
     hardwareSummary(n),
     n.models.map((m) => m.id).join(",") || "-",
     n.state,

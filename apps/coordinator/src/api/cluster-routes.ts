@@ -43,6 +43,8 @@ export interface ClusterRoutesOptions {
   apiKeys: ApiKeys;
   discovered: () => DiscoveredAgent[];
   dispatch: DispatchState;
+  /** The pool whose work a node takes now (pools/pool-book.ts). */
+  servesPool: (node: NodeStatus) => string | null;
   nowMs: () => number;
 }
 
@@ -58,8 +60,9 @@ const nameParams = z.object({ name: nodeName });
 // understand fails type-check instead of failing at a user's terminal.
 
 /** What `cluster status` shows: the node, the one word a person reads, and the dispatcher's view of it. */
-function present(status: NodeStatus, dispatch: DispatchState, nowMs: number): PresentedNode {
-  return { ...status, state: nodeStateOf(status), circuit: dispatch.circuit(status.name, nowMs), dispatched: dispatch.inFlight(status.name) };
+function present(status: NodeStatus, options: Pick<ClusterRoutesOptions, "dispatch" | "servesPool">, nowMs: number): PresentedNode {
+  const { dispatch } = options;
+  return { ...status, state: nodeStateOf(status), circuit: dispatch.circuit(status.name, nowMs), dispatched: dispatch.inFlight(status.name), servesPool: options.servesPool(status) };
 }
 
 export function registerClusterRoutes(app: FastifyInstance, options: ClusterRoutesOptions): void {
@@ -67,7 +70,7 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
 
   app.get("/cluster/status", (): ClusterStatusResponse => {
     const now = options.nowMs();
-    const nodes = registry.statuses(now).map((s) => present(s, options.dispatch, now));
+    const nodes = registry.statuses(now).map((s) => present(s, options, now));
     const totals = {
       nodes: nodes.length,
       ready: nodes.filter((n) => n.state === "ready").length,
@@ -88,7 +91,7 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
     const { name } = parseBody(nameParams, request.params);
     const node = registry.get(name);
     if (!node) throw new FlotillaError("not_found", `no node is named ${name}`, { param: "name" });
-    return present(node.status(options.nowMs()), options.dispatch, options.nowMs());
+    return present(node.status(options.nowMs()), options, options.nowMs());
   });
 
   /** The owner of the node's kind: it knows where that kind's records live. */
@@ -118,7 +121,7 @@ export function registerClusterRoutes(app: FastifyInstance, options: ClusterRout
   // whether it is reachable and what it serves.
   app.post("/cluster/nodes", async (request, reply) => {
     const body = parseBody(addNodeBody, request.body ?? {});
-    return reply.code(201).send(present(await agentless.add(body), options.dispatch, options.nowMs()));
+    return reply.code(201).send(present(await agentless.add(body), options, options.nowMs()));
   });
 
   app.post("/cluster/tokens", async (request, reply) => {
