@@ -4,10 +4,9 @@
 // for a program that ignores SIGTERM, and the process group.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@flotilla/testkit";
 import { ProcessDriver } from "./process-driver.ts";
 import type { ProcessTemplate } from "./template-config.ts";
 import { workloadDriverConformance } from "./workload-driver-conformance.ts";
@@ -16,15 +15,6 @@ import type { WorkloadLog } from "./workload-driver.ts";
 const FIXTURE = fileURLToPath(new URL("./fixtures/health-server.mjs", import.meta.url));
 const silent: WorkloadLog = { debug: () => {}, info: () => {}, warn: () => {} };
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  assert.ok(address && typeof address === "object");
-  server.close();
-  await once(server, "close");
-  return address.port;
-}
 
 /** The live (not zombie) processes whose parent is this test process and whose argv contains `marker`. */
 function childrenWith(marker: string, parent = process.pid): number[] {
@@ -250,6 +240,21 @@ test("past its restart budget the workload fails: onFailure fires once and healt
     assert.deepEqual(await driver.health(), { ok: false, message });
     assert.equal(failures, 1);
     assert.equal(running(), false, "it is not started again");
+  } finally {
+    await driver.stop();
+  }
+});
+
+test("a program over its memory limit is killed, and counts as a crash against its budget", async () => {
+  const { driver, url, running } = await make({ restarts: 0, maxMemoryMiB: 200 });
+  const failed = new Promise<string>((resolve) => driver.onFailure(resolve));
+  try {
+    await driver.provision(never(), () => {});
+    assert.deepEqual(await driver.health(), { ok: true }, "under its limit at start");
+    await fetch(url("/grow"));
+    const message = await failed;
+    assert.match(message, /was killed: it used \d+ MiB, over its 200 MiB limit, after 0 restart\(s\)/);
+    assert.equal(running(), false);
   } finally {
     await driver.stop();
   }

@@ -19,6 +19,7 @@ import type { Agent } from "../agent.ts";
 import { OpenAIUpstreamBackend } from "../backends/openai-upstream.ts";
 import { askHealth, waitUntilHealthy, type HealthAnswer } from "./health-check.ts";
 import { mayRestart, restartsInWindow } from "./restart-budget.ts";
+import { watchMemory } from "./memory-watch.ts";
 import type { ProcessTemplate } from "./template-config.ts";
 import { messageOf, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
 
@@ -35,6 +36,8 @@ export interface ProcessDriverOptions {
   agent?: Pick<Agent, "addBackend" | "removeBackend">;
   /** How long running requests may take to finish once stopped; default the agent's. */
   drainMs?: number;
+  /** How often the program's memory is read against maxMemoryMiB; default 1 s. */
+  memoryCheckMs?: number;
 }
 
 /** new → starting → serving ⇄ (restarted) → failed; stop() from any of them → stopped. */
@@ -58,6 +61,10 @@ export class ProcessDriver implements WorkloadDriver {
   readonly #restartListeners: ((pid: number | undefined) => void)[] = [];
   /** The models of `serve` the agent serves now. */
   #served: string[] = [];
+  /** Stops the memory watch of the program running now. */
+  #unwatch: (() => void) | undefined;
+  /** Set when the watch killed the program: what its exit is reported as. */
+  #killedFor: string | undefined;
 
   constructor(options: ProcessDriverOptions) {
     this.#o = options;
@@ -185,11 +192,30 @@ export class ProcessDriver implements WorkloadDriver {
       );
     }
     log.info({ template: name, pid: child.pid, program }, "workload program started");
+    this.#watchMemoryOf(child);
   }
 
-  #exited(child: ChildProcess, how: string): void {
+  #watchMemoryOf(child: ChildProcess): void {
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    const limitMiB = this.#o.template.maxMemoryMiB;
+    const pid = child.pid;
+    if (limitMiB === undefined || pid === undefined) return;
+    this.#unwatch = watchMemory(pid, limitMiB * 2 ** 20, this.#o.memoryCheckMs ?? 1_000, (rss) => {
+      if (child !== this.#child) return;
+      this.#killedFor = `used ${Math.round(rss / 2 ** 20)} MiB, over its ${limitMiB} MiB limit`;
+      this.#o.log.warn({ template: this.#o.name, pid, rssBytes: rss, limitMiB }, "workload program over its memory limit: killing it");
+      signalGroup(pid, "SIGKILL");
+    });
+  }
+
+  #exited(child: ChildProcess, exitedHow: string): void {
     if (child !== this.#child) return;
     this.#child = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    const how = this.#killedFor === undefined ? exitedHow : `was killed: it ${this.#killedFor}`;
+    this.#killedFor = undefined;
     const { template, name, log } = this.#o;
     const program = template.command[0] ?? "the program";
     switch (this.#phase) {
@@ -230,6 +256,8 @@ export class ProcessDriver implements WorkloadDriver {
 
   async #terminate(): Promise<void> {
     this.#phase = "stopped";
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#startup?.abort(new Error("stopped while provisioning"));
     // Its models first: running requests finish (bounded) while the program still runs.
     await this.#unserve();

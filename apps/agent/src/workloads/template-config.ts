@@ -104,6 +104,8 @@ export const processTemplate = z.strictObject({
   restartWindowMs: z.int().min(1_000).max(86_400_000).default(600_000),
   /** Between SIGTERM and SIGKILL when it is stopped. */
   stopGraceMs: z.int().min(0).max(600_000).default(10_000),
+  /** Resident memory its process group may use; past it, it is killed and restarted as after a crash (Linux: read from /proc). */
+  maxMemoryMiB: z.int().min(16).max(16 * 1024 * 1024).optional(),
   /** Where the program serves an OpenAI-compatible API: its models are served by the agent while it runs. */
   serve: serveSection.optional(),
 });
