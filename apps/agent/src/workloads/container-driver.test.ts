@@ -5,27 +5,16 @@
 // keeps, a container that exits on its own, and images that are missing.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { ContainerDriver } from "./container-driver.ts";
 import { makePodmanImage, PODMAN } from "./fixtures/podman-image.ts";
 import type { ContainerTemplate } from "./template-config.ts";
 import { workloadDriverConformance } from "./workload-driver-conformance.ts";
 import type { WorkloadLog } from "./workload-driver.ts";
+import { freePort } from "@flotilla/testkit";
 
 const silent: WorkloadLog = { debug: () => {}, info: () => {}, warn: () => {} };
 const fixture = makePodmanImage();
 after(() => fixture.dispose());
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  assert.ok(address && typeof address === "object");
-  server.close();
-  await once(server, "close");
-  return address.port;
-}
 
 /** The names of this storage's containers: running ones, or (all) every one, stopped included. */
 function containers(all = false): string[] {

@@ -15,7 +15,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { callEngine, engineSaid, type Engine, type EngineResult } from "./container-engine.ts";
 import { askHealth, waitUntilHealthy, type HealthAnswer } from "./health-check.ts";
 import type { ContainerTemplate } from "./template-config.ts";
-import { messageOf, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
+import { messageOf, notServingHealth, RetriedOnce, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
 
 export interface ContainerDriverOptions {
   /** The template's name: in the container's name and label, and the logs. */
@@ -47,8 +47,8 @@ export class ContainerDriver implements WorkloadDriver {
   #startup: AbortController | undefined;
   #watcher: ChildProcess | undefined;
   #failure: string | undefined;
-  #stopping: Promise<void> | undefined;
-  #removing: Promise<void> | undefined;
+  readonly #stopping = new RetriedOnce();
+  readonly #removing = new RetriedOnce();
   #queue: Promise<unknown> = Promise.resolve();
   readonly #failureListeners: ((message: string) => void)[] = [];
 
@@ -104,33 +104,21 @@ export class ContainerDriver implements WorkloadDriver {
         return askHealth(this.#o.template.health);
       }
       case "failed":
-        return { ok: false, message: this.#failure ?? "failed" };
       case "stopped":
-        return { ok: false, message: this.#failure ?? "stopped" };
       case "new":
       case "starting":
-        return { ok: false, message: "not provisioned" };
+        return notServingHealth(this.#phase, this.#failure);
     }
   }
 
   /** `stop -t <grace>`: the engine's SIGTERM, its SIGKILL after the grace. Safe at any time and more than once; a failed stop is tried again by the next call. */
   stop(): Promise<void> {
-    this.#stopping ??= this.#halt().catch((err: unknown) => {
-      this.#stopping = undefined;
-      throw err;
-    });
-    return this.#stopping;
+    return this.#stopping.run(() => this.#halt());
   }
 
   /** Stops it and removes the container (`rm -f`); the image is kept. */
   cleanup(): Promise<void> {
-    this.#removing ??= this.stop()
-      .then(() => this.#exclusive(() => this.#remove()))
-      .catch((err: unknown) => {
-        this.#removing = undefined;
-        throw err;
-      });
-    return this.#removing;
+    return this.#removing.run(() => this.stop().then(() => this.#exclusive(() => this.#remove())));
   }
 
   async #ensureImage(ended: AbortSignal, onProgress: (fraction: number, message: string) => void): Promise<void> {

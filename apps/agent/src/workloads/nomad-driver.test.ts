@@ -7,9 +7,7 @@
 // that say nothing about a new run.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +16,7 @@ import { NomadDriver } from "./nomad-driver.ts";
 import type { NomadTemplate } from "./template-config.ts";
 import { workloadDriverConformance } from "./workload-driver-conformance.ts";
 import type { WorkloadLog } from "./workload-driver.ts";
+import { freePort } from "@flotilla/testkit";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/health-server.mjs", import.meta.url));
 const silent: WorkloadLog = { debug: () => {}, info: () => {}, warn: () => {} };
@@ -33,16 +32,6 @@ after(async () => {
   await nomad.close();
   rmSync(jobDir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  assert.ok(address && typeof address === "object");
-  server.close();
-  await once(server, "close");
-  return address.port;
-}
 
 let jobs = 0;
 

@@ -16,7 +16,7 @@ import { askHealth, waitUntilHealthy, type HealthAnswer } from "./health-check.t
 import { anyActive, startVerdict, stillRunning } from "./nomad-allocations.ts";
 import { NomadApi, NomadApiError, readJobFile } from "./nomad-api.ts";
 import type { NomadTemplate } from "./template-config.ts";
-import { messageOf, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
+import { messageOf, notServingHealth, RetriedOnce, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
 
 export interface NomadDriverOptions {
   /** The template's name, for the logs. */
@@ -54,8 +54,8 @@ export class NomadDriver implements WorkloadDriver {
   /** Ends the watch of the allocation. */
   #watching: AbortController | undefined;
   #failure: string | undefined;
-  #stopping: Promise<void> | undefined;
-  #purging: Promise<void> | undefined;
+  readonly #stopping = new RetriedOnce();
+  readonly #purging = new RetriedOnce();
   #queue: Promise<unknown> = Promise.resolve();
   readonly #failureListeners: ((message: string) => void)[] = [];
 
@@ -119,33 +119,21 @@ export class NomadDriver implements WorkloadDriver {
         }
       }
       case "failed":
-        return { ok: false, message: this.#failure ?? "failed" };
       case "stopped":
-        return { ok: false, message: this.#failure ?? "stopped" };
       case "new":
       case "starting":
-        return { ok: false, message: "not provisioned" };
+        return notServingHealth(this.#phase, this.#failure);
     }
   }
 
   /** Deregisters the job and waits (stopGraceMs at most) until no allocation of it runs. Safe at any time; a failed stop is tried again by the next call. */
   stop(): Promise<void> {
-    this.#stopping ??= this.#halt().catch((err: unknown) => {
-      this.#stopping = undefined;
-      throw err;
-    });
-    return this.#stopping;
+    return this.#stopping.run(() => this.#halt());
   }
 
   /** Stops it, and purges the job: Nomad forgets it (the job file stays the agent's). */
   cleanup(): Promise<void> {
-    this.#purging ??= this.stop()
-      .then(() => this.#exclusive(() => this.#purge()))
-      .catch((err: unknown) => {
-        this.#purging = undefined;
-        throw err;
-      });
-    return this.#purging;
+    return this.#purging.run(() => this.stop().then(() => this.#exclusive(() => this.#purge())));
   }
 
   /** The ACL token from the variable tokenEnv names; a template that names one and finds it unset fails, rather than go anonymous. */

@@ -3,28 +3,17 @@
 // the ProcessDriver, and a real Agent serving its models.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { embeddingResultOf, FlotillaError, type Chunk, type GenerationRequest } from "@flotilla/protocol";
 import { Agent } from "../agent.ts";
 import { ProcessDriver } from "./process-driver.ts";
 import { processTemplate, type ProcessTemplate } from "./template-config.ts";
 import type { WorkloadLog } from "./workload-driver.ts";
+import { freePort } from "@flotilla/testkit";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/openai-server.ts", import.meta.url));
 const silent: WorkloadLog = { debug: () => {}, info: () => {}, warn: () => {} };
 const never = () => new AbortController().signal;
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  assert.ok(address && typeof address === "object");
-  server.close();
-  await once(server, "close");
-  return address.port;
-}
 
 interface Served {
   agent: Agent;

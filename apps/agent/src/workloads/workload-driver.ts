@@ -35,3 +35,26 @@ export interface WorkloadLog {
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * A step (stop, cleanup) made once and shared by every caller while it runs
+ * or after it succeeded; one that failed is made again by the next call, so
+ * a stop that could not reach its engine is retried by the next release.
+ */
+export class RetriedOnce {
+  #attempt: Promise<void> | undefined;
+
+  run(step: () => Promise<void>): Promise<void> {
+    this.#attempt ??= step().catch((err: unknown) => {
+      this.#attempt = undefined;
+      throw err;
+    });
+    return this.#attempt;
+  }
+}
+
+/** What health() answers outside the serving phase, alike for every driver. */
+export function notServingHealth(phase: "new" | "starting" | "failed" | "stopped", failure: string | undefined): { ok: false; message: string } {
+  if (phase === "failed" || phase === "stopped") return { ok: false, message: failure ?? phase };
+  return { ok: false, message: "not provisioned" };
+}
