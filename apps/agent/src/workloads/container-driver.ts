@@ -15,7 +15,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { callEngine, engineSaid, type Engine, type EngineResult } from "./container-engine.ts";
 import { askHealth, waitUntilHealthy, type HealthAnswer } from "./health-check.ts";
 import type { ContainerTemplate } from "./template-config.ts";
-import { messageOf, notServingHealth, RetriedOnce, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
+import { FailureListeners, messageOf, notServingHealth, OneAtATime, RetriedOnce, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
 
 export interface ContainerDriverOptions {
   /** The template's name: in the container's name and label, and the logs. */
@@ -49,8 +49,9 @@ export class ContainerDriver implements WorkloadDriver {
   #failure: string | undefined;
   readonly #stopping = new RetriedOnce();
   readonly #removing = new RetriedOnce();
-  #queue: Promise<unknown> = Promise.resolve();
-  readonly #failureListeners: ((message: string) => void)[] = [];
+  /** The engine's or API's calls that change the workload (create, remove), one at a time. */
+  readonly #exclusive = new OneAtATime();
+  readonly #failureListeners = new FailureListeners();
 
   constructor(options: ContainerDriverOptions) {
     this.#o = options;
@@ -61,7 +62,7 @@ export class ContainerDriver implements WorkloadDriver {
   }
 
   onFailure(listener: (message: string) => void): void {
-    this.#failureListeners.push(listener);
+    this.#failureListeners.add(listener);
   }
 
   async provision(signal: AbortSignal, onProgress: (fraction: number, message: string) => void): Promise<void> {
@@ -77,7 +78,7 @@ export class ContainerDriver implements WorkloadDriver {
       await this.#ensureImage(ended, onProgress);
       this.#throwIfEnded(signal);
       onProgress(0.5, `starting ${template.image} as ${this.containerName}`);
-      await this.#exclusive(() => this.#run());
+      await this.#exclusive.run(() => this.#run());
       this.#watch();
       this.#throwIfEnded(signal);
       onProgress(0.6, `waiting for ${template.health}`);
@@ -118,7 +119,7 @@ export class ContainerDriver implements WorkloadDriver {
 
   /** Stops it and removes the container (`rm -f`); the image is kept. */
   cleanup(): Promise<void> {
-    return this.#removing.run(() => this.stop().then(() => this.#exclusive(() => this.#remove())));
+    return this.#removing.run(() => this.stop().then(() => this.#exclusive.run(() => this.#remove())));
   }
 
   async #ensureImage(ended: AbortSignal, onProgress: (fraction: number, message: string) => void): Promise<void> {
@@ -188,19 +189,13 @@ export class ContainerDriver implements WorkloadDriver {
     this.#phase = "failed";
     this.#failure = `container ${this.containerName} (${template.image}) ${how}`;
     log.warn({ template: name, container: this.containerName, how }, "workload container exited");
-    for (const listener of this.#failureListeners) {
-      try {
-        listener(this.#failure);
-      } catch (err) {
-        log.warn({ template: name, err: messageOf(err) }, "a workload failure listener threw");
-      }
-    }
+    this.#failureListeners.tell(this.#failure, log, name);
   }
 
   async #halt(): Promise<void> {
     this.#phase = "stopped";
     this.#startup?.abort(new Error("stopped while provisioning"));
-    await this.#exclusive(async () => {
+    await this.#exclusive.run(async () => {
       if (!this.#created) return;
       const graceS = Math.ceil(this.#o.template.stopGraceMs / 1000);
       const result = await this.#call(["stop", "-t", String(graceS), this.containerName], { timeoutMs: graceS * 1000 + CALL_TIMEOUT_MS });
@@ -233,11 +228,6 @@ export class ContainerDriver implements WorkloadDriver {
   }
 
   /** Runs `step` after every step asked for before it has settled. */
-  #exclusive<T>(step: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(step);
-    this.#queue = result.catch(() => {});
-    return result;
-  }
 
   #throwIfEnded(signal: AbortSignal): void {
     signal.throwIfAborted();

@@ -16,7 +16,7 @@ import { askHealth, waitUntilHealthy, type HealthAnswer } from "./health-check.t
 import { anyActive, startVerdict, stillRunning } from "./nomad-allocations.ts";
 import { NomadApi, NomadApiError, readJobFile } from "./nomad-api.ts";
 import type { NomadTemplate } from "./template-config.ts";
-import { messageOf, notServingHealth, RetriedOnce, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
+import { FailureListeners, messageOf, notServingHealth, OneAtATime, RetriedOnce, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
 
 export interface NomadDriverOptions {
   /** The template's name, for the logs. */
@@ -56,15 +56,16 @@ export class NomadDriver implements WorkloadDriver {
   #failure: string | undefined;
   readonly #stopping = new RetriedOnce();
   readonly #purging = new RetriedOnce();
-  #queue: Promise<unknown> = Promise.resolve();
-  readonly #failureListeners: ((message: string) => void)[] = [];
+  /** The engine's or API's calls that change the workload (create, remove), one at a time. */
+  readonly #exclusive = new OneAtATime();
+  readonly #failureListeners = new FailureListeners();
 
   constructor(options: NomadDriverOptions) {
     this.#o = options;
   }
 
   onFailure(listener: (message: string) => void): void {
-    this.#failureListeners.push(listener);
+    this.#failureListeners.add(listener);
   }
 
   async provision(signal: AbortSignal, onProgress: (fraction: number, message: string) => void): Promise<void> {
@@ -81,7 +82,7 @@ export class NomadDriver implements WorkloadDriver {
       const api = new NomadApi({ address: template.address, token: this.#token(), namespace: job.namespace });
       this.#throwIfEnded(signal);
       onProgress(0.1, `submitting job ${job.id} to ${template.address}`);
-      const { jobModifyIndex } = await this.#exclusive(() => this.#register(api, job.id, job.text, AbortSignal.any([signal, startup.signal])));
+      const { jobModifyIndex } = await this.#exclusive.run(() => this.#register(api, job.id, job.text, AbortSignal.any([signal, startup.signal])));
       this.#throwIfEnded(signal);
       onProgress(0.3, `waiting for an allocation of job ${job.id} to run`);
       const allocationId = await this.#untilRunning(api, job.id, jobModifyIndex, { signal, gaveUp: startup.signal, startedAt });
@@ -133,7 +134,7 @@ export class NomadDriver implements WorkloadDriver {
 
   /** Stops it, and purges the job: Nomad forgets it (the job file stays the agent's). */
   cleanup(): Promise<void> {
-    return this.#purging.run(() => this.stop().then(() => this.#exclusive(() => this.#purge())));
+    return this.#purging.run(() => this.stop().then(() => this.#exclusive.run(() => this.#purge())));
   }
 
   /** The ACL token from the variable tokenEnv names; a template that names one and finds it unset fails, rather than go anonymous. */
@@ -221,20 +222,14 @@ export class NomadDriver implements WorkloadDriver {
     this.#phase = "failed";
     this.#failure = message;
     log.warn({ template: name, message }, "nomad allocation left running");
-    for (const listener of this.#failureListeners) {
-      try {
-        listener(message);
-      } catch (err) {
-        log.warn({ template: name, err: messageOf(err) }, "a workload failure listener threw");
-      }
-    }
+    this.#failureListeners.tell(message, log, name);
   }
 
   async #halt(): Promise<void> {
     this.#phase = "stopped";
     this.#startup?.abort(new Error("stopped while provisioning"));
     this.#watching?.abort();
-    await this.#exclusive(async () => {
+    await this.#exclusive.run(async () => {
       const submitted = this.#submitted;
       if (submitted === undefined) return;
       const { api, jobId } = submitted;
@@ -258,11 +253,6 @@ export class NomadDriver implements WorkloadDriver {
   }
 
   /** Runs `step` after every step asked for before it has settled. */
-  #exclusive<T>(step: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(step);
-    this.#queue = result.catch(() => {});
-    return result;
-  }
 
   #throwIfEnded(signal: AbortSignal): void {
     signal.throwIfAborted();

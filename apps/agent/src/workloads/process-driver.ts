@@ -21,7 +21,7 @@ import { askHealth, waitUntilHealthy, type HealthAnswer } from "./health-check.t
 import { mayRestart, restartsInWindow } from "./restart-budget.ts";
 import { watchMemory } from "./memory-watch.ts";
 import type { ProcessTemplate } from "./template-config.ts";
-import { messageOf, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
+import { FailureListeners, type WorkloadDriver, type WorkloadLog } from "./workload-driver.ts";
 
 export interface ProcessDriverOptions {
   /** The template's name, for the logs. */
@@ -57,7 +57,7 @@ export class ProcessDriver implements WorkloadDriver {
   #restartedAtMs: number[] = [];
   #failure: string | undefined;
   #stopping: Promise<void> | undefined;
-  readonly #failureListeners: ((message: string) => void)[] = [];
+  readonly #failureListeners = new FailureListeners();
   readonly #restartListeners: ((pid: number | undefined) => void)[] = [];
   /** The models of `serve` the agent serves now. */
   #served: string[] = [];
@@ -82,7 +82,7 @@ export class ProcessDriver implements WorkloadDriver {
   }
 
   onFailure(listener: (message: string) => void): void {
-    this.#failureListeners.push(listener);
+    this.#failureListeners.add(listener);
   }
 
   async provision(signal: AbortSignal, onProgress: (fraction: number, message: string) => void): Promise<void> {
@@ -238,13 +238,7 @@ export class ProcessDriver implements WorkloadDriver {
         void this.#unserve();
         this.#failure = `${program} ${how}, after ${template.restarts} restart(s) within ${template.restartWindowMs / 1000} s, its budget`;
         log.warn({ template: name, how }, "workload program failed past its restart budget");
-        for (const listener of this.#failureListeners) {
-          try {
-            listener(this.#failure);
-          } catch (err) {
-            log.warn({ template: name, err: messageOf(err) }, "a workload failure listener threw");
-          }
-        }
+        this.#failureListeners.tell(this.#failure, log, name);
         return;
       }
       case "new":

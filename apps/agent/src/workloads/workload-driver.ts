@@ -58,3 +58,33 @@ export function notServingHealth(phase: "new" | "starting" | "failed" | "stopped
   if (phase === "failed" || phase === "stopped") return { ok: false, message: failure ?? phase };
   return { ok: false, message: "not provisioned" };
 }
+
+/** Who is told when a workload fails on its own (onFailure); one listener that throws does not keep the others from hearing. */
+export class FailureListeners {
+  readonly #listeners: ((message: string) => void)[] = [];
+
+  add(listener: (message: string) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  tell(message: string, log: WorkloadLog, template: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(message);
+      } catch (err) {
+        log.warn({ template, err: messageOf(err) }, "a workload failure listener threw");
+      }
+    }
+  }
+}
+
+/** Engine or API calls that must not overlap (a run and its removal), made one after another in the order asked. */
+export class OneAtATime {
+  #queue: Promise<unknown> = Promise.resolve();
+
+  run<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(step);
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+}
