@@ -11,6 +11,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ModelSource } from "./model-spec.ts";
 import { pullFromStore, type StoreAccess } from "./store-pull.ts";
+import { causeOf } from "./error-cause.ts";
 
 export interface ResolveOptions {
   cacheDir: string;
@@ -124,15 +125,6 @@ async function fetchExplained(url: string, file: string, init: RequestInit): Pro
     init.signal?.throwIfAborted();
     throw new Error(`download of ${file} from ${url} failed: ${causeOf(err)}`, { cause: err });
   }
-}
-
-/** The innermost reason of an error chain, with its code (ECONNREFUSED, ENOTFOUND) when it has one. */
-function causeOf(err: unknown): string {
-  let inner = err;
-  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
-  if (!(inner instanceof Error)) return String(inner);
-  const code = (inner as Error & { code?: unknown }).code;
-  return typeof code === "string" && !inner.message.includes(code) ? `${inner.message} (${code})` : inner.message;
 }
 
 function sha256From(headers: Headers): string | undefined {

@@ -14,6 +14,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { storedModel, type StoredModel } from "@flotilla/protocol";
 import type { DownloadProgress } from "./resolve-model.ts";
+import { causeOf } from "./error-cause.ts";
 
 /** Where the store is and what this node presents to it: the coordinator it joined and its node credential. */
 export interface StoreAccess {
@@ -249,15 +250,6 @@ async function sizeOf(file: string): Promise<number | undefined> {
     (s) => s.size,
     () => undefined,
   );
-}
-
-/** The innermost reason of an error chain, with its code when it has one. */
-function causeOf(err: unknown): string {
-  let inner = err;
-  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
-  if (!(inner instanceof Error)) return String(inner);
-  const code = (inner as Error & { code?: unknown }).code;
-  return typeof code === "string" && !inner.message.includes(code) ? `${inner.message} (${code})` : inner.message;
 }
 
 /** Pulls of one file in this process, one at a time: a second waits for the first, then finds it in the cache. */
