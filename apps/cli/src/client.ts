@@ -87,10 +87,7 @@ async function send(target: ClientTarget, env: NodeJS.ProcessEnv, method: Method
     throw new CliError(`the coordinator at ${target.url} stopped answering (${err instanceof Error ? err.message : String(err)})`);
   }
   const parsed = text === "" ? undefined : safeJson(text);
-  if (!response.ok) {
-    const error = errorAnswer.safeParse(parsed);
-    throw new CliError(`the coordinator answered ${response.status}: ${error.success ? error.data.error.message : text}`);
-  }
+  if (!response.ok) throw refusal(response.status, parsed, text);
   return parsed;
 }
 
@@ -119,7 +116,14 @@ async function localAdminKey(target: ClientTarget): Promise<string> {
   return key;
 }
 
-function safeJson(text: string): unknown {
+/** A coordinator's error answer, in its own words when it sent the API's error shape. */
+export function refusal(status: number, parsed: unknown, text: string): CliError {
+  const error = errorAnswer.safeParse(parsed);
+  return new CliError(`the coordinator answered ${status}: ${error.success ? error.data.error.message : text}`);
+}
+
+/** JSON when it is, else the text itself (an error page, a proxy's answer). */
+export function safeJson(text: string): unknown {
   try {
     const value: unknown = JSON.parse(text);
     return value;

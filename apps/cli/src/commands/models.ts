@@ -11,8 +11,8 @@ import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { InvalidArgumentError, type Command } from "commander";
-import { addModelResponse, errorAnswer, isStoredModelName, noContent, STORED_MODEL_NAME_RULE, storedModelName, storedModelsResponse, type StoredModel } from "@flotilla/protocol";
-import { adminAnswer, adminKeyFor, adminRequest, CliError, type ClientTarget } from "../client.ts";
+import { addModelResponse, isStoredModelName, noContent, STORED_MODEL_NAME_RULE, storedModelName, storedModelsResponse, type StoredModel } from "@flotilla/protocol";
+import { adminAnswer, adminKeyFor, adminRequest, CliError, refusal, safeJson, type ClientTarget } from "../client.ts";
 import { table } from "../table.ts";
 import { printable } from "../printable.ts";
 
@@ -114,8 +114,7 @@ async function addModel(target: ClientTarget, env: NodeJS.ProcessEnv, name: stri
   if (status < 200 || status >= 300) {
     // Refused: what is left of the file need not be sent.
     request.destroy();
-    const error = errorAnswer.safeParse(parsed);
-    throw new CliError(`the coordinator answered ${status}: ${error.success ? error.data.error.message : text}`);
+    throw refusal(status, parsed, text);
   }
   const sendError = await sending;
   if (sendError !== undefined) throw new CliError(`the upload to ${target.url} failed: ${(sendError as Error).message}`);
@@ -149,11 +148,3 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1_048_576).toFixed(1)} MB`;
 }
 
-function safeJson(text: string): unknown {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value;
-  } catch {
-    return text;
-  }
-}
