@@ -9,6 +9,7 @@ import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { storedModel, type StoredModel } from "@flotilla/protocol";
+import { syncDirectory } from "../jobs/files/blob-store.ts";
 
 const INDEX_VERSION = 1;
 const indexFile = z.strictObject({ version: z.literal(INDEX_VERSION), models: z.array(storedModel) });
@@ -53,15 +54,4 @@ export async function writeModelIndex(file: string, entries: readonly StoredMode
   await handle.close();
   await rename(temporary, file);
   await syncDirectory(path.dirname(file));
-}
-
-/** So that the rename itself survives a power cut, not only the bytes. */
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === "win32") return;
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

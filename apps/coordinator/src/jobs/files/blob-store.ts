@@ -105,7 +105,7 @@ function tooLarge(maxBytes: number): FlotillaError {
 }
 
 /** So that the rename itself survives a power cut, not only the bytes. */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   if (process.platform === "win32") return;
   const handle = await open(dir, "r");
   try {
