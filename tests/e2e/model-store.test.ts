@@ -11,10 +11,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { loadCredentials, parseModelSource, resolveModel } from "@flotilla/agent";
-import { roamersResponse, storedModelsResponse, type RoamerView } from "@flotilla/protocol";
-import { runCli, startCoordinator, startFlotilla, testModelPath, TEST_MODEL_ID, TEST_MODEL_SHA256, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
+import { storedModelsResponse, type RoamerView } from "@flotilla/protocol";
+import { runCli, startCoordinator, startFlotilla, testModelPath, TEST_MODEL_ID, TEST_MODEL_SHA256, waitForClusterStatus, type FlotillaProcess, waitForRoamer as waitForRoamerOf } from "@flotilla/testkit";
 
 const HEARTBEAT_MS = 500;
 /** A file large enough to time a transfer by: what the MB/s below are measured on. */
@@ -35,21 +34,8 @@ describe("the model store: models add, then a roamer pulls its template's model 
       headers: { ...(credential === undefined ? {} : { authorization: `Bearer ${credential}` }), ...(body === undefined ? {} : { "content-type": "application/json" }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-  const roamer = async (): Promise<RoamerView> => {
-    const found = roamersResponse.parse(await (await call("GET", "/cluster/roamers", adminKey)).json()).roamers.find((r) => r.name === "roamer-1");
-    assert.ok(found);
-    return found;
-  };
-  /** Polls the roamer until `check` holds; the condition is the synchronisation, the poll only its pace. */
-  const waitForRoamer = async (what: string, check: (view: RoamerView) => boolean, timeoutMs = 60_000): Promise<RoamerView> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const view = await roamer();
-      if (check(view)) return view;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the roamer ${what}: ${JSON.stringify(view)}`);
-      await sleep(25);
-    }
-  };
+  const waitForRoamer = (what: string, check: (view: RoamerView) => boolean, timeoutMs = 60_000): Promise<RoamerView> =>
+    waitForRoamerOf(url, adminKey, "roamer-1", what, check, timeoutMs);
   const cachedFile = () => path.join(roamerDataDir, "models", "store", TEST_MODEL_SHA256);
 
   before(async () => {

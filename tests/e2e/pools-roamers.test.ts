@@ -11,8 +11,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { jobObject, roamersResponse, type JobObject, type RoamerView } from "@flotilla/protocol";
-import { runCli, startCoordinator, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess } from "@flotilla/testkit";
+import { jobObject, type JobObject, type RoamerView } from "@flotilla/protocol";
+import { runCli, startCoordinator, startFlotilla, testModelPath, TEST_MODEL_ID, waitForClusterStatus, type FlotillaProcess, fetchRoamer, waitForRoamer as waitForRoamerOf } from "@flotilla/testkit";
 
 const HEARTBEAT_MS = 500;
 
@@ -31,22 +31,9 @@ describe("a roamer lent to the brain pool", () => {
     });
     return { status: res.status, json: await res.json() };
   };
-  const roamer = async (): Promise<RoamerView> => {
-    const { json } = await admin("GET", "/cluster/roamers");
-    const found = roamersResponse.parse(json).roamers.find((r) => r.name === "roamer-1");
-    assert.ok(found, JSON.stringify(json));
-    return found;
-  };
-  /** Polls the roamer until `check` holds; the condition is the synchronisation, the poll only its pace. */
-  const waitForRoamer = async (what: string, check: (view: RoamerView) => boolean, timeoutMs = 30_000): Promise<RoamerView> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const view = await roamer();
-      if (check(view)) return view;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the roamer ${what}: ${JSON.stringify(view)}`);
-      await sleep(25);
-    }
-  };
+  const roamer = (): Promise<RoamerView> => fetchRoamer(url, adminKey, "roamer-1");
+  const waitForRoamer = (what: string, check: (view: RoamerView) => boolean, timeoutMs = 30_000): Promise<RoamerView> =>
+    waitForRoamerOf(url, adminKey, "roamer-1", what, check, timeoutMs);
   /** The states since the last IDLE before `sinceMs`: one lending's whole walk. */
   const walkSince = (view: RoamerView, sinceMs: number) => view.history.filter((entry) => entry.atMs >= sinceMs).map((entry) => entry.state);
   const submit = async (content: string): Promise<JobObject> => {

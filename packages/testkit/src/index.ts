@@ -8,3 +8,4 @@ export { startCoordinator, type CoordinatorSetup } from "./coordinator-process.t
 export { testAdminKey } from "./admin-key.ts";
 export { startRedisServer, type RedisServer } from "./redis-server.ts";
 export { startWebhookReceiver, type WebhookReceiver, type ReceivedWebhook } from "./webhook-receiver.ts";
+export { fetchRoamer, waitForRoamer } from "./roamers.ts";
