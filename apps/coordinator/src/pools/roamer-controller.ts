@@ -147,9 +147,9 @@ export class RoamerController implements Service {
     return this.#view(name, roamer, node);
   }
 
+  /** As the last round left them (every reconcileMs): a read changes no record. */
   views(): RoamerView[] {
     const nodes = this.#roamerNodes();
-    this.#reconcile(nodes);
     return [...nodes.keys()].sort().map((name) => this.#view(name, this.#roamerOf(name), nodes.get(name)));
   }
 
@@ -161,9 +161,7 @@ export class RoamerController implements Service {
     const views: PoolView[] = [];
     for (const name of names) {
       const declared = this.#o.book.pool(name);
-      const workers = nodes.filter((node) => this.#o.book.effectivePool(node) === name);
-      const ready = workers.filter((node) => takesWork(nodeStateOf(node)));
-      const dedicated = nodes.filter((node) => node.pool === name);
+      const { workers, ready, dedicated, dedicatedReady } = this.#workersOf(name, nodes);
       views.push({
         name,
         declared: declared !== undefined,
@@ -174,7 +172,7 @@ export class RoamerController implements Service {
           ready: ready.length,
           busy: ready.filter((node) => node.inFlight > 0 || this.#o.inFlight(node.name) > 0).length,
           dedicated: dedicated.length,
-          dedicatedReady: dedicated.filter((node) => takesWork(nodeStateOf(node))).length,
+          dedicatedReady: dedicatedReady.length,
         },
         roamers: workers.filter((node) => node.pool === ROAMER_POOL).map((node) => node.name),
         demand: await this.#o.demand(name),
@@ -183,9 +181,13 @@ export class RoamerController implements Service {
     return views;
   }
 
-  /** Roamer name → its state, for /metrics. */
-  states(): Map<string, RoamerView> {
-    return new Map(this.views().map((view) => [view.name, view]));
+
+  /** The nodes that take a pool's work (its own and lent roamers), those ready, and its own. */
+  #workersOf(pool: string, nodes: readonly NodeStatus[]): { workers: NodeStatus[]; ready: NodeStatus[]; dedicated: NodeStatus[]; dedicatedReady: NodeStatus[] } {
+    const workers = nodes.filter((node) => this.#o.book.effectivePool(node) === pool);
+    const dedicated = nodes.filter((node) => node.pool === pool);
+    const takes = (node: NodeStatus) => takesWork(nodeStateOf(node));
+    return { workers, ready: workers.filter(takes), dedicated, dedicatedReady: dedicated.filter(takes) };
   }
 
   #roamerNodes(): Map<string, NodeStatus> {
@@ -250,17 +252,16 @@ export class RoamerController implements Service {
       const pool = this.#o.book.pool(name);
       if (pool === undefined) continue;
       const demand = await this.#o.demand(name);
-      const active = all.filter((node) => this.#o.book.effectivePool(node) === name && takesWork(nodeStateOf(node)));
-      const dedicated = all.filter((node) => node.pool === name);
+      const { ready, dedicated, dedicatedReady } = this.#workersOf(name, all);
       pools.push({
         name,
         templates: pool.templates,
         releaseAfterMs: pool.release_after,
         demand: demand.queuedJobs + demand.waitingRequests,
         // A roamer counts once it runs; before, it is the autoscaler's "pending".
-        activeWorkers: active.filter((node) => node.pool !== ROAMER_POOL || this.#roamers.get(node.name)?.record.state === "RUNNING").length,
+        activeWorkers: ready.filter((node) => node.pool !== ROAMER_POOL || this.#roamers.get(node.name)?.record.state === "RUNNING").length,
         dedicated: dedicated.length,
-        dedicatedReady: dedicated.filter((node) => takesWork(nodeStateOf(node))).length,
+        dedicatedReady: dedicatedReady.length,
         lastLentAtMs: this.#lastLentAtMs.get(name) ?? null,
       });
       // A pool with work waiting keeps its roamers busy, whatever their own in-flight count.
