@@ -132,9 +132,7 @@ export class ServedModel {
 
   /** Whether it may be unloaded now: reloadable, loaded, no slot held or waited for, idle for its keep-alive. */
   idleAt(nowMs: number): boolean {
-    if (this.#reload === undefined || this.#backend === null) return false;
-    const { busy, queued } = this.slots.status();
-    return busy === 0 && queued === 0 && nowMs - this.#lastUsedMs >= this.#reload.keepAliveMs;
+    return this.evictable && this.#reload !== undefined && nowMs - this.#lastUsedMs >= this.#reload.keepAliveMs;
   }
 
   /** Whether it could be unloaded to make room (reloadable, loaded, nothing in flight), whatever its keep-alive. */
