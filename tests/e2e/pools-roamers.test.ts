@@ -109,6 +109,13 @@ describe("a roamer lent to the brain pool", () => {
   test("assigned by hand, it provisions the template, serves the real model, and is released back to IDLE", async () => {
     const refused = await admin("POST", "/cluster/roamers/roamer-1/assign", { pool: "vision" });
     assert.equal(refused.status, 400, "a pool that is not declared is refused");
+    const badDuration = await admin("POST", "/cluster/roamers/roamer-1/assign", { pool: "brain", duration: "forever" });
+    assert.equal(badDuration.status, 400);
+    assert.equal((badDuration.json as { error: { param: string } }).error.param, "duration", "the bad field is named");
+    const notLent = await admin("POST", "/cluster/roamers/roamer-1/release");
+    assert.equal(notLent.status, 409, "an idle roamer has nothing to give back");
+    const unknown = await admin("POST", "/cluster/roamers/nobody/assign", { pool: "brain" });
+    assert.equal(unknown.status, 404);
     const startedAt = Date.now();
     const assigned = await admin("POST", "/cluster/roamers/roamer-1/assign", { pool: "brain", duration: "manual" });
     assert.equal(assigned.status, 202, JSON.stringify(assigned.json));
